@@ -1,0 +1,92 @@
+"""The ``ltsim`` command line. Heavy modules are imported inside the commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+EXIT_CODES = """\b
+Exit codes: 0 success; 1 a run that failed at run time; 2 usage or config error;
+130 interrupted (Ctrl-C)."""
+
+
+class LtsimError(click.ClickException):
+    """A one-line error message on stderr and exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"ltsim: error: {self.format_message()}", err=True)
+
+
+@click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ltsim")
+def main() -> None:
+    """Tail latency of coded distributed non-linear computations.
+
+    \b
+    Example:
+      ltsim run configs/exp02.yaml && ltsim plot results/exp02
+    """
+
+
+@main.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Results folder [default: results/<name>].")
+@click.option("--trials", type=int, default=None, help="Override the config's trials.")
+@click.option("--seed", type=int, default=None, help="Override the config's seed.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes [default: all cores]. Results do not depend on it.")
+@click.option("--target-rel-ci", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop once every scheme's 95%% CI half-width is below this fraction of "
+                   "its mean (the trial count then acts as a maximum).")
+@click.option("--max-time", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop after this many seconds of simulation.")
+@click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, force, quiet):
+    """Run the Monte-Carlo experiment described by CONFIG (YAML) and write CSVs.
+
+    \b
+    Example:
+      ltsim run configs/exp02.yaml --trials 2000 --seed 7 -o results/exp02-7
+    """
+    from .runner import RunRequest, execute_run
+
+    request = RunRequest(config_path, output, trials, seed, jobs, target_rel_ci, max_time,
+                         force, quiet)
+    code = execute_run(request, fail=LtsimError)
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("results"))
+def plot(path):
+    """Draw tail.png and tail.pdf for one results folder or every folder below PATH.
+
+    \b
+    Example:
+      ltsim plot results/
+    """
+    from .plotting import plot_tail, result_folders
+
+    if not path.exists():
+        raise LtsimError(f"no such folder: {path}")
+    folders = result_folders(path)
+    if not folders:
+        raise LtsimError(f"no results (tail.csv) found in {path}")
+    for folder in folders:
+        try:
+            files = plot_tail(folder)
+        except (OSError, KeyError, ValueError) as exc:
+            raise LtsimError(f"{folder}: cannot read results ({exc})") from None
+        click.echo(" ".join(str(f) for f in files))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

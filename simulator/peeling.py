@@ -1,0 +1,160 @@
+"""Compiled kernels of the LT code: neighbour sampling and the online peeling decoder.
+
+The code graph is stored in CSR form: encoded symbol ``i`` is the sum of the source symbols
+``nbrs[ptr[i]:ptr[i + 1]]``. The decoder receives the symbols in the order ``order`` and stops
+as soon as every source symbol is recovered.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .jit import njit
+
+
+def sample_neighbours(
+    ptr: np.ndarray, k: int, rng: np.random.Generator, chunk: int = 1 << 22
+) -> np.ndarray:
+    """Choose ``d_i = ptr[i+1] - ptr[i]`` distinct sources out of ``k`` for every symbol.
+
+    Uniforms are drawn in chunks of about ``chunk`` edges so that memory stays bounded; the
+    stream consumed (one double per edge, in symbol order) does not depend on ``chunk``.
+
+    Parameters
+    ----------
+    ptr : ndarray of int64, shape (n_symbols + 1,)
+        CSR offsets; degrees must lie in ``1..k``.
+    k : int
+        Number of source symbols.
+    rng : Generator
+        Source of the uniforms.
+
+    Returns
+    -------
+    ndarray of int32, shape (ptr[-1],)
+        Neighbour lists, each a set of distinct source indices.
+    """
+    n_symbols = ptr.shape[0] - 1
+    nbrs = np.empty(ptr[-1], dtype=np.int32)
+    stamp = np.full(k, -1, dtype=np.int64)
+    first = 0
+    while first < n_symbols:
+        last = int(np.searchsorted(ptr, ptr[first] + chunk, side="right")) - 1
+        last = min(max(last, first + 1), n_symbols)
+        u = rng.random(int(ptr[last] - ptr[first]))
+        floyd_fill(nbrs, ptr, first, last, u, stamp)
+        first = last
+    return nbrs
+
+
+@njit
+def floyd_fill(
+    nbrs: np.ndarray, ptr: np.ndarray, first: int, last: int, u: np.ndarray, stamp: np.ndarray
+) -> None:
+    """Floyd's algorithm for symbols ``first..last-1``: a uniformly random ``d``-subset of
+    ``0..k-1`` from exactly ``d`` uniforms. For ``j = k-d .. k-1`` pick ``t`` uniform in
+    ``0..j``; take ``t`` unless already taken, else take ``j``.
+
+    ``u`` holds the uniforms of edges ``ptr[first]..ptr[last]-1``; ``stamp`` (length ``k``)
+    marks the sources taken by the current symbol.
+    """
+    k = stamp.shape[0]
+    base = ptr[first]
+    for i in range(first, last):
+        start = ptr[i]
+        d = ptr[i + 1] - start
+        for step in range(d):
+            j = k - d + step
+            t = int(u[start - base + step] * (j + 1))
+            if t > j:  # guards against rounding of u * (j + 1) up to j + 1
+                t = j
+            if stamp[t] == i:
+                t = j
+            stamp[t] = i
+            nbrs[start + step] = t
+
+
+@njit
+def peel(ptr: np.ndarray, nbrs: np.ndarray, order: np.ndarray, k: int, limit: int) -> int:
+    """Online peeling decoder.
+
+    Symbols arrive one at a time in ``order``. On arrival a symbol's residual degree (its
+    neighbours not yet recovered) is computed; a residual degree of one recovers a source,
+    which is then subtracted from every arrived symbol that contains it (the ripple). The
+    residual neighbour of a degree-one symbol is found in O(1) as the XOR of its unrecovered
+    neighbours.
+
+    Parameters
+    ----------
+    ptr, nbrs : ndarray
+        The code graph in CSR form (see module docstring).
+    order : ndarray of int64, shape (n_symbols,)
+        Arrival order: ``order[t]`` is the symbol that arrives ``t``-th.
+    k : int
+        Number of source symbols.
+    limit : int
+        Feed at most this many symbols.
+
+    Returns
+    -------
+    int
+        The number of symbols received when the last source was recovered, or -1 if the
+        first ``limit`` symbols do not decode.
+    """
+    n_symbols = ptr.shape[0] - 1
+    # Reverse adjacency: the symbols that contain each source.
+    rev_ptr = np.zeros(k + 1, dtype=np.int64)
+    for e in range(ptr[n_symbols]):
+        rev_ptr[nbrs[e] + 1] += 1
+    for g in range(k):
+        rev_ptr[g + 1] += rev_ptr[g]
+    fill = rev_ptr[:-1].copy()
+    rev = np.empty(ptr[n_symbols], dtype=np.int32)
+    for i in range(n_symbols):
+        for e in range(ptr[i], ptr[i + 1]):
+            g = nbrs[e]
+            rev[fill[g]] = i
+            fill[g] += 1
+
+    recovered = np.zeros(k, dtype=np.bool_)
+    arrived = np.zeros(n_symbols, dtype=np.bool_)
+    degree = np.zeros(n_symbols, dtype=np.int64)
+    residual = np.zeros(n_symbols, dtype=np.int64)  # XOR of unrecovered neighbours
+    stack = np.empty(n_symbols, dtype=np.int64)
+    n_recovered = 0
+    for t in range(min(limit, n_symbols)):
+        sym = order[t]
+        arrived[sym] = True
+        d = 0
+        x = 0
+        for e in range(ptr[sym], ptr[sym + 1]):
+            g = nbrs[e]
+            if not recovered[g]:
+                d += 1
+                x ^= g
+        degree[sym] = d
+        residual[sym] = x
+        if d != 1:
+            continue
+        top = 0
+        stack[top] = sym
+        top += 1
+        while top > 0:
+            top -= 1
+            s = stack[top]
+            if degree[s] != 1:
+                continue
+            g = residual[s]
+            recovered[g] = True
+            n_recovered += 1
+            for e in range(rev_ptr[g], rev_ptr[g + 1]):
+                other = rev[e]
+                if arrived[other]:
+                    degree[other] -= 1
+                    residual[other] ^= g
+                    if degree[other] == 1:
+                        stack[top] = other
+                        top += 1
+        if n_recovered == k:
+            return t + 1
+    return -1

@@ -1,0 +1,52 @@
+"""Provenance of a run: command, seed, versions, git revision, timing."""
+
+from __future__ import annotations
+
+import platform
+import shlex
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+PACKAGES = ("numpy", "numba", "pandas", "pydantic", "pyyaml", "click", "matplotlib", "tqdm")
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, ltsim and its dependencies."""
+    found = {"ltsim": __version__, "python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def git_revision(path: Path | None = None) -> dict[str, Any] | None:
+    """Commit and dirty flag of the git checkout holding ltsim's source, if any."""
+    where = path or Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
+                             text=True, timeout=5)
+        if rev.returncode != 0:
+            return None
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                cwd=where, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": rev.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def now() -> str:
+    """The current time, UTC, ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def command_line() -> str:
+    """The command as typed, shell-quoted."""
+    return shlex.join(["ltsim", *sys.argv[1:]])

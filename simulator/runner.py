@@ -1,0 +1,163 @@
+"""``ltsim run``: config -> Monte Carlo -> result folder, with clean failure on bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import config, engine, provenance, results, trials
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the user asked for on the command line."""
+
+    config_path: Path
+    output: Path | None = None
+    trials: int | None = None
+    seed: int | None = None
+    jobs: int | None = None
+    target_rel_ci: float | None = None
+    max_time: float | None = None
+    force: bool = False
+    quiet: bool = False
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new processes (Linux), else ``None``."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Treat SIGTERM like Ctrl-C while the block runs, so a killed run keeps its trials."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def execute_run(request: RunRequest, fail: type[Exception]) -> int:
+    """Carry out ``ltsim run``; raise ``fail(message)`` for usage and config errors.
+
+    Returns
+    -------
+    int
+        The exit code: 0, or 130 if the run was interrupted.
+    """
+    try:
+        experiment = config.load(request.config_path,
+                                 {"trials": request.trials, "seed": request.seed})
+    except config.ConfigError as exc:
+        raise fail(f"{request.config_path}: {exc}") from None
+    target = request.output or Path("results") / experiment.name
+    try:
+        results.check_target(target, request.force)
+    except results.ResultsExist as exc:
+        raise fail(str(exc)) from None
+    jobs = request.jobs or engine.default_jobs()
+    need, have = trials.memory_estimate(experiment), available_memory()
+    if have is not None and need * min(jobs, 2) > have:
+        raise fail(
+            f"{request.config_path}: this experiment needs about {need / 2**30:.1f} GiB per "
+            f"process and {have / 2**30:.1f} GiB is available; reduce m or --jobs"
+        )
+
+    started = provenance.now()
+    rule = engine.StopRule(experiment.trials, request.target_rel_ci, request.max_time)
+    batch = trials.batch_size(experiment)
+    simulate = functools.partial(trials.simulate_trials, experiment)
+    with _progress(experiment.trials, request.quiet) as update, sigterm_as_interrupt():
+        outcome = engine.run(simulate, len(experiment.schemes), rule, batch, jobs, update)
+    status = "interrupted" if outcome.stop_reason == "interrupted" else "complete"
+    if outcome.trials == 0:
+        print(f"ltsim: interrupted before any trial finished; nothing written to {target}",
+              file=sys.stderr)
+        return 130
+    meta = {
+        "status": status,
+        "command": provenance.command_line(),
+        "config_file": str(request.config_path),
+        "seed": experiment.seed,
+        "trials": outcome.trials,
+        "trials_requested": experiment.trials,
+        "stop_reason": outcome.stop_reason,
+        "target_rel_ci": request.target_rel_ci,
+        "max_time": request.max_time,
+        "jobs": jobs,
+        "batch_size": batch,
+        "started": started,
+        "wall_seconds": round(outcome.wall_seconds, 6),
+        "versions": provenance.versions(),
+        "git": provenance.git_revision(),
+    }
+    with sigterm_as_interrupt(), _deferred_interrupts() as deferred:
+        results.write_results(target, experiment, outcome, meta, request.force)
+    summary = results.summary_frame(experiment, outcome)
+    if not request.quiet:
+        print(format_summary(summary))
+    note = f" (interrupted after {outcome.trials} trials)" if status != "complete" else ""
+    print(f"results in {target}{note}", file=sys.stderr)
+    return 130 if status != "complete" or deferred.hit else 0
+
+
+class _Deferred:
+    hit = False
+
+
+@contextlib.contextmanager
+def _deferred_interrupts():
+    """Let the result folder be written completely even if Ctrl-C arrives meanwhile."""
+    state = _Deferred()
+
+    def handler(signum, frame):
+        state.hit = True
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield state
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+@contextlib.contextmanager
+def _progress(total: int, quiet: bool):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="trial", file=sys.stderr, dynamic_ncols=True,
+               disable=quiet or not sys.stderr.isatty())
+    last = [0]
+
+    def update(done: int) -> None:
+        bar.update(done - last[0])
+        last[0] = done
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def format_summary(summary) -> str:
+    """The summary table as aligned text."""
+    columns = ["scheme", "trials", "mean", "sem", "p50", "p99", "failure_rate", "theory_mean",
+               "theory_bound", "decode_ms"]
+    return summary[columns].to_string(index=False, float_format=lambda v: f"{v:.4g}",
+                                      na_rep="-")

@@ -1,0 +1,18 @@
+"""Random streams: one seed per experiment, an independent stream per trial.
+
+Trial ``t`` of an experiment with seed ``s`` draws from ``SeedSequence(s, spawn_key=(t,))``,
+which is the ``t``-th child of ``SeedSequence(s).spawn(...)``. Its first child drives the
+workers' delays (shared by all schemes: common random numbers), child ``1 + i`` drives the
+code of scheme ``i``. A trial's numbers therefore depend on the seed and the trial index
+only, never on batch sizes or on the number of processes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def trial_streams(seed: int, trial: int, n_schemes: int) -> list[np.random.Generator]:
+    """Generators ``[delays, scheme_0, ..., scheme_{n-1}]`` of one trial."""
+    children = np.random.SeedSequence(seed, spawn_key=(trial,)).spawn(1 + n_schemes)
+    return [np.random.Generator(np.random.PCG64(child)) for child in children]

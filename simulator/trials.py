@@ -1,0 +1,46 @@
+"""Simulation of a block of trials of an experiment: the model side of the Monte Carlo."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import Experiment
+from .schemes import Outcome
+from .streams import trial_streams
+
+
+def simulate_trials(experiment: Experiment, start: int, stop: int) -> list[Outcome]:
+    """Simulate trials ``start .. stop-1`` of every scheme.
+
+    Returns
+    -------
+    list of Outcome
+        One per scheme, in the order of ``experiment.schemes``, each of length
+        ``stop - start``.
+    """
+    n, schemes = experiment.n_workers, experiment.schemes
+    delays = np.empty((stop - start, n))
+    rngs: list[list[np.random.Generator]] = [[] for _ in schemes]
+    for row, trial in enumerate(range(start, stop)):
+        streams = trial_streams(experiment.seed, trial, len(schemes))
+        delays[row] = experiment.delay.sample(streams[0], n)
+        for i, scheme in enumerate(schemes):
+            if scheme.random:
+                rngs[i].append(streams[1 + i])
+    tau = experiment.unit_time
+    return [scheme.simulate(delays, tau, rngs[i]) for i, scheme in enumerate(schemes)]
+
+
+def batch_size(experiment: Experiment) -> int:
+    """Trials per batch: bounded so that one batch's delays stay near 16 MiB.
+
+    Depends on the experiment only, so results do not depend on the number of processes.
+    """
+    return int(max(1, min(128, (1 << 21) // experiment.n_workers)))
+
+
+def memory_estimate(experiment: Experiment) -> int:
+    """Rough peak memory, in bytes, of one process simulating one batch."""
+    n = experiment.n_workers
+    per_trial = max((s.memory_bytes(n) for s in experiment.schemes), default=0)
+    return int(batch_size(experiment) * n * 8 * 3 + per_trial + 200 * 2**20)
