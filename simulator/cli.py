@@ -67,7 +67,10 @@ def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, force,
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("results"))
 def plot(path):
-    """Draw tail.png and tail.pdf for one results folder or every folder below PATH.
+    """Draw the figures of one results folder or of every results folder below PATH.
+
+    A simulation folder gets tail.png/.pdf (P(T > t) per scheme); an execution folder
+    (from ltsim execute) gets its bar chart and task timeline.
 
     \b
     Example:
@@ -82,7 +85,12 @@ def plot(path):
         raise LtsimError(f"no results (tail.csv) found in {path}")
     for folder in folders:
         try:
-            files = plot_tail(folder)
+            if (folder / "executions.csv").is_file():
+                from .execute.plots import plot_execution
+
+                files = plot_execution(folder)
+            else:
+                files = plot_tail(folder)
         except (OSError, KeyError, ValueError) as exc:
             raise LtsimError(f"{folder}: cannot read results ({exc})") from None
         click.echo(" ".join(str(f) for f in files))

@@ -40,10 +40,13 @@ def describe_delay(delay: dict) -> str:
 
 
 def result_folders(path: Path) -> list[Path]:
-    """``path`` itself if it holds a ``tail.csv``, else every folder below it that does."""
-    if (path / "tail.csv").is_file():
+    """``path`` itself if it holds results (``tail.csv`` of a simulation or
+    ``executions.csv`` of an execution), else every results folder below it."""
+    markers = ("tail.csv", "executions.csv")
+    if any((path / m).is_file() for m in markers):
         return [path]
-    return sorted(p.parent for p in path.rglob("tail.csv") if not p.parent.name.startswith("."))
+    found = {p.parent for m in markers for p in path.rglob(m)}
+    return sorted(f for f in found if not any(part.startswith(".") for part in f.parts[-1:]))
 
 
 def plot_tail(folder: Path) -> list[Path]:
