@@ -11,14 +11,8 @@ unit time ``tau``:
 
 from __future__ import annotations
 
-import math
-
 from .delays import Exponential, ShiftedExponential
-
-
-def harmonic(n: int) -> float:
-    """The harmonic number ``H_n = sum_{v=1}^n 1/v`` (exact summation)."""
-    return math.fsum(1.0 / v for v in range(1, n + 1))
+from .soliton import harmonic
 
 
 def exponential_parts(delay) -> tuple[float, float] | None:

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from .. import theory
 from ..peeling import peel, sample_neighbours
-from ..soliton import RobustSoliton
+from ..soliton import RobustSoliton, mean_degree
 from ..validation import StrictModel
 from .base import CrossFieldError, Outcome, Scheme
 
@@ -151,9 +151,10 @@ class LTCode(Scheme):
         parts = theory.exponential_parts(delay)
         if parts is None:
             return math.nan
-        return theory.bound_lt(self.r, self.soliton(workers).mean, tau, *parts)
+        dbar = mean_degree(workers // self.r, self.c, self.delta)
+        return theory.bound_lt(self.r, dbar, tau, *parts)
 
     def memory_bytes(self, workers: int) -> int:
         n_symbols = workers * self.symbols_per_worker
-        edges = n_symbols * self.soliton(workers).mean
+        edges = n_symbols * mean_degree(workers // self.r, self.c, self.delta)
         return int(90 * n_symbols + 8 * edges + 16 * workers + 8 * 2**22)

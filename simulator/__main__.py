@@ -1,0 +1,5 @@
+"""``python -m simulator`` runs the ``ltsim`` command line."""
+
+from .cli import main
+
+main(prog_name="ltsim")
