@@ -23,6 +23,26 @@ class LtsimError(click.ClickException):
         click.echo(f"ltsim: error: {self.format_message()}", err=True)
 
 
+def command_line(ctx: click.Context) -> str:
+    """The command as given, rebuilt from the options set on the command line."""
+    import shlex
+
+    from click.core import ParameterSource
+
+    words = ctx.command_path.split()
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE:
+            continue
+        if isinstance(param, click.Argument):
+            words.append(str(value))
+        elif getattr(param, "is_flag", False):
+            words.append(max(param.opts, key=len))
+        else:
+            words += [max(param.opts, key=len), str(value)]
+    return shlex.join(words)
+
+
 @click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ltsim")
 def main() -> None:
@@ -59,7 +79,7 @@ def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, force,
     from .runner import RunRequest, execute_run
 
     request = RunRequest(config_path, output, trials, seed, jobs, target_rel_ci, max_time,
-                         force, quiet)
+                         force, quiet, command=command_line(click.get_current_context()))
     code = execute_run(request, fail=LtsimError)
     sys.exit(code)
 

@@ -25,6 +25,7 @@ class RunRequest:
     max_time: float | None = None
     force: bool = False
     quiet: bool = False
+    command: str = ""
 
 
 def available_memory() -> int | None:
@@ -92,7 +93,7 @@ def execute_run(request: RunRequest, fail: type[Exception]) -> int:
         return 130
     meta = {
         "status": status,
-        "command": provenance.command_line(),
+        "command": request.command or provenance.command_line(),
         "config_file": str(request.config_path),
         "seed": experiment.seed,
         "trials": outcome.trials,

@@ -1,0 +1,123 @@
+"""The command line, end to end, on tiny configs."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from simulator.cli import main
+
+FILES = ["latencies.csv", "summary.csv", "tail.csv", "config.yaml", "meta.json"]
+
+
+def run_cli(*args):
+    return CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
+
+
+def test_run_writes_every_result_file(tiny_config, tmp_path):
+    out = tmp_path / "res"
+    result = run_cli("run", tiny_config, "-o", out, "--quiet", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    lat = pd.read_csv(out / "latencies.csv", dtype=str, keep_default_na=False)
+    assert list(lat.columns) == ["scheme", "trial", "latency", "symbols", "decoded"]
+    assert lat["scheme"].unique().tolist() == ["one", "uncoded", "rep2", "lt1", "lt2"]
+    assert (lat.groupby("scheme")["trial"].count() == 40).all()
+    assert (lat.loc[lat.scheme == "uncoded", "symbols"] == "").all()
+    assert set(lat["decoded"]) <= {"true", "false"}
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["trials"].tolist() == [40] * 5
+    tail = pd.read_csv(out / "tail.csv")
+    assert list(tail.columns) == ["scheme", "t", "tail"]
+    resolved = yaml.safe_load((out / "config.yaml").read_text())
+    assert resolved["workers"] == 24 and resolved["schemes"][3]["returns"] == "symbol"
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["status"] == "complete" and meta["seed"] == 5 and meta["trials"] == 40
+    assert {"numpy", "numba", "python", "ltsim"} <= set(meta["versions"])
+    assert "run" in meta["command"]
+
+
+def test_overrides_and_default_folder(tiny_config, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("run", tiny_config, "--trials", 7, "--seed", 3, "-q", "-j", "1")
+    assert result.exit_code == 0
+    meta = json.loads((tmp_path / "results" / "tiny" / "meta.json").read_text())
+    assert meta["trials"] == 7 and meta["seed"] == 3
+
+
+def test_same_seed_gives_identical_files_for_any_jobs(tiny_config, tmp_path):
+    outs = []
+    for i, jobs in enumerate([1, 2, 1]):
+        out = tmp_path / f"r{i}"
+        assert run_cli("run", tiny_config, "-o", out, "-q", "--jobs", jobs,
+                       "--trials", 300).exit_code == 0
+        outs.append(out)
+    for name in ("latencies.csv", "tail.csv"):
+        first = (outs[0] / name).read_bytes()
+        assert all((o / name).read_bytes() == first for o in outs[1:]), name
+    drop = ["decode_ms"]  # the one measured (wall-clock) column
+    summaries = [pd.read_csv(o / "summary.csv").drop(columns=drop) for o in outs]
+    for s in summaries[1:]:
+        pd.testing.assert_frame_equal(s, summaries[0])
+
+
+def test_another_seed_changes_results(tiny_config, tmp_path):
+    for seed in (1, 2):
+        run_cli("run", tiny_config, "-o", tmp_path / str(seed), "-q", "--seed", seed)
+    assert (tmp_path / "1" / "latencies.csv").read_bytes() != (
+        tmp_path / "2" / "latencies.csv").read_bytes()
+
+
+def test_existing_folder_needs_force(tiny_config, tmp_path):
+    out = tmp_path / "res"
+    assert run_cli("run", tiny_config, "-o", out, "-q").exit_code == 0
+    again = CliRunner().invoke(main, ["run", str(tiny_config), "-o", str(out), "-q"])
+    assert again.exit_code == 2
+    assert "--force" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+    forced = run_cli("run", tiny_config, "-o", out, "-q", "--force", "--seed", 9)
+    assert forced.exit_code == 0
+    assert json.loads((out / "meta.json").read_text())["seed"] == 9
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_bad_config_exits_2_with_one_line_and_writes_nothing(tiny_config, tmp_path):
+    text = tiny_config.read_text().replace("delta: 0.5}\n", "delta: 1.5}\n", 1)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    result = CliRunner().invoke(main, ["run", str(bad), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "schemes[3].delta" in lines[0] and "1.5" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_plot_one_folder_and_a_tree(tiny_config, tmp_path):
+    for name in ("a", "b"):
+        run_cli("run", tiny_config, "-o", tmp_path / "res" / name, "-q")
+    result = run_cli("plot", tmp_path / "res")
+    assert result.exit_code == 0
+    for name in ("a", "b"):
+        for suffix in ("png", "pdf"):
+            assert (tmp_path / "res" / name / f"tail.{suffix}").stat().st_size > 1000
+    missing = CliRunner().invoke(main, ["plot", str(tmp_path / "nothing")])
+    assert missing.exit_code == 2
+
+
+def test_version_and_help_do_not_import_heavy_modules():
+    code = ("import sys; from simulator.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('numpy', 'numba', 'pandas', 'matplotlib', 'pydantic')"
+            " if m in sys.modules]\nprint(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip().endswith("[]"), out.stdout
+
+
+@pytest.mark.parametrize("command", ["run", "plot"])
+def test_every_command_has_an_example(command):
+    result = run_cli(command, "--help")
+    assert "Example" in result.output

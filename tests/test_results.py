@@ -1,0 +1,45 @@
+"""Result tables: exact tail, quantiles, summary columns."""
+
+import math
+
+import numpy as np
+import pytest
+
+from simulator.engine import RunResult
+from simulator.results import SUMMARY_COLUMNS, quantile, summary_frame, tail_frame
+from simulator.schemes import Outcome
+from tests.conftest import experiment
+
+
+def run_of(*latencies, decoded=None):
+    outs = []
+    for lat in latencies:
+        lat = np.asarray(lat, dtype=float)
+        ok = np.isfinite(lat)
+        outs.append(Outcome(lat, np.where(ok, 5, 8), ok, np.full(lat.size, 0.001)))
+    return RunResult(outs, len(latencies[0]), "trials", 0.0)
+
+
+def test_tail_is_the_exact_empirical_survival_function():
+    exp = experiment([{"kind": "lt"}], m=4)
+    tail = tail_frame(exp, run_of([3.0, 1.0, 2.0, 2.0, math.inf]))
+    assert tail["t"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert tail["tail"].tolist() == [1.0, 0.8, 0.4, 0.2]  # failure keeps the tail at 1/5
+
+
+def test_quantile_is_inverted_cdf_and_counts_failures():
+    x = np.array([1.0, 2.0, 3.0, 4.0, math.inf])
+    assert quantile(x, 0.5) == 3.0
+    assert quantile(x, 0.8) == 4.0
+    assert quantile(x, 0.81) == math.inf
+
+
+def test_summary_moments_over_decoded_trials():
+    exp = experiment([{"kind": "lt"}], m=4)
+    row = summary_frame(exp, run_of([1.0, 2.0, 3.0, math.inf])).iloc[0]
+    assert list(summary_frame(exp, run_of([1.0])).columns) == SUMMARY_COLUMNS
+    assert row["mean"] == 2.0 and row["std"] == 1.0
+    assert row["sem"] == pytest.approx(1 / math.sqrt(3))
+    assert row["failure_rate"] == 0.25 and row["max"] == math.inf
+    assert row["decode_ms"] == pytest.approx(1.0)
+    assert row["theory_bound"] > 0 and math.isnan(row["theory_mean"])
