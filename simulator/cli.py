@@ -67,21 +67,71 @@ def main() -> None:
                    "its mean (the trial count then acts as a maximum).")
 @click.option("--max-time", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Stop after this many seconds of simulation.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key, e.g. --set delay.rate=0.5 --set schemes[1].r=4 "
+                   "(repeatable; VALUE is read as YAML).")
+@click.option("--dry-run", is_flag=True,
+              help="Print the resolved config and the estimated time and memory; run nothing.")
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, force, quiet):
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
+def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, dry_run,
+        force, quiet):
     """Run the Monte-Carlo experiment described by CONFIG (YAML) and write CSVs.
 
     \b
     Example:
       ltsim run configs/exp02.yaml --trials 2000 --seed 7 -o results/exp02-7
+      ltsim run configs/exp02.yaml --set delay.rate=0.5 --dry-run
     """
     from .runner import RunRequest, execute_run
 
     request = RunRequest(config_path, output, trials, seed, jobs, target_rel_ci, max_time,
-                         force, quiet, command=command_line(click.get_current_context()))
+                         force, quiet, command=command_line(click.get_current_context()),
+                         sets=tuple(sets), dry_run=dry_run)
     code = execute_run(request, fail=LtsimError)
     sys.exit(code)
+
+
+@main.command()
+@click.argument("configs", metavar="CONFIG...", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
+@click.option("--show", is_flag=True, help="Print each resolved config (defaults filled in).")
+def validate(configs, show):
+    """Check config files without running them; exit 2 at the first invalid one.
+
+    \b
+    Example:
+      ltsim validate configs/*.yaml --show
+    """
+    import yaml
+
+    from .runner import load_experiment
+
+    for path in configs:
+        experiment = load_experiment(path, None, None, (), LtsimError)
+        if show:
+            click.echo(f"# {path}")
+            click.echo(yaml.safe_dump(experiment.resolved(), sort_keys=False).rstrip())
+        else:
+            click.echo(f"{path}: ok ({len(experiment.schemes)} schemes, "
+                       f"{experiment.trials} trials)")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+def show(folder):
+    """Print the summary table of a results folder.
+
+    \b
+    Example:
+      ltsim show results/exp02
+    """
+    from .report import describe_folder
+
+    try:
+        click.echo(describe_folder(folder))
+    except (OSError, ValueError, KeyError) as exc:
+        raise LtsimError(f"{folder}: not a readable results folder ({exc})") from None
 
 
 @main.command()

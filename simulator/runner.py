@@ -6,10 +6,12 @@ import contextlib
 import functools
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config, engine, provenance, results, trials
+from . import config, engine, overrides, provenance, results, trials
+from .report import format_summary
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class RunRequest:
     force: bool = False
     quiet: bool = False
     command: str = ""
+    sets: tuple[str, ...] = ()
+    dry_run: bool = False
 
 
 def available_memory() -> int | None:
@@ -62,16 +66,10 @@ def execute_run(request: RunRequest, fail: type[Exception]) -> int:
     int
         The exit code: 0, or 130 if the run was interrupted.
     """
-    try:
-        experiment = config.load(request.config_path,
-                                 {"trials": request.trials, "seed": request.seed})
-    except config.ConfigError as exc:
-        raise fail(f"{request.config_path}: {exc}") from None
-    target = request.output or Path("results") / experiment.name
-    try:
-        results.check_target(target, request.force)
-    except results.ResultsExist as exc:
-        raise fail(str(exc)) from None
+    experiment = load_experiment(request.config_path, request.trials, request.seed,
+                                 request.sets, fail)
+    if request.dry_run:
+        return dry_run(experiment, request.jobs or engine.default_jobs())
     jobs = request.jobs or engine.default_jobs()
     need, have = trials.memory_estimate(experiment), available_memory()
     if have is not None and need * min(jobs, 2) > have:
@@ -79,13 +77,22 @@ def execute_run(request: RunRequest, fail: type[Exception]) -> int:
             f"{request.config_path}: this experiment needs about {need / 2**30:.1f} GiB per "
             f"process and {have / 2**30:.1f} GiB is available; reduce m or --jobs"
         )
+    target = request.output or Path("results") / experiment.name
+    try:
+        results.check_target(target, request.force)
+    except results.ResultsExist as exc:
+        raise fail(str(exc)) from None
 
     started = provenance.now()
     rule = engine.StopRule(experiment.trials, request.target_rel_ci, request.max_time)
     batch = trials.batch_size(experiment)
     simulate = functools.partial(trials.simulate_trials, experiment)
     with _progress(experiment.trials, request.quiet) as update, sigterm_as_interrupt():
-        outcome = engine.run(simulate, len(experiment.schemes), rule, batch, jobs, update)
+        try:
+            outcome = engine.run(simulate, len(experiment.schemes), rule, batch, jobs, update)
+        except Exception as exc:  # a bug or a resource failure: say so in one line, exit 1
+            print(f"ltsim: run failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+            return 1
     status = "interrupted" if outcome.stop_reason == "interrupted" else "complete"
     if outcome.trials == 0:
         print(f"ltsim: interrupted before any trial finished; nothing written to {target}",
@@ -116,6 +123,42 @@ def execute_run(request: RunRequest, fail: type[Exception]) -> int:
     note = f" (interrupted after {outcome.trials} trials)" if status != "complete" else ""
     print(f"results in {target}{note}", file=sys.stderr)
     return 130 if status != "complete" or deferred.hit else 0
+
+
+def load_experiment(path: Path, trials_: int | None, seed: int | None, sets, fail):
+    """Read, override (``--trials``, ``--seed``, ``--set``) and validate a config."""
+    try:
+        data = config.read_yaml(Path(path))
+        if isinstance(data, dict):
+            data = {**data, **{k: v for k, v in (("trials", trials_), ("seed", seed))
+                               if v is not None}}
+        data = overrides.apply(data, list(sets))
+        return config.validate(data, base_dir=Path(path).parent)
+    except config.ConfigError as exc:
+        raise fail(f"{path}: {exc}") from None
+
+
+def dry_run(experiment: config.Experiment, jobs: int) -> int:
+    """Print the resolved config and the estimated memory and time of the run."""
+    import yaml
+
+    print(yaml.safe_dump(experiment.resolved(), sort_keys=False).rstrip())
+    memory = trials.memory_estimate(experiment)
+    have = available_memory()
+    print(f"# memory: about {memory / 2**20:.0f} MiB per process"
+          + (f" ({have / 2**30:.1f} GiB available)" if have else ""))
+    if have is not None and memory * min(jobs, 2) > have:
+        print("# the run would be refused: not enough memory")
+        return 0
+    pilot = max(1, min(experiment.trials, trials.batch_size(experiment), 8))
+    trials.simulate_trials(experiment, 0, 1)  # compile and warm up
+    start = time.perf_counter()
+    trials.simulate_trials(experiment, 0, pilot)
+    per_trial = (time.perf_counter() - start) / pilot
+    estimate = per_trial * experiment.trials / max(1, min(jobs, experiment.trials))
+    print(f"# time: about {estimate:.3g} s for {experiment.trials} trials on {jobs} "
+          f"process(es) ({per_trial * 1e3:.3g} ms per trial, from a {pilot}-trial pilot)")
+    return 0
 
 
 class _Deferred:
@@ -154,11 +197,3 @@ def _progress(total: int, quiet: bool):
         yield update
     finally:
         bar.close()
-
-
-def format_summary(summary) -> str:
-    """The summary table as aligned text."""
-    columns = ["scheme", "trials", "mean", "sem", "p50", "p99", "failure_rate", "theory_mean",
-               "theory_bound", "decode_ms"]
-    return summary[columns].to_string(index=False, float_format=lambda v: f"{v:.4g}",
-                                      na_rep="-")
