@@ -53,12 +53,27 @@ def test_shifted_exponential_adds_the_shift_to_theory():
         assert ok, msg
 
 
-def test_theory_is_nan_where_no_closed_form_applies():
-    exp, _ = latencies([{"kind": "uncoded"}, {"kind": "lt"}], 20, 1,
-                       delay={"dist": "pareto", "scale": 1.0, "shape": 1.0})
-    for scheme in exp.schemes:
-        assert math.isnan(scheme.theory_mean(exp.delay, 20, TAU))
-        assert math.isnan(scheme.theory_bound(exp.delay, 20, TAU))
+def test_theory_where_no_closed_form_applies():
+    heavy = {"dist": "pareto", "scale": 1.0, "shape": 1.0}
+    exp, _ = latencies([{"kind": "one"}, {"kind": "uncoded"}, {"kind": "replication", "r": 2},
+                        {"kind": "lt"}], 20, 1, delay=heavy)
+    one, unc, rep, lt = exp.schemes
+    assert one.theory_mean(exp.delay, 20, TAU) == math.inf  # E[X] = inf
+    assert unc.theory_mean(exp.delay, 20, TAU) == math.inf  # T >= X_1
+    assert math.isnan(rep.theory_mean(exp.delay, 20, TAU))
+    assert math.isnan(lt.theory_mean(exp.delay, 20, TAU))
+    assert math.isnan(lt.theory_bound(exp.delay, 20, TAU))
+
+
+@pytest.mark.parametrize("delay", [
+    {"dist": "weibull", "scale": 2.0, "shape": 0.8},
+    {"dist": "pareto", "scale": 1.0, "shape": 3.0},
+    {"dist": "lognormal", "mu": 0.0, "sigma": 0.5},
+])
+def test_all_at_one_mean_for_any_delay_law(delay):
+    exp, (out,) = latencies([{"kind": "one"}], 100, 20_000, delay=delay)
+    ok, msg = within_sigmas(out.latency, exp.schemes[0].theory_mean(exp.delay, 100, TAU))
+    assert ok, msg
 
 
 def test_grouping_workers_rescales_the_unit_time():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 from .. import theory
@@ -23,5 +22,8 @@ class AllAtOne(Scheme):
         return Outcome.uncoded(delays[:, 0] + tau * delays.shape[1])
 
     def theory_mean(self, delay, workers, tau) -> float:
+        # Proposition 2 for exponential delays; by linearity E[X] + tau n for any law.
         parts = theory.exponential_parts(delay)
-        return theory.mean_all_at_one(workers, tau, *parts) if parts else math.nan
+        if parts:
+            return theory.mean_all_at_one(workers, tau, *parts)
+        return delay.mean + tau * workers

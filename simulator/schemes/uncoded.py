@@ -24,4 +24,7 @@ class Uncoded(Scheme):
 
     def theory_mean(self, delay, workers, tau) -> float:
         parts = theory.exponential_parts(delay)
-        return theory.mean_replication(workers, 1, tau, *parts) if parts else math.nan
+        if parts:
+            return theory.mean_replication(workers, 1, tau, *parts)
+        # T >= X_1 + tau: no finite mean when X has none.
+        return math.inf if math.isinf(delay.mean) else math.nan
