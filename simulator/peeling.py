@@ -79,10 +79,14 @@ def peel(ptr: np.ndarray, nbrs: np.ndarray, order: np.ndarray, k: int, limit: in
     """Online peeling decoder.
 
     Symbols arrive one at a time in ``order``. On arrival a symbol's residual degree (its
-    neighbours not yet recovered) is computed; a residual degree of one recovers a source,
-    which is then subtracted from every arrived symbol that contains it (the ripple). The
-    residual neighbour of a degree-one symbol is found in O(1) as the XOR of its unrecovered
-    neighbours.
+    neighbours not yet recovered) is computed. Residual degree one recovers a source at once;
+    two or more links the symbol into the list of each unrecovered neighbour. Recovering a
+    source walks its list (the ripple): every linked symbol loses one degree, and one left
+    with a single neighbour recovers it in turn. The residual neighbour of a degree-one
+    symbol is found in O(1) as the XOR of its unrecovered neighbours.
+
+    Only the symbols that arrive are ever touched, so the work is proportional to the edges
+    of the received symbols, with no pass over the whole graph.
 
     Parameters
     ----------
@@ -102,29 +106,18 @@ def peel(ptr: np.ndarray, nbrs: np.ndarray, order: np.ndarray, k: int, limit: in
         first ``limit`` symbols do not decode.
     """
     n_symbols = ptr.shape[0] - 1
-    # Reverse adjacency: the symbols that contain each source.
-    rev_ptr = np.zeros(k + 1, dtype=np.int64)
-    for e in range(ptr[n_symbols]):
-        rev_ptr[nbrs[e] + 1] += 1
-    for g in range(k):
-        rev_ptr[g + 1] += rev_ptr[g]
-    fill = rev_ptr[:-1].copy()
-    rev = np.empty(ptr[n_symbols], dtype=np.int32)
-    for i in range(n_symbols):
-        for e in range(ptr[i], ptr[i + 1]):
-            g = nbrs[e]
-            rev[fill[g]] = i
-            fill[g] += 1
-
     recovered = np.zeros(k, dtype=np.bool_)
-    arrived = np.zeros(n_symbols, dtype=np.bool_)
-    degree = np.zeros(n_symbols, dtype=np.int64)
-    residual = np.zeros(n_symbols, dtype=np.int64)  # XOR of unrecovered neighbours
+    head = np.full(k, -1, dtype=np.int32)  # per source: last edge linked to it
+    # Per edge e: link[2e] = next edge of the same source's list, link[2e+1] = its symbol.
+    # Pages are touched only for the edges of symbols that arrive.
+    # 32-bit indices halve the memory traffic; callers keep edges below 2**31.
+    link = np.empty(2 * ptr[n_symbols], dtype=np.int32)
+    degree = np.empty(n_symbols, dtype=np.int32)
+    residual = np.empty(n_symbols, dtype=np.int32)  # XOR of unrecovered neighbours
     stack = np.empty(n_symbols, dtype=np.int64)
     n_recovered = 0
     for t in range(min(limit, n_symbols)):
         sym = order[t]
-        arrived[sym] = True
         d = 0
         x = 0
         for e in range(ptr[sym], ptr[sym + 1]):
@@ -134,7 +127,15 @@ def peel(ptr: np.ndarray, nbrs: np.ndarray, order: np.ndarray, k: int, limit: in
                 x ^= g
         degree[sym] = d
         residual[sym] = x
-        if d != 1:
+        if d == 0:
+            continue
+        if d >= 2:
+            for e in range(ptr[sym], ptr[sym + 1]):
+                g = nbrs[e]
+                if not recovered[g]:
+                    link[2 * e] = head[g]
+                    link[2 * e + 1] = sym
+                    head[g] = e
             continue
         top = 0
         stack[top] = sym
@@ -145,16 +146,20 @@ def peel(ptr: np.ndarray, nbrs: np.ndarray, order: np.ndarray, k: int, limit: in
             if degree[s] != 1:
                 continue
             g = residual[s]
+            degree[s] = 0
+            residual[s] = 0
             recovered[g] = True
             n_recovered += 1
-            for e in range(rev_ptr[g], rev_ptr[g + 1]):
-                other = rev[e]
-                if arrived[other]:
+            e = head[g]
+            while e >= 0:
+                other = link[2 * e + 1]
+                if degree[other] > 0:
                     degree[other] -= 1
                     residual[other] ^= g
                     if degree[other] == 1:
                         stack[top] = other
                         top += 1
+                e = link[2 * e]
         if n_recovered == k:
             return t + 1
     return -1

@@ -17,6 +17,9 @@ from ..soliton import RobustSoliton, mean_degree
 from ..validation import StrictModel
 from .base import CrossFieldError, Outcome, Scheme
 
+MAX_EDGES = 2**31 - 1
+"""Edges of one code graph the decoder can index (32-bit)."""
+
 
 class ThresholdDecoder(StrictModel):
     """Stop at the ``threshold``-th arrival (the paper's AWS Lambda method)."""
@@ -88,6 +91,14 @@ class LTCode(Scheme):
                 f"workers x symbols_per_worker must be >= k = {k} source symbols",
                 self.symbols_per_worker,
             )
+        edges = total * mean_degree(k, self.c, self.delta)
+        if edges > MAX_EDGES / 2:
+            raise CrossFieldError(
+                "symbols_per_worker",
+                f"the code would have about {edges:.3g} edges; at most {MAX_EDGES / 2:.3g} "
+                "are supported (reduce m, workers or symbols_per_worker)",
+                self.symbols_per_worker,
+            )
         if self.decoder is not None and not k <= self.decoder.threshold <= total:
             raise CrossFieldError(
                 "decoder.threshold",
@@ -117,6 +128,8 @@ class LTCode(Scheme):
         degrees = self.soliton(n).sample(rng, n * s)
         ptr = np.zeros(n * s + 1, dtype=np.int64)
         np.cumsum(degrees, out=ptr[1:])
+        if ptr[-1] >= MAX_EDGES:  # the decoder indexes edges with 32-bit integers
+            raise OverflowError(f"{ptr[-1]} edges exceed the decoder's limit of {MAX_EDGES}")
         nbrs = sample_neighbours(ptr, k, rng)
         cost = (tau * self.r) * degrees.reshape(n, s).astype(np.float64)
         if self.returns == "symbol":
