@@ -166,5 +166,11 @@ def plot(path):
         click.echo(" ".join(str(f) for f in files))
 
 
+from .cli_execute import execute, fit  # noqa: E402
+
+main.add_command(execute)
+main.add_command(fit)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -46,7 +46,7 @@ def test_signal_keeps_a_complete_partial_folder(tmp_path, sig, jobs):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_trials(proc, 4.0)
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=60)
+    _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     meta = json.loads((out / "meta.json").read_text())

@@ -1,0 +1,120 @@
+"""Lithops backend (optional extra ``ltsim[lithops]``): serverless functions, e.g. AWS Lambda.
+
+Each logical worker is one function call (:meth:`lithops.FunctionExecutor.call_async`); a
+call returns all its results together when it ends (no per-symbol streaming: functions
+cannot push partial results to the master without extra storage), so LT codes behave as
+``returns: worker`` there. Cancellation cannot interrupt a running function: the master
+stops waiting and abandons it (its injected sleeps are bounded by the config's ``timeout``);
+on Lambda abandoned stragglers still run to completion and are billed.
+
+Without a lithops config file (``~/.lithops/config`` or ``LITHOPS_CONFIG_FILE``) the
+``localhost`` backend is used, with one process per logical worker. A config for AWS Lambda
+looks like::
+
+    lithops:
+      backend: aws_lambda
+      storage: aws_s3
+    aws:
+      region: us-east-1
+    aws_lambda:
+      execution_role: arn:aws:iam::123456789012:role/lithops-execution-role
+      runtime_memory: 1024
+    aws_s3:
+      storage_bucket: my-lithops-bucket
+
+and the run is ``LITHOPS_CONFIG_FILE=lambda.yaml ltsim execute configs/execute-paper.yaml
+--backend lithops`` (the runtime must have ltsim installed, see lithops' runtime docs).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..plan import TaskSpec
+from ..worker import run_part, sleeper
+from .base import Backend, End, Message, Result, end_of
+
+
+def lithops_task(spec: TaskSpec, data: Any):
+    """Function body: the whole task, results returned together."""
+    return run_part(spec, data, range(len(spec.results)), True, sleeper(spec.max_seconds))
+
+
+@dataclass
+class _Batch:
+    tasks: list[TaskSpec]
+    futures: dict[Any, int] = field(default_factory=dict)
+    ended: set[int] = field(default_factory=set)
+
+
+class LithopsBackend(Backend):
+    """Backend on a :class:`lithops.FunctionExecutor`."""
+
+    name = "lithops"
+    streams = False
+
+    def __init__(self, concurrency: int) -> None:
+        import lithops
+
+        config = None
+        default = Path.home() / ".lithops" / "config"
+        if not os.environ.get("LITHOPS_CONFIG_FILE") and not default.is_file():
+            config = {"lithops": {"backend": "localhost", "storage": "localhost",
+                                  "log_level": "WARNING"},
+                      "localhost": {"runtime": sys.executable,
+                                    "worker_processes": max(1, concurrency)}}
+        self.executor = lithops.FunctionExecutor(config=config)
+
+    def submit(self, tasks: list[TaskSpec], shared: Any) -> _Batch:
+        batch = _Batch(tasks)
+        futures = self.executor.map(lithops_task, [(spec, shared) for spec in tasks])
+        for spec, fut in zip(tasks, futures, strict=True):
+            batch.futures[fut] = spec.worker
+        return batch
+
+    def as_completed(self, batch: _Batch, timeout: float) -> Iterator[Message]:
+        from lithops.wait import ANY_COMPLETED
+
+        deadline = time.monotonic() + timeout
+        while len(batch.ended) < len(batch.tasks):
+            pending = [f for f, w in batch.futures.items() if w not in batch.ended]
+            left = deadline - time.monotonic()
+            if left <= 0 or not pending:
+                return
+            done, _ = self.executor.wait(pending, return_when=ANY_COMPLETED,
+                                         timeout=max(1, math.ceil(left)),
+                                         throw_except=False, show_progressbar=False)
+            for fut in done:
+                yield from self._messages(batch, fut)
+
+    def _messages(self, batch: _Batch, fut) -> Iterator[Message]:
+        worker = batch.futures[fut]
+        batch.ended.add(worker)
+        try:
+            part = fut.result(throw_except=True)
+        except Exception as exc:  # the function raised or its container died
+            yield End(worker, "failed", error=f"{type(exc).__name__}: {exc}")
+            return
+        for index, value, finish in part.results:
+            yield Result(worker, index, value, finish)
+        yield end_of(worker, part)
+
+    def cancel(self, batch: _Batch, grace: float = 2.0) -> list[End]:
+        late = []
+        for worker in (w for w in batch.futures.values() if w not in batch.ended):
+            batch.ended.add(worker)
+            late.append(End(worker, "cancelled", error="abandoned (lithops cannot cancel)"))
+        return late
+
+    def close(self) -> None:
+        try:
+            self.executor.clean(clean_cloudobjects=True)
+        except Exception:  # cleaning is best effort
+            pass

@@ -1,0 +1,85 @@
+"""Task bodies, run on the backend's workers.
+
+A task records ``start`` (``time.time()`` on the worker as the body begins), waits its injected
+start-up delay, then computes its results in order; ``cancelled(t)`` waits up to ``t`` seconds
+and returns True as soon as the master cancels, so a cancelled task stops sleeping at once and
+never starts its next result.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .plan import TaskSpec
+from .workload import KernelData, kernel_sum
+
+Cancelled = Callable[[float], bool]
+
+
+class InjectedFailure(RuntimeError):
+    """Raised by a logical worker configured to fail (``fail.mode: raise``)."""
+
+
+@dataclass
+class Part:
+    """What a task (or one link of a chained task) did.
+
+    ``results`` holds ``(index, value, finish)``; ``status`` is ``done`` or ``cancelled``;
+    ``stopped`` is when the body returned.
+    """
+
+    start: float = math.nan
+    stopped: float = math.nan
+    status: str = "done"
+    units: int = 0
+    results: list[tuple[int, float, float]] = field(default_factory=list)
+
+
+def sleeper(max_seconds: float) -> Cancelled:
+    """A ``cancelled`` for backends that cannot cancel: just sleeps (bounded), never True."""
+
+    def wait(seconds: float) -> bool:
+        time.sleep(min(seconds, max_seconds))
+        return False
+
+    return wait
+
+
+def run_part(spec: TaskSpec, data: KernelData, indices: Sequence[int], startup: bool,
+             cancelled: Cancelled,
+             emit: Callable[[int, float, float], None] | None = None) -> Part:
+    """Run the start-up (if ``startup``) and results ``indices`` of a task.
+
+    ``emit(index, value, finish)`` is called as each result is done (streaming backends);
+    the results are returned in the :class:`Part` as well.
+    """
+    part = Part(start=time.time())
+    if startup:
+        if spec.delay > 0 and cancelled(spec.delay):
+            return _stop(part, "cancelled")
+        if spec.fail == "raise":
+            raise InjectedFailure(f"worker {spec.worker} configured to fail")
+        if spec.fail == "hang":
+            cancelled(spec.max_seconds)
+            return _stop(part, "cancelled")
+    for i in indices:
+        if cancelled(0.0):
+            return _stop(part, "cancelled")
+        rows = spec.results[i]
+        value = kernel_sum(data, rows)
+        if data.term_seconds > 0 and cancelled(data.term_seconds * rows.shape[0]):
+            return _stop(part, "cancelled")
+        finish = time.time()
+        part.units += int(rows.shape[0])
+        part.results.append((i, value, finish))
+        if emit is not None:
+            emit(i, value, finish)
+    return _stop(part, "done")
+
+
+def _stop(part: Part, status: str) -> Part:
+    part.status, part.stopped = status, time.time()
+    return part
