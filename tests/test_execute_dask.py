@@ -6,10 +6,9 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from execute_helpers import cancel_check, small_config
-
 from simulator.execute.backends.dask import DaskBackend
 from simulator.execute.master import run_execution
+from tests.execute_helpers import cancel_check, small_config
 
 
 @pytest.fixture(scope="module")

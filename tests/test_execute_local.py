@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-from execute_helpers import cancel_check, small_config
 
 from simulator.execute.backends import make_backend
 from simulator.execute.master import run_execution
@@ -15,6 +14,7 @@ from simulator.execute.plan import build_plan, trial_draws
 from simulator.execute.workload import direct, kernel_sum, make_data
 from simulator.peeling import peel
 from simulator.validation import ConfigError
+from tests.execute_helpers import cancel_check, small_config
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,34 @@
+"""Measured (``ltsim execute``) versus simulated (``ltsim run`` of the fitted config)
+latency per scheme, as a Markdown table.
+
+Usage::
+
+    python scripts/compare_execution.py results/execute-small results/execute-small-sim
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from simulator.plotting import display_name
+
+
+def main(measured: Path, simulated: Path) -> None:
+    real = pd.read_csv(measured / "summary.csv").set_index("scheme")
+    sim = pd.read_csv(simulated / "summary.csv").set_index("scheme")
+    print("| scheme | measured mean (s) | simulated mean (s) | measured p99 (s) "
+          "| simulated p99 (s) | measured trials | simulated trials |")
+    print("|---|---|---|---|---|---|---|")
+    for scheme in real.index:
+        r, s = real.loc[scheme], sim.loc[scheme]
+        print(f"| {display_name(str(scheme))} | {r['mean']:.4f} | {s['mean']:.4f} | "
+              f"{r['p99']:.4f} | {s['p99']:.4f} | {int(r['trials'])} | {int(s['trials'])} |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
