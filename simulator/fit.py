@@ -286,9 +286,15 @@ def fit_tasks(tasks: pd.DataFrame, origin: str = "start") -> Fit:
     whole = _uncancelled_groups(tasks) & observed
     use = whole if len(np.unique(units[whole])) >= 2 else observed
     y, b = finish - zero, units
-    reg = regress(y[use], b[use])
+    # A delay the run injected itself is known exactly: taking it out of the response
+    # leaves tau * B plus the engine's own (small) jitter, so tau is identified even when
+    # the injected delays dwarf the work. X below still includes it.
+    known = np.nan_to_num(tasks["delay"].to_numpy(float)) if "delay" in tasks else 0.0
+    known = np.broadcast_to(known, y.shape)
+    reg = regress((y - known)[use], b[use])
     if reg.tau < 0:
-        reg = Regression(0.0, float(y[use].mean()), reg.se_tau, reg.se_intercept, reg.n)
+        reg = Regression(0.0, float((y - known)[use].mean()), reg.se_tau, reg.se_intercept,
+                         reg.n)
     x = y[observed] - reg.tau * b[observed]
     clamped = int((x < MIN_DELAY).sum())
     x = np.maximum(x, MIN_DELAY)
@@ -311,8 +317,8 @@ def format_fit(fit: Fit) -> str:
     reg, s = fit.regression, fit.sample
     lines = [
         f"tau = {reg.tau:.6g} s per kernel term (SE {reg.se_tau:.3g}), intercept "
-        f"{reg.intercept:.6g} s (SE {reg.se_intercept:.3g}); OLS with intercept on {reg.n} "
-        "tasks of uncancelled scheme-trials",
+        f"{reg.intercept:.6g} s (SE {reg.se_intercept:.3g}); OLS with intercept of "
+        f"finish - start - injected delay on units, {reg.n} tasks of uncancelled scheme-trials",
         f"start-up X: {s.events} observed, {s.c.size} right-censored (cancelled before any "
         f"result), {fit.clamped} raised to {MIN_DELAY:g} s",
         f"{'family':<20} {'parameters':<44} {'loglik':>12} {'AIC':>12} {'dAIC':>9}",

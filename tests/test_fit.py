@@ -54,6 +54,20 @@ def test_recovers_tau_and_exponential_rate_within_4_se(censor_at):
         assert fit.sample.c.size > 0  # censoring used, not dropped
 
 
+def test_known_injected_delay_is_taken_out_of_the_tau_regression():
+    rng = np.random.default_rng(11)
+    tau, n = 5e-5, 3000
+    injected = rng.exponential(0.05, n)  # dwarfs tau * B (at most 3.2 ms)
+    jitter = rng.exponential(0.001, n)  # the engine's own start-up noise
+    tasks = synthetic(injected + jitter, tau, rng)
+    tasks["delay"] = injected
+    with_known = fit_tasks(tasks).regression
+    without = fit_tasks(tasks.drop(columns="delay")).regression
+    assert abs(with_known.tau - tau) <= 4 * with_known.se_tau
+    assert with_known.se_tau < without.se_tau / 20  # the injected noise is gone
+    assert with_known.intercept == pytest.approx(0.001, rel=0.15)
+
+
 def test_weibull_pareto_lognormal_mles():
     rng = np.random.default_rng(3)
     w = fit_weibull(Sample(2.0 * rng.weibull(1.7, 5000), np.empty(0)))
