@@ -90,8 +90,8 @@ def plot_execution(folder: Path) -> list[Path]:
             ax.axvline(lat["latency"].iloc[0], color="k", linestyle="--", linewidth=1)
         ax.set_ylabel(f"{name}\nworker", fontsize=8)
         ax.legend(fontsize=7, loc="upper right")
-    axes[-1, 0].set_xlabel("time since submission (seconds); grey = injected start-up "
-                           "delay, dashed = F(x) recovered")
+    axes[-1, 0].set_xlabel("time since submission (seconds)\n"
+                           "grey: injected start-up delay; dashed: F(x) recovered")
     written += _save(fig, folder, "timeline", ("png",))
     plt.close(fig)
     return written
