@@ -92,6 +92,18 @@ def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, 
     sys.exit(code)
 
 
+def _warn_if_partial(folder: Path) -> None:
+    import json
+
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if meta.get("status", "complete") != "complete":
+        click.echo(f"note: {folder} holds a partial run ({meta['status']}, "
+                   f"{meta.get('trials', '?')} trials)", err=True)
+
+
 @main.command()
 @click.argument("configs", metavar="CONFIG...", nargs=-1, required=True,
                 type=click.Path(path_type=Path))
@@ -164,6 +176,7 @@ def plot(path):
         except (OSError, KeyError, ValueError) as exc:
             raise LtsimError(f"{folder}: cannot read results ({exc})") from None
         click.echo(" ".join(str(f) for f in files))
+        _warn_if_partial(folder)
 
 
 from .cli_execute import execute, fit  # noqa: E402

@@ -117,7 +117,7 @@ def test_version_and_help_do_not_import_heavy_modules():
     assert out.stdout.strip().endswith("[]"), out.stdout
 
 
-@pytest.mark.parametrize("command", ["run", "plot"])
+@pytest.mark.parametrize("command", ["run", "plot", "show", "validate", "execute", "fit"])
 def test_every_command_has_an_example(command):
     result = run_cli(command, "--help")
     assert "Example" in result.output

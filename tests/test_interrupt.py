@@ -61,3 +61,4 @@ def test_signal_keeps_a_complete_partial_folder(tmp_path, sig, jobs):
     assert shown.exit_code == 0 and "PARTIAL" in shown.output
     plotted = CliRunner().invoke(main, ["plot", str(out)])
     assert plotted.exit_code == 0 and (out / "tail.png").exists()
+    assert "partial run (interrupted" in plotted.stderr
