@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Union
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from .delays import Delay
 from .schemes import SCHEMES, CrossFieldError, Scheme
@@ -14,9 +15,20 @@ from .schemes.lt import LTCode
 from .schemes.one import AllAtOne
 from .schemes.replication import Replication
 from .schemes.uncoded import Uncoded
-from .validation import ConfigError, StrictModel, describe_error, key_path
+from .validation import (
+    ConfigError,
+    StrictModel,
+    _short,
+    describe_error,
+    key_path,
+    one_line,
+    sorted_errors,
+    unknown_key_message,
+)
 
 MAX_CONFIG_BYTES = 1 << 20
+MAX_NESTING = 32
+"""Deepest nesting of mappings and lists accepted in a config file (real ones use 4)."""
 
 AnyScheme = Annotated[
     Union[AllAtOne, Uncoded, Replication, LTCode],  # noqa: UP007
@@ -93,7 +105,9 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: dict[str, Any], model: type[BaseModel] | None = None) -> str:
+    """One line for one pydantic error of a config; ``model`` (the top-level model) lets an
+    unknown key be answered with the closest allowed key."""
     loc = _clean_loc(tuple(error["loc"]))
     kind = error["type"]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -103,9 +117,11 @@ def _message(error: dict[str, Any]) -> str:
         if kind == "union_tag_not_found":
             return f"{path}: required key is missing (one of {allowed})"
         got = error["input"].get(field) if isinstance(error["input"], dict) else None
-        return f"{path}: must be one of {allowed}, got {got!r}"
+        return one_line(f"{path}: must be one of {allowed}, got {_short(got)}", 400)
     if kind == "value_error" and isinstance(error.get("ctx", {}).get("error"), CrossFieldError):
-        return str(error["ctx"]["error"])
+        return one_line(str(error["ctx"]["error"]), 400)
+    if kind == "extra_forbidden" and model is not None:
+        return unknown_key_message(error, model, key_path(loc))
     return describe_error({**error, "loc": loc})
 
 
@@ -115,23 +131,52 @@ def _delay_families() -> str:
     return ", ".join(DELAY_FAMILIES)
 
 
+def _kind_of(data: Any) -> str:
+    """What YAML value ``data`` is, in YAML's words."""
+    kinds = {type(None): "null (no value)", bool: "a boolean", int: "a number",
+             float: "a number", str: "a string", list: "a list", dict: "a mapping"}
+    return kinds.get(type(data), type(data).__name__)
+
+
 def validate(data: Any, base_dir: Path | None = None) -> Experiment:
     """Validate plain data as an :class:`Experiment`; raise :class:`ConfigError` on the first
     problem found."""
     if not isinstance(data, dict):
         raise ConfigError(
-            f"(top level): must be a mapping of keys to values, got {type(data).__name__}"
+            f"(top level): must be a mapping of keys to values, got {_kind_of(data)}"
         )
     try:
         return Experiment.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
+        errors = sorted_errors(exc)
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(_message(errors[0]) + more) from None
+        raise ConfigError(_message(errors[0], Experiment) + more) from None
+    except RecursionError:
+        raise ConfigError(f"(top level): nesting deeper than {MAX_NESTING} levels") from None
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML loader that refuses aliases (``*name``), the vehicle of "billion laughs"."""
+class _ConfigLoader(yaml.SafeLoader):
+    """Safe YAML loader for configs.
+
+    * refuses aliases (``*name``), the vehicle of "billion laughs";
+    * refuses nesting deeper than :data:`MAX_NESTING` (deep nesting exhausts the stack);
+    * reads ``1e-3`` and ``2.5E6`` as numbers, as YAML 1.2 does (YAML 1.1, and so PyYAML,
+      reads them as strings).
+    """
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. the date 2021-02-30
+            if isinstance(exc, ConfigError):
+                raise
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.value!r} as {node.tag.rsplit(':', 1)[-1]} "
+                f"({exc})", node.start_mark) from None
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -140,33 +185,97 @@ class _NoAliasLoader(yaml.SafeLoader):
                 f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not "
                 "supported in ltsim configs; write the value out"
             )
-        return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                line = self.peek_event().start_mark.line + 1
+                raise ConfigError(f"line {line}: nesting deeper than {MAX_NESTING} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML config file, raising :class:`ConfigError` with a one-line message."""
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    size = path.stat().st_size
-    if size > MAX_CONFIG_BYTES:
-        raise ConfigError(f"config file is {size} bytes; the limit is {MAX_CONFIG_BYTES}")
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def _duplicate_keys(node: yaml.Node, path: tuple[Any, ...] = ()) -> None:
+    """Raise :class:`ConfigError` for a key given twice in one mapping (YAML would silently
+    keep the last one)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[tuple[str, str], int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                line = key.start_mark.line + 1
+                if (key.tag, key.value) in seen:
+                    raise ConfigError(one_line(
+                        f"{key_path((*path, key.value))}: key given twice "
+                        f"(lines {seen[key.tag, key.value]} and {line})", 400))
+                seen[key.tag, key.value] = line
+                _duplicate_keys(value, (*path, key.value))
+            else:
+                _duplicate_keys(value, (*path, "?"))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _duplicate_keys(item, (*path, i))
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse config text with :class:`_ConfigLoader`; raise :class:`ConfigError` with one
+    line on any problem."""
+    loader = None
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file") from None
-    if "\x00" in text:
-        raise ConfigError(f"{path}: not a text file (contains NUL bytes)")
-    if not text.strip():
-        raise ConfigError(f"{path}: config file is empty")
-    try:
-        return yaml.load(text, Loader=_NoAliasLoader)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        loader = _ConfigLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _duplicate_keys(node)
+        return loader.construct_document(node)
+    except ConfigError:
+        raise
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}: invalid YAML: {where}{problem}") from None
+        raise ConfigError(one_line(f"invalid YAML: {where}{problem}", 400)) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2021-02-30
+        raise ConfigError(one_line(f"invalid YAML value: {exc}", 400)) from None
+    except RecursionError:
+        raise ConfigError(f"nesting deeper than {MAX_NESTING} levels") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML config file, raising :class:`ConfigError` with a one-line message.
+
+    The message does not repeat ``path``: callers put it in front.
+    """
+    try:
+        if not path.is_file():
+            raise ConfigError("config file not found" if not path.exists()
+                              else "config file is not a regular file")
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config file is {size} bytes; the limit is {MAX_CONFIG_BYTES}")
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = one_line(exc.strerror or str(exc))
+        raise ConfigError(f"cannot read the config file ({reason})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not a UTF-8 text file (byte {exc.start} is {raw[exc.start]:#04x})"
+                          ) from None
+    if "\x00" in text:
+        raise ConfigError("not a text file (contains NUL bytes)")
+    if not text.strip():
+        raise ConfigError("config file is empty")
+    return parse_yaml(text)
 
 
 def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Experiment:

@@ -7,9 +7,11 @@ free statistical test of the sampler.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import numpy as np
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
@@ -19,6 +21,23 @@ from .validation import StrictModel
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+MAX_SAMPLES_BYTES = 64 << 20
+"""Largest delay-sample file (``dist: empirical``) read."""
+
+
+def _moment(method: Callable[[Any], float]) -> property:
+    """A moment as a property: ``inf`` where the closed form overflows (extreme but valid
+    parameters, e.g. a lognormal with ``sigma = 30``) instead of an exception."""
+
+    @functools.wraps(method)
+    def guarded(self) -> float:
+        try:
+            value = float(method(self))
+        except (OverflowError, ZeroDivisionError):
+            return math.inf
+        return math.inf if math.isnan(value) else value
+
+    return property(guarded)
 
 
 class Exponential(StrictModel):
@@ -30,11 +49,11 @@ class Exponential(StrictModel):
     def sample(self, rng: np.random.Generator, size) -> np.ndarray:
         return rng.exponential(1.0 / self.rate, size)
 
-    @property
+    @_moment
     def mean(self) -> float:
         return 1.0 / self.rate
 
-    @property
+    @_moment
     def variance(self) -> float:
         return 1.0 / self.rate**2
 
@@ -47,13 +66,14 @@ class ShiftedExponential(StrictModel):
     rate: Positive
 
     def sample(self, rng: np.random.Generator, size) -> np.ndarray:
-        return self.shift + rng.exponential(1.0 / self.rate, size)
+        with np.errstate(over="ignore"):  # extreme parameters: an infinite delay
+            return self.shift + rng.exponential(1.0 / self.rate, size)
 
-    @property
+    @_moment
     def mean(self) -> float:
         return self.shift + 1.0 / self.rate
 
-    @property
+    @_moment
     def variance(self) -> float:
         return 1.0 / self.rate**2
 
@@ -68,14 +88,15 @@ class Pareto(StrictModel):
     def sample(self, rng: np.random.Generator, size) -> np.ndarray:
         # Inversion with U in (0, 1]; U = 0 would give an infinite delay.
         u = 1.0 - rng.random(size)
-        return self.scale * u ** (-1.0 / self.shape)
+        with np.errstate(over="ignore"):  # extreme parameters: an infinite delay
+            return self.scale * u ** (-1.0 / self.shape)
 
-    @property
+    @_moment
     def mean(self) -> float:
         a = self.shape
         return a * self.scale / (a - 1.0) if a > 1 else math.inf
 
-    @property
+    @_moment
     def variance(self) -> float:
         a = self.shape
         return self.scale**2 * a / ((a - 1.0) ** 2 * (a - 2.0)) if a > 2 else math.inf
@@ -89,13 +110,14 @@ class Weibull(StrictModel):
     shape: Positive
 
     def sample(self, rng: np.random.Generator, size) -> np.ndarray:
-        return self.scale * rng.weibull(self.shape, size)
+        with np.errstate(over="ignore"):  # extreme parameters: an infinite delay
+            return self.scale * rng.weibull(self.shape, size)
 
-    @property
+    @_moment
     def mean(self) -> float:
         return self.scale * math.gamma(1.0 + 1.0 / self.shape)
 
-    @property
+    @_moment
     def variance(self) -> float:
         g1 = math.gamma(1.0 + 1.0 / self.shape)
         g2 = math.gamma(1.0 + 2.0 / self.shape)
@@ -112,11 +134,11 @@ class Lognormal(StrictModel):
     def sample(self, rng: np.random.Generator, size) -> np.ndarray:
         return rng.lognormal(self.mu, self.sigma, size)
 
-    @property
+    @_moment
     def mean(self) -> float:
         return math.exp(self.mu + self.sigma**2 / 2.0)
 
-    @property
+    @_moment
     def variance(self) -> float:
         s2 = self.sigma**2
         return math.expm1(s2) * math.exp(2.0 * self.mu + s2)
@@ -131,11 +153,11 @@ class Constant(StrictModel):
     def sample(self, rng: np.random.Generator, size) -> np.ndarray:
         return np.full(size, self.value, dtype=np.float64)
 
-    @property
+    @_moment
     def mean(self) -> float:
         return self.value
 
-    @property
+    @_moment
     def variance(self) -> float:
         return 0.0
 
@@ -156,10 +178,13 @@ class Empirical(StrictModel):
     @classmethod
     def _resolve(cls, path: str, info: ValidationInfo) -> str:
         base = (info.context or {}).get("base_dir")
-        p = Path(path).expanduser()
-        if not p.is_absolute() and base is not None:
-            p = Path(base) / p
-        p = p.resolve()
+        try:
+            p = Path(path).expanduser()
+            if not p.is_absolute() and base is not None:
+                p = Path(base) / p
+            p = p.resolve()
+        except (OSError, RuntimeError, ValueError) as exc:  # ~nobody, NUL byte, too long
+            raise ValueError(f"not a usable file path ({_reason(exc)})") from None
         read_samples(p)  # fail here, under the key 'path'
         return str(p)
 
@@ -175,41 +200,61 @@ class Empirical(StrictModel):
     def samples(self) -> np.ndarray:
         return self._samples
 
-    @property
+    @_moment
     def mean(self) -> float:
         return float(np.mean(self._samples))
 
-    @property
+    @_moment
     def variance(self) -> float:
         return float(np.var(self._samples))
 
 
 def read_samples(path: Path) -> np.ndarray:
     """Read delay samples from a CSV file; raise ``ValueError`` naming what is wrong."""
-    if not path.is_file():
-        raise ValueError(f"file not found: {path}")
+    shown = _shown(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if not path.is_file():
+            raise ValueError(f"file not found: {shown}" if not path.exists()
+                             else f"not a regular file: {shown}")
+        size = path.stat().st_size
+        if size > MAX_SAMPLES_BYTES:
+            raise ValueError(f"{shown} is {size} bytes; the limit is {MAX_SAMPLES_BYTES}")
+        text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read {path} as text ({exc.__class__.__name__})") from None
+        raise ValueError(f"cannot read {shown} as text ({_reason(exc)})") from None
     rows = [line.split(",")[0].strip() for line in text.splitlines() if line.strip()]
     if rows and not _is_number(rows[0]):
         rows = rows[1:]  # a header
     if not rows:
-        raise ValueError(f"no samples in {path}")
+        raise ValueError(f"no samples in {shown}")
     values = []
     for lineno, cell in enumerate(rows, start=1):
         if not _is_number(cell):
-            raise ValueError(f"sample {lineno} of {path} is not a number: {cell[:30]!r}")
+            raise ValueError(f"sample {lineno} of {shown} is not a number: {cell[:30]!r}")
         values.append(float(cell))
     samples = np.asarray(values, dtype=np.float64)
     bad = ~np.isfinite(samples) | (samples < 0)
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
-            f"samples must be finite and >= 0; sample {i + 1} of {path} is {samples[i]!r}"
+            f"samples must be finite and >= 0; sample {i + 1} of {shown} is {float(samples[i])!r}"
         )
     return samples
+
+
+def _shown(path: Path, limit: int = 120) -> str:
+    """``path`` for a one-line message: printable, at most ``limit`` characters."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
+    return text if len(text) <= limit else "..." + text[3 - limit :]
+
+
+def _reason(exc: BaseException) -> str:
+    """The gist of an exception, on one line, without the file name it may repeat."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8: byte {exc.start} is {exc.object[exc.start]:#04x}"
+    return " ".join(str(exc).split()) or exc.__class__.__name__
 
 
 def _is_number(cell: str) -> bool:
