@@ -42,12 +42,13 @@ def execute(config_path, backend, address, output, trials, force, quiet):
     from .execute.master import run_execution
     from .execute.results import summary_frame, write_execution
     from .results import ResultsExist, check_target
+    from .validation import ConfigError
 
     if address is not None and backend != "dask":
         raise LtsimError("--address is only used with --backend dask")
     try:
         cfg = exec_config.load(config_path, {"trials": trials})
-    except exec_config.ConfigError as exc:
+    except ConfigError as exc:
         raise LtsimError(f"{config_path}: {exc}") from None
     target = output or Path("results") / cfg.name
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import config, engine, overrides, provenance, results, trials
 from .report import format_summary
+from .yamlio import read_yaml
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def execute_run(request: RunRequest, fail: type[Exception]) -> int:
 def load_experiment(path: Path, trials_: int | None, seed: int | None, sets, fail):
     """Read, override (``--trials``, ``--seed``, ``--set``) and validate a config."""
     try:
-        data = config.read_yaml(Path(path))
+        data = read_yaml(Path(path))
         if isinstance(data, dict):
             data = {**data, **{k: v for k, v in (("trials", trials_), ("seed", seed))
                                if v is not None}}

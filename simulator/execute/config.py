@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from .. import config as sim_config
 from ..delays import Delay
 from ..schemes import CrossFieldError
-from ..validation import ConfigError, StrictModel
+from ..validation import StrictModel
 from .workload import GaussianKernel
 
 
@@ -51,8 +51,7 @@ class ExecuteConfig(StrictModel):
 
     @model_validator(mode="after")
     def _cross_fields(self) -> ExecuteConfig:
-        # The same cross-field rules as ltsim run (workers | m, scheme.check, unique ids).
-        sim_config.Experiment._cross_fields(self)
+        sim_config.check_system(self.m, self.workers, self.schemes)
         if self.fail is not None:
             for i, worker in enumerate(self.fail.workers):
                 if worker >= self.n_workers:
@@ -86,22 +85,9 @@ class ExecuteConfig(StrictModel):
 
 def validate(data: Any, base_dir: Path | None = None) -> ExecuteConfig:
     """Validate plain data; raise :class:`ConfigError` with one line on the first problem."""
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"(top level): must be a mapping of keys to values, got {type(data).__name__}"
-        )
-    try:
-        return ExecuteConfig.model_validate(data, context={"base_dir": base_dir})
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(sim_config._message(errors[0]) + more) from None
+    return sim_config.validate(data, base_dir, model=ExecuteConfig)
 
 
 def load(path: str | Path, overrides: dict[str, Any] | None = None) -> ExecuteConfig:
     """Read, override (top-level keys such as ``trials``) and validate a config file."""
-    path = Path(path)
-    data = sim_config.read_yaml(path)
-    if isinstance(data, dict) and overrides:
-        data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
-    return validate(data, base_dir=path.parent)
+    return sim_config.load(path, overrides, model=ExecuteConfig)
