@@ -56,6 +56,11 @@ def latencies_frame(experiment: Experiment, run: RunResult) -> pd.DataFrame:
 
 def summary_frame(experiment: Experiment, run: RunResult) -> pd.DataFrame:
     """One row per scheme: moments over decoded trials, quantiles over all trials."""
+    with np.errstate(over="ignore", invalid="ignore"):  # huge latencies give inf moments
+        return _summary(experiment, run)
+
+
+def _summary(experiment: Experiment, run: RunResult) -> pd.DataFrame:
     rows = []
     n, tau = experiment.n_workers, experiment.unit_time
     for scheme, outcome in zip(experiment.schemes, run.outcomes, strict=True):

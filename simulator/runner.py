@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import signal
 import sys
 import time
@@ -34,7 +35,8 @@ class RunRequest:
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available to new processes (Linux), else ``None``."""
+    """Bytes of memory available to new processes: ``MemAvailable`` on Linux, else the free
+    physical memory the OS reports, else ``None``."""
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
@@ -42,7 +44,26 @@ def available_memory() -> int | None:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return None
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_problem(experiment: config.Experiment, jobs: int) -> str | None:
+    """Why the experiment cannot fit in memory with ``jobs`` processes, or ``None``.
+
+    Each process holds one batch at a time, so the need is the per-process estimate times
+    the processes that can run at once.
+    """
+    need, have = trials.memory_estimate(experiment), available_memory()
+    batches = -(-experiment.trials // trials.batch_size(experiment))
+    processes = max(1, min(jobs, batches))
+    if have is None or need * processes <= have:
+        return None
+    return (f"m: the run needs about {need / 2**30:.1f} GiB per process x {processes} "
+            f"process(es) and {have / 2**30:.1f} GiB is available; reduce m (or workers) "
+            f"or --jobs, got {experiment.m}")
 
 
 @contextlib.contextmanager
@@ -72,12 +93,9 @@ def execute_run(request: RunRequest, fail: type[Exception]) -> int:
     if request.dry_run:
         return dry_run(experiment, request.jobs or engine.default_jobs())
     jobs = request.jobs or engine.default_jobs()
-    need, have = trials.memory_estimate(experiment), available_memory()
-    if have is not None and need * min(jobs, 2) > have:
-        raise fail(
-            f"{request.config_path}: this experiment needs about {need / 2**30:.1f} GiB per "
-            f"process and {have / 2**30:.1f} GiB is available; reduce m or --jobs"
-        )
+    problem = memory_problem(experiment, jobs)
+    if problem:
+        raise fail(f"{request.config_path}: {problem}")
     target = request.output or Path("results") / experiment.name
     try:
         results.check_target(target, request.force)
@@ -148,8 +166,9 @@ def dry_run(experiment: config.Experiment, jobs: int) -> int:
     have = available_memory()
     print(f"# memory: about {memory / 2**20:.0f} MiB per process"
           + (f" ({have / 2**30:.1f} GiB available)" if have else ""))
-    if have is not None and memory * min(jobs, 2) > have:
-        print("# the run would be refused: not enough memory")
+    problem = memory_problem(experiment, jobs)
+    if problem:
+        print(f"# the run would be refused: {problem}")
         return 0
     pilot = max(1, min(experiment.trials, trials.batch_size(experiment), 8))
     trials.simulate_trials(experiment, 0, 1)  # compile and warm up

@@ -18,6 +18,11 @@ def simulate_trials(experiment: Experiment, start: int, stop: int) -> list[Outco
         One per scheme, in the order of ``experiment.schemes``, each of length
         ``stop - start``.
     """
+    with np.errstate(over="ignore"):  # extreme valid parameters overflow to inf: a result
+        return _simulate(experiment, start, stop)
+
+
+def _simulate(experiment: Experiment, start: int, stop: int) -> list[Outcome]:
     n, schemes = experiment.n_workers, experiment.schemes
     delays = np.empty((stop - start, n))
     rngs: list[list[np.random.Generator]] = [[] for _ in schemes]

@@ -121,3 +121,17 @@ def test_version_and_help_do_not_import_heavy_modules():
 def test_every_command_has_an_example(command):
     result = run_cli(command, "--help")
     assert "Example" in result.output
+
+
+def test_extreme_valid_values_run_without_warnings(tmp_path):
+    config = tmp_path / "ext.yaml"
+    config.write_text("name: ext\nm: 8\ntau: 1.0e+308\ntrials: 3\nseed: 1\n"
+                      "delay: {dist: constant, value: 1.0e+308}\n"
+                      "schemes: [{kind: one}, {kind: lt}]\n")
+    proc = subprocess.run([sys.executable, "-m", "simulator", "run", str(config), "-o",
+                           str(tmp_path / "out"), "-q", "-j", "1"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0
+    assert proc.stderr.strip().splitlines() == [f"results in {tmp_path / 'out'}"]
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert (summary["p50"] == float("inf")).all()
