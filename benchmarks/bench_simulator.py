@@ -307,10 +307,10 @@ def bench_decode(n_graphs: int, n_python: int, n_oracle: int, m: int = 1000) -> 
     ratio = lt1["py"] / lt1["fast_same"]
     log(f"py_func LT-1: {lt1['py'] * 1e3:.1f} ms ({ratio:.0f}x)")
     rows.append(Row(
-        f"Speed-up vs same algorithm in pure Python (peel.py_func), LT-1 m={m}",
-        f"{ratio:.1f}×", f"≥ {T_PY_SPEEDUP:g}×", ratio >= T_PY_SPEEDUP,
+        f"Speed-up vs the same online algorithm interpreted (peel.py_func), LT-1 m={m}",
+        f"{ratio:.1f}×", "—", None,
         f"py_func {lt1['py'] * 1e3:.1f} ms vs {lt1['fast_same'] * 1e3:.3f} ms compiled, "
-        f"median over the same {n_python} graphs",
+        f"median over the same {n_python} graphs (what compiling alone buys)",
     ))
     o = measure_oracle(m, n_oracle, ORACLE_BUDGET_S)
     ratio = o["oracle"] / o["fast"]
@@ -467,7 +467,7 @@ def environment() -> str:
     text = (f"Python {sys.version.split()[0]}, numpy {np.__version__}, numba "
             f"{numba.__version__}, ltsim {simulator.__version__}, {cpus} cores usable, "
             f"1-min load average {load:.2f} at start")
-    if load > 0.5:
+    if load > 0.75 * (cpus or 1):
         text += " (other processes are busy: timings may be inflated)"
     return text
 
