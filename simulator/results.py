@@ -126,18 +126,29 @@ def check_target(target: Path, force: bool) -> None:
 def write_results(
     target: Path, experiment: Experiment, run: RunResult, meta: dict[str, Any], force: bool
 ) -> Path:
-    """Write every result file into a temporary folder beside ``target``, then rename it
-    into place, so that ``target`` is either the old complete folder or the new one."""
+    """Write the result files of a simulation atomically (see :func:`write_folder`)."""
+    frames = {
+        "latencies.csv": latencies_frame(experiment, run),
+        "summary.csv": summary_frame(experiment, run),
+        "tail.csv": tail_frame(experiment, run),
+    }
+    return write_folder(target, frames, experiment.resolved(), meta, force)
+
+
+def write_folder(target: Path, frames: dict[str, pd.DataFrame], resolved: dict[str, Any],
+                 meta: dict[str, Any], force: bool) -> Path:
+    """Write CSV ``frames``, ``config.yaml`` (``resolved``) and ``meta.json`` into a temporary
+    folder beside ``target``, then rename it into place, so that ``target`` is always either
+    the old complete folder or the new one."""
     check_target(target, force)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.tmp-{_unique()}"
     staging.mkdir()
     try:
-        write_csv(latencies_frame(experiment, run), staging / "latencies.csv")
-        write_csv(summary_frame(experiment, run), staging / "summary.csv")
-        write_csv(tail_frame(experiment, run), staging / "tail.csv")
+        for name, frame in frames.items():
+            write_csv(frame, staging / name)
         with open(staging / "config.yaml", "w", encoding="utf-8") as fh:
-            yaml.safe_dump(experiment.resolved(), fh, sort_keys=False)
+            yaml.safe_dump(resolved, fh, sort_keys=False)
         with open(staging / "meta.json", "w", encoding="utf-8") as fh:
             json.dump(meta, fh, indent=2, default=str)
             fh.write("\n")

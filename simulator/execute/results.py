@@ -10,17 +10,14 @@
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from ..results import _unique, check_target, quantile, replace_folder, write_csv
+from ..results import quantile, write_folder
 from .config import ExecuteConfig
 from .master import Execution
 
@@ -62,22 +59,10 @@ def summary_frame(config: ExecuteConfig, execution: Execution) -> pd.DataFrame:
 
 def write_execution(target: Path, config: ExecuteConfig, execution: Execution,
                     meta: dict[str, Any], force: bool) -> Path:
-    """Write every file into a staging folder beside ``target``, then rename it into place."""
-    check_target(target, force)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.tmp-{_unique()}"
-    staging.mkdir()
-    try:
-        write_csv(executions_frame(execution), staging / "executions.csv")
-        write_csv(pd.DataFrame(execution.tasks), staging / "tasks.csv")
-        write_csv(summary_frame(config, execution), staging / "summary.csv")
-        with open(staging / "config.yaml", "w", encoding="utf-8") as fh:
-            yaml.safe_dump(config.resolved(), fh, sort_keys=False)
-        with open(staging / "meta.json", "w", encoding="utf-8") as fh:
-            json.dump(meta, fh, indent=2, default=str)
-            fh.write("\n")
-        replace_folder(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+    """Write the files of an execution atomically (see :func:`simulator.results.write_folder`)."""
+    frames = {
+        "executions.csv": executions_frame(execution),
+        "tasks.csv": pd.DataFrame(execution.tasks),
+        "summary.csv": summary_frame(config, execution),
+    }
+    return write_folder(target, frames, config.resolved(), meta, force)

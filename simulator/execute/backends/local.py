@@ -63,28 +63,12 @@ class LocalBackend(Backend):
         return batch
 
     def as_completed(self, batch: _Batch, timeout: float) -> Iterator[Message]:
-        deadline = time.monotonic() + timeout
-        while len(batch.ended) < len(batch.tasks):
-            try:
-                msg = batch.inbox.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                return
-            if isinstance(msg, End):
-                batch.ended.add(msg.worker)
-            yield msg
+        yield from _drain(batch, time.monotonic() + timeout)
 
     def cancel(self, batch: _Batch, grace: float = 2.0) -> list[End]:
         batch.cancel.set()
         late: list[End] = []
-        deadline = time.monotonic() + grace
-        while len(batch.ended) < len(batch.tasks):
-            try:
-                msg = batch.inbox.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if isinstance(msg, End):
-                batch.ended.add(msg.worker)
-                late.append(msg)
+        late += [msg for msg in _drain(batch, time.monotonic() + grace) if isinstance(msg, End)]
         for spec in batch.tasks:
             if spec.worker not in batch.ended:
                 late.append(End(spec.worker, "cancelled", error="did not stop within grace"))
@@ -112,3 +96,15 @@ def _run(spec: TaskSpec, data: KernelData, cancel: threading.Event, inbox: queue
         for index, value, finish in part.results:
             inbox.put(Result(spec.worker, index, value, finish))
     inbox.put(end_of(spec.worker, part))
+
+
+def _drain(batch: _Batch, deadline: float) -> Iterator[Message]:
+    """Messages of ``batch`` until every task has ended or ``deadline`` (monotonic) passes."""
+    while len(batch.ended) < len(batch.tasks):
+        try:
+            msg = batch.inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return
+        if isinstance(msg, End):
+            batch.ended.add(msg.worker)
+        yield msg
