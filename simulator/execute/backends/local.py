@@ -67,8 +67,8 @@ class LocalBackend(Backend):
 
     def cancel(self, batch: _Batch, grace: float = 2.0) -> list[End]:
         batch.cancel.set()
-        late: list[End] = []
-        late += [msg for msg in _drain(batch, time.monotonic() + grace) if isinstance(msg, End)]
+        drained = _drain(batch, time.monotonic() + grace)
+        late = [msg for msg in drained if isinstance(msg, End)]
         for spec in batch.tasks:
             if spec.worker not in batch.ended:
                 late.append(End(spec.worker, "cancelled", error="did not stop within grace"))
