@@ -135,3 +135,46 @@ def test_extreme_valid_values_run_without_warnings(tmp_path):
     assert proc.stderr.strip().splitlines() == [f"results in {tmp_path / 'out'}"]
     summary = pd.read_csv(tmp_path / "out" / "summary.csv")
     assert (summary["p50"] == float("inf")).all()
+
+
+def test_set_overrides_keys_and_is_validated(tiny_config, tmp_path):
+    out = tmp_path / "res"
+    result = run_cli("run", tiny_config, "-o", out, "-q", "--set", "delay.rate=2.0",
+                     "--set", "schemes[2].r=4", "--set", "schemes[3].label=fast")
+    assert result.exit_code == 0
+    resolved = yaml.safe_load((out / "config.yaml").read_text())
+    assert resolved["delay"]["rate"] == 2.0 and resolved["schemes"][2]["r"] == 4
+    lat = pd.read_csv(out / "latencies.csv")
+    assert {"rep4", "fast"} <= set(lat["scheme"])
+    for bad, fragment in [("schemes[2].r=5", "schemes[2].r: must divide"),
+                          ("schemes[9].r=2", "no item [9]"),
+                          ("delay.rat=2", "delay.rat: unknown key"),
+                          ("delay=", "delay: "),
+                          ("=3", "expected KEY=VALUE")]:
+        res = CliRunner().invoke(main, ["run", str(tiny_config), "-o", str(tmp_path / "x"),
+                                        "--set", bad])
+        assert res.exit_code == 2, bad
+        assert len(res.stderr.strip().splitlines()) == 1 and fragment in res.stderr, res.stderr
+        assert not (tmp_path / "x").exists()
+
+
+def test_dry_run_prints_the_resolved_config_and_estimates(tiny_config, tmp_path):
+    result = run_cli("run", tiny_config, "-o", tmp_path / "res", "--dry-run")
+    assert result.exit_code == 0
+    assert "symbols_per_worker: 2" in result.output and "# memory: about" in result.output
+    assert "# time: about" in result.output
+    assert not (tmp_path / "res").exists()
+
+
+def test_validate_and_show(tiny_config, tmp_path):
+    ok = run_cli("validate", tiny_config, "configs/exp02.yaml", "configs/pareto11.yaml")
+    assert ok.exit_code == 0 and ok.output.count(": ok (") == 3
+    shown = run_cli("validate", tiny_config, "--show")
+    assert "returns: symbol" in shown.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(tiny_config.read_text().replace("m: 24", "m: 25"))
+    res = CliRunner().invoke(main, ["validate", str(bad)])
+    assert res.exit_code == 2 and "must divide" in res.stderr
+    run_cli("run", tiny_config, "-o", tmp_path / "res", "-q")
+    table = run_cli("show", tmp_path / "res")
+    assert table.exit_code == 0 and "lt2" in table.output and "PARTIAL" not in table.output
