@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import statistics
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -49,6 +50,10 @@ class Exponential(StrictModel):
     def sample(self, rng: np.random.Generator, size) -> np.ndarray:
         return rng.exponential(1.0 / self.rate, size)
 
+    def isf(self, p: np.ndarray) -> np.ndarray:
+        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
+        return -np.log(p) / self.rate
+
     @_moment
     def mean(self) -> float:
         return 1.0 / self.rate
@@ -68,6 +73,10 @@ class ShiftedExponential(StrictModel):
     def sample(self, rng: np.random.Generator, size) -> np.ndarray:
         with np.errstate(over="ignore"):  # extreme parameters: an infinite delay
             return self.shift + rng.exponential(1.0 / self.rate, size)
+
+    def isf(self, p: np.ndarray) -> np.ndarray:
+        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
+        return self.shift - np.log(p) / self.rate
 
     @_moment
     def mean(self) -> float:
@@ -91,6 +100,10 @@ class Pareto(StrictModel):
         with np.errstate(over="ignore"):  # extreme parameters: an infinite delay
             return self.scale * u ** (-1.0 / self.shape)
 
+    def isf(self, p: np.ndarray) -> np.ndarray:
+        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
+        return self.scale * np.power(p, -1.0 / self.shape)
+
     @_moment
     def mean(self) -> float:
         a = self.shape
@@ -113,6 +126,10 @@ class Weibull(StrictModel):
         with np.errstate(over="ignore"):  # extreme parameters: an infinite delay
             return self.scale * rng.weibull(self.shape, size)
 
+    def isf(self, p: np.ndarray) -> np.ndarray:
+        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
+        return self.scale * np.power(-np.log(p), 1.0 / self.shape)
+
     @_moment
     def mean(self) -> float:
         return self.scale * math.gamma(1.0 + 1.0 / self.shape)
@@ -134,6 +151,12 @@ class Lognormal(StrictModel):
     def sample(self, rng: np.random.Generator, size) -> np.ndarray:
         return rng.lognormal(self.mu, self.sigma, size)
 
+    def isf(self, p: np.ndarray) -> np.ndarray:
+        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
+        normal = statistics.NormalDist()
+        z = np.array([-normal.inv_cdf(float(q)) for q in np.ravel(p)]).reshape(np.shape(p))
+        return np.exp(self.mu + self.sigma * z)
+
     @_moment
     def mean(self) -> float:
         return math.exp(self.mu + self.sigma**2 / 2.0)
@@ -152,6 +175,10 @@ class Constant(StrictModel):
 
     def sample(self, rng: np.random.Generator, size) -> np.ndarray:
         return np.full(size, self.value, dtype=np.float64)
+
+    def atoms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Support points and their probabilities."""
+        return np.array([self.value]), np.array([1.0])
 
     @_moment
     def mean(self) -> float:
@@ -199,6 +226,11 @@ class Empirical(StrictModel):
     @property
     def samples(self) -> np.ndarray:
         return self._samples
+
+    def atoms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Support points (the distinct samples) and their probabilities."""
+        values, counts = np.unique(self._samples, return_counts=True)
+        return values, counts / counts.sum()
 
     @_moment
     def mean(self) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -36,4 +35,6 @@ class Replication(Scheme):
 
     def theory_mean(self, delay, workers, tau) -> float:
         parts = theory.exponential_parts(delay)
-        return theory.mean_replication(workers, self.r, tau, *parts) if parts else math.nan
+        if parts:
+            return theory.mean_replication(workers, self.r, tau, *parts)
+        return tau * self.r + theory.mean_max_of_minima(delay, workers // self.r, self.r)

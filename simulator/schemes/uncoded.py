@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 from .. import theory
@@ -26,5 +25,4 @@ class Uncoded(Scheme):
         parts = theory.exponential_parts(delay)
         if parts:
             return theory.mean_replication(workers, 1, tau, *parts)
-        # T >= X_1 + tau: no finite mean when X has none.
-        return math.inf if math.isinf(delay.mean) else math.nan
+        return tau + theory.mean_max_of_minima(delay, workers, 1)
