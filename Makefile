@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 FIGURES := results/figures
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint reproduce-figures bench clean
+.PHONY: help install test lint reproduce-figures reproduce-execution bench clean
 
 ## help: list the targets (this text)
 help:
@@ -51,10 +51,19 @@ reproduce-figures: $(STAMP)
 	$(BIN)/ltsim show results/exp02
 	$(BIN)/ltsim show results/pareto11
 
+## reproduce-execution: run configs/execute-small.yaml for real, fit the model, simulate the fit, compare
+reproduce-execution: $(STAMP)
+	$(BIN)/ltsim execute configs/execute-small.yaml -o results/execute-small --force --quiet
+	$(BIN)/ltsim fit results/execute-small -o results/execute-small-fit.yaml
+	$(BIN)/ltsim run results/execute-small-fit.yaml -o results/execute-small-sim --trials 5000 --force --quiet
+	$(BIN)/ltsim plot results/execute-small
+	@mkdir -p $(FIGURES) && cp results/execute-small/execution.png $(FIGURES)/fig2c-execute-small.png
+	$(BIN)/python scripts/compare_execution.py results/execute-small results/execute-small-sim
+
 ## bench: print the simulator benchmark table (a few minutes)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulator.py
 
 ## clean: remove .venv and generated results (keeps the committed figures)
 clean:
-	rm -rf $(VENV) results/exp02 results/pareto11 .pytest_cache .ruff_cache
+	rm -rf $(VENV) results/exp02 results/pareto11 results/execute-small* .pytest_cache .ruff_cache

@@ -8,6 +8,7 @@ Usage::
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -19,13 +20,15 @@ from simulator.plotting import display_name
 def main(measured: Path, simulated: Path) -> None:
     real = pd.read_csv(measured / "summary.csv").set_index("scheme")
     sim = pd.read_csv(simulated / "summary.csv").set_index("scheme")
-    print("| scheme | measured mean (s) | simulated mean (s) | measured p99 (s) "
-          "| simulated p99 (s) | measured trials | simulated trials |")
+    print("| scheme | measured mean ± SE (s) | simulated mean (s) | (measured − simulated) / SE "
+          "| measured p99 (s) | simulated p99 (s) | trials measured / simulated |")
     print("|---|---|---|---|---|---|---|")
     for scheme in real.index:
         r, s = real.loc[scheme], sim.loc[scheme]
-        print(f"| {display_name(str(scheme))} | {r['mean']:.4f} | {s['mean']:.4f} | "
-              f"{r['p99']:.4f} | {s['p99']:.4f} | {int(r['trials'])} | {int(s['trials'])} |")
+        se = r["std"] / math.sqrt(r["trials"])
+        print(f"| {display_name(str(scheme))} | {r['mean']:.4f} ± {se:.4f} | {s['mean']:.4f} | "
+              f"{(r['mean'] - s['mean']) / se:+.1f} | {r['p99']:.4f} | {s['p99']:.4f} | "
+              f"{int(r['trials'])} / {int(s['trials'])} |")
 
 
 if __name__ == "__main__":
