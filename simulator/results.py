@@ -78,7 +78,8 @@ def _summary(experiment: Experiment, run: RunResult) -> pd.DataFrame:
             "p90": quantile(latency, 0.90),
             "p99": quantile(latency, 0.99),
             "max": float(latency.max()) if latency.size else math.nan,
-            "failure_rate": float(1.0 - outcome.decoded.mean()) if latency.size else math.nan,
+            "failure_rate": (float(np.count_nonzero(~outcome.decoded) / latency.size)
+                             if latency.size else math.nan),
             "theory_mean": scheme.theory_mean(experiment.delay, n, tau),
             "theory_bound": scheme.theory_bound(experiment.delay, n, tau),
             "decode_ms": float(np.median(timed) * 1e3) if timed.size else math.nan,
