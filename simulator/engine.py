@@ -71,14 +71,48 @@ def concat(parts: list[list[Outcome]], n_schemes: int) -> list[Outcome]:
     return joined
 
 
+Z95 = 1.959963984540054
+"""Two-sided 95% quantile of the standard normal."""
+
+
 def relative_half_width(latency: np.ndarray) -> float:
     """95% confidence half-width of the mean of the finite latencies, over that mean."""
-    finite = latency[np.isfinite(latency)]
-    if finite.size < 2:
-        return math.inf
-    mean = finite.mean()
-    half = 1.959963984540054 * finite.std(ddof=1) / math.sqrt(finite.size)
-    return half / mean if mean > 0 else (0.0 if half == 0 else math.inf)
+    return Moments.of(latency).relative_half_width
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Count, mean and sum of squared deviations of the finite latencies, mergeable block by
+    block (Chan, Golub and LeVeque) so that a precision target costs O(1) per block."""
+
+    n: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+
+    @classmethod
+    def of(cls, latency: np.ndarray) -> Moments:
+        finite = latency[np.isfinite(latency)]
+        if finite.size == 0:
+            return cls()
+        mean = float(finite.mean())
+        return cls(finite.size, mean, float(np.sum((finite - mean) ** 2)))
+
+    def merge(self, other: Moments) -> Moments:
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        return Moments(n, self.mean + delta * other.n / n,
+                       self.m2 + other.m2 + delta**2 * self.n * other.n / n)
+
+    @property
+    def relative_half_width(self) -> float:
+        if self.n < 2:
+            return math.inf
+        half = Z95 * math.sqrt(self.m2 / (self.n - 1) / self.n)
+        return half / self.mean if self.mean > 0 else (0.0 if half == 0 else math.inf)
 
 
 class _Prefix:
@@ -88,6 +122,7 @@ class _Prefix:
         self.blocks, self.rule, self.n_schemes = blocks, rule, n_schemes
         self.done: dict[int, list[Outcome]] = {}
         self.kept: list[list[Outcome]] = []
+        self.moments = [Moments() for _ in range(n_schemes)]
         self.stop_reason: str | None = None
 
     @property
@@ -97,7 +132,10 @@ class _Prefix:
     def add(self, index: int, outcomes: list[Outcome]) -> None:
         self.done[index] = outcomes
         while self.stop_reason is None and len(self.kept) in self.done:
-            self.kept.append(self.done.pop(len(self.kept)))
+            block = self.done.pop(len(self.kept))
+            self.kept.append(block)
+            self.moments = [m.merge(Moments.of(o.latency))
+                            for m, o in zip(self.moments, block, strict=True)]
             if len(self.kept) == len(self.blocks):
                 self.stop_reason = "trials"
             elif self._precise_enough():
@@ -107,8 +145,7 @@ class _Prefix:
         target = self.rule.target_rel_ci
         if target is None or self.trials < MIN_TRIALS_FOR_TARGET:
             return False
-        joined = concat(self.kept, self.n_schemes)
-        return all(relative_half_width(o.latency) <= target for o in joined)
+        return all(m.relative_half_width <= target for m in self.moments)
 
 
 def run(

@@ -70,3 +70,15 @@ def test_relative_half_width_ignores_failures():
     expected = 1.959963984540054 * np.std([1, 2, 3], ddof=1) / np.sqrt(3) / 2.0
     assert engine.relative_half_width(x) == pytest.approx(expected)
     assert engine.relative_half_width(np.array([np.inf, 1.0])) == np.inf
+
+
+def test_merged_moments_equal_the_moments_of_the_whole():
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.exponential(2.0, 1000), [np.inf, np.inf]])
+    merged = engine.Moments()
+    for block in np.array_split(rng.permutation(x), 17):
+        merged = merged.merge(engine.Moments.of(block))
+    whole = engine.Moments.of(x)
+    assert merged.n == whole.n == 1000
+    assert merged.mean == pytest.approx(whole.mean, rel=1e-13)
+    assert merged.m2 == pytest.approx(whole.m2, rel=1e-12)
