@@ -12,10 +12,10 @@ from .schemes import SCHEMES, CrossFieldError, Scheme
 from .validation import (
     ConfigError,
     StrictModel,
-    _short,
     describe_error,
     key_path,
     one_line,
+    short_repr,
     sorted_errors,
     unknown_key_message,
 )
@@ -115,7 +115,7 @@ def _message(error: dict[str, Any], model: type[BaseModel] | None = None) -> str
         if kind == "union_tag_not_found":
             return f"{path}: required key is missing (one of {allowed})"
         got = error["input"].get(field) if isinstance(error["input"], dict) else None
-        return one_line(f"{path}: must be one of {allowed}, got {_short(got)}", 400)
+        return one_line(f"{path}: must be one of {allowed}, got {short_repr(got)}", 400)
     if kind == "value_error" and isinstance(error.get("ctx", {}).get("error"), CrossFieldError):
         return one_line(str(error["ctx"]["error"]), 400)
     if kind == "extra_forbidden" and model is not None:

@@ -38,7 +38,7 @@ def one_line(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def short_repr(value: Any, limit: int = 60) -> str:
     try:
         text = repr(value)
     except RecursionError:  # pragma: no cover - nesting is limited when reading YAML
@@ -76,7 +76,7 @@ def _describe(error: dict[str, Any], prefix: str) -> str:
     if kind == "missing":
         return f"{key_path(loc, prefix)}: required key is missing"
     if kind == "invalid_key":  # the last part of the location is the offending key itself
-        return f"{key_path(loc[:-1], prefix)}: keys must be strings, got {_short(value)}"
+        return f"{key_path(loc[:-1], prefix)}: keys must be strings, got {short_repr(value)}"
     if kind in _RULES:
         rule = _RULES[kind]
         if kind == "float_type" and isinstance(value, int) and not isinstance(value, bool):
@@ -97,7 +97,7 @@ def _describe(error: dict[str, Any], prefix: str) -> str:
         if rule.startswith("Input should be "):
             rule = "must be " + rule[len("Input should be ") :]
         rule = rule[:1].lower() + rule[1:]
-    return f"{key_path(loc, prefix)}: {rule}, got {_short(value)}"
+    return f"{key_path(loc, prefix)}: {rule}, got {short_repr(value)}"
 
 
 def _unwrap(tp: Any) -> Any:
@@ -161,10 +161,3 @@ def sorted_errors(exc: ValidationError) -> list[dict[str, Any]]:
     spelling as missing; the misspelling is the real problem)."""
     errors = exc.errors(include_url=False)
     return sorted(errors, key=lambda e: e["type"] != "extra_forbidden")
-
-
-def first_error(exc: ValidationError, prefix: str = "") -> ConfigError:
-    """Turn a pydantic ``ValidationError`` into a :class:`ConfigError` for its first error."""
-    errors = sorted_errors(exc)
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return ConfigError(describe_error(errors[0], prefix) + more)
