@@ -124,16 +124,13 @@ def check_target(target: Path, force: bool) -> None:
         raise ResultsExist(f"{target} exists and is not a folder")
 
 
-def write_results(
-    target: Path, experiment: Experiment, run: RunResult, meta: dict[str, Any], force: bool
-) -> Path:
-    """Write the result files of a simulation atomically (see :func:`write_folder`)."""
-    frames = {
+def result_frames(experiment: Experiment, run: RunResult) -> dict[str, pd.DataFrame]:
+    """The CSV tables of a simulation, by file name."""
+    return {
         "latencies.csv": latencies_frame(experiment, run),
         "summary.csv": summary_frame(experiment, run),
         "tail.csv": tail_frame(experiment, run),
     }
-    return write_folder(target, frames, experiment.resolved(), meta, force)
 
 
 def write_folder(target: Path, frames: dict[str, pd.DataFrame], resolved: dict[str, Any],

@@ -134,11 +134,11 @@ def execute_run(request: RunRequest, fail: type[Exception]) -> int:
         "versions": provenance.versions(),
         "git": provenance.git_revision(),
     }
-    with sigterm_as_interrupt(), _deferred_interrupts() as deferred:
-        results.write_results(target, experiment, outcome, meta, request.force)
-    summary = results.summary_frame(experiment, outcome)
+    frames = results.result_frames(experiment, outcome)
+    with _deferred_interrupts() as deferred:
+        results.write_folder(target, frames, experiment.resolved(), meta, request.force)
     if not request.quiet:
-        print(format_summary(summary))
+        print(format_summary(frames["summary.csv"]))
     note = f" (interrupted after {outcome.trials} trials)" if status != "complete" else ""
     print(f"results in {target}{note}", file=sys.stderr)
     return 130 if status != "complete" or deferred.hit else 0
