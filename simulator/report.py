@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-COLUMNS = ["scheme", "trials", "mean", "sem", "p50", "p99", "failure_rate", "theory_mean",
-           "theory_bound", "decode_ms"]
+COLUMNS = ["scheme", "trials", "mean", "sem", "p50", "p99", "failure_rate", "failures",
+           "mismatches", "theory_mean", "theory_bound", "decode_ms"]
+"""Columns shown, where the summary has them (simulations and executions differ)."""
 
 
 def format_summary(summary: pd.DataFrame) -> str:
@@ -24,6 +25,11 @@ def describe_folder(folder: Path) -> str:
     summary = pd.read_csv(folder / "summary.csv")
     status = meta.get("status", "complete")
     flag = "" if status == "complete" else f"  [PARTIAL: {status}]"
-    head = (f"{folder}: {meta.get('trials', '?')} trials, stopped by "
-            f"{meta.get('stop_reason', '?')}, seed {meta.get('seed', '?')}{flag}")
+    parts = [f"{meta.get('trials', '?')} trials"]
+    if "stop_reason" in meta:
+        parts.append(f"stopped by {meta['stop_reason']}")
+    if "backend" in meta:
+        parts.append(f"executed on {meta['backend']}")
+    parts.append(f"seed {meta.get('seed', '?')}")
+    head = f"{folder}: {', '.join(parts)}{flag}"
     return head + "\n" + format_summary(summary)
