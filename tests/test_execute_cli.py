@@ -40,6 +40,10 @@ def test_execute_fit_run_plot(tmp_path):
     assert result.exit_code == 0, result.output
     assert set(pd.read_csv(sim / "summary.csv")["scheme"]) == set(runs["scheme"])
 
+    shown = runner.invoke(main, ["show", str(out)])
+    assert shown.exit_code == 0 and "executed on local" in shown.output
+    assert "mismatches" in shown.output
+
     result = runner.invoke(main, ["plot", str(out)])
     assert result.exit_code == 0, result.output
     for name in ("execution.png", "execution.pdf", "timeline.png"):
