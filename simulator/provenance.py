@@ -42,6 +42,16 @@ def git_revision(path: Path | None = None) -> dict[str, Any] | None:
     return {"commit": rev.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
+def input_files(delay) -> dict[str, str]:
+    """SHA-256 of the files a config reads (empirical delay samples), by path."""
+    import hashlib
+
+    path = getattr(delay, "path", None)
+    if path is None:
+        return {}
+    return {path: hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+
+
 def now() -> str:
     """The current time, UTC, ISO 8601."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -133,6 +133,7 @@ def execute_run(request: RunRequest, fail: type[Exception]) -> int:
         "wall_seconds": round(outcome.wall_seconds, 6),
         "versions": provenance.versions(),
         "git": provenance.git_revision(),
+        "input_files": provenance.input_files(experiment.delay),
     }
     frames = results.result_frames(experiment, outcome)
     with _deferred_interrupts() as deferred:
@@ -205,7 +206,7 @@ def _deferred_interrupts():
 def _progress(total: int, quiet: bool):
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit="trial", file=sys.stderr, dynamic_ncols=True,
+    bar = tqdm(total=total, unit="trial", file=sys.stderr,
                disable=quiet or not sys.stderr.isatty())
     last = [0]
 

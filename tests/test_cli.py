@@ -38,7 +38,21 @@ def test_run_writes_every_result_file(tiny_config, tmp_path):
     meta = json.loads((out / "meta.json").read_text())
     assert meta["status"] == "complete" and meta["seed"] == 5 and meta["trials"] == 40
     assert {"numpy", "numba", "python", "ltsim"} <= set(meta["versions"])
-    assert "run" in meta["command"]
+    assert "run" in meta["command"] and meta["input_files"] == {}
+
+
+def test_empirical_samples_are_fingerprinted(tiny_config, tmp_path):
+    import hashlib
+
+    samples = tmp_path / "delays.csv"
+    samples.write_text("0.5\n1.5\n")
+    out = tmp_path / "res"
+    result = run_cli("run", tiny_config, "-o", out, "-q", "--set",
+                     f"delay={{dist: empirical, path: {samples}}}")
+    assert result.exit_code == 0
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["input_files"] == {str(samples.resolve()):
+                                   hashlib.sha256(samples.read_bytes()).hexdigest()}
 
 
 def test_overrides_and_default_folder(tiny_config, tmp_path, monkeypatch):
