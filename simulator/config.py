@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, Union
+from typing import Annotated, Any, ClassVar, TypeVar, Union
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -35,6 +35,8 @@ class Experiment(StrictModel):
     ``m`` functions run on ``workers`` workers (default ``m``; it must divide ``m``, each worker
     then holding ``m / workers`` functions as one task), one function taking time ``tau``.
     """
+
+    foreign_keys: ClassVar[dict[str, str]] = {"workload": "ltsim execute"}
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
     m: Annotated[int, Field(ge=1, le=10**12)]
@@ -146,6 +148,10 @@ def validate(data: Any, base_dir: Path | None = None, model: type[M] = Experimen
         raise ConfigError(
             f"(top level): must be a mapping of keys to values, got {_kind_of(data)}"
         )
+    for key, command in getattr(model, "foreign_keys", {}).items():
+        if key in data:
+            raise ConfigError(f"{key}: this key belongs to `{command}` configs; run this file "
+                              f"with `{command}`")
     try:
         return model.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:

@@ -7,7 +7,7 @@ The scheme entries, the delay families and the one-line error messages are those
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -37,6 +37,8 @@ class ExecuteConfig(StrictModel):
     simulator's and multiplied by ``time_scale``; ``timeout`` (seconds) bounds one scheme's
     trial, after which it is reported as failed.
     """
+
+    foreign_keys: ClassVar[dict[str, str]] = {"m": "ltsim run", "tau": "ltsim run"}
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
     workload: GaussianKernel
