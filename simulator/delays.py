@@ -1,8 +1,13 @@
 """Start-up delay distributions ``X_j`` of the workers.
 
-Each distribution is a small validated model with ``sample(rng, size)`` and analytic
-``mean`` and ``variance`` (``inf`` where the moment does not exist), so every family is also a
-free statistical test of the sampler.
+Each distribution is a small validated model with
+
+* ``sample(rng, size)``: i.i.d. delays, an ndarray of shape ``size``, drawn from ``rng`` only;
+* ``mean`` and ``variance``: analytic (``inf`` where the moment does not exist), so every
+  family is also a free statistical test of its sampler;
+* continuous families: ``isf(p)``, the inverse survival function (``x`` with
+  ``P(X > x) = p``); laws with atoms (constant, empirical): ``atoms()``, the support points
+  and their probabilities. :mod:`simulator.theory` uses these for exact expected latencies.
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ def one_line(text: str, limit: int = 200) -> str:
 
 
 def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` on one line, cut to ``limit`` characters, for error messages."""
     try:
         text = repr(value)
     except RecursionError:  # pragma: no cover - nesting is limited when reading YAML
