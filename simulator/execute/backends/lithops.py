@@ -74,7 +74,11 @@ class LithopsBackend(Backend):
 
     def submit(self, tasks: list[TaskSpec], shared: Any) -> _Batch:
         batch = _Batch(tasks)
-        futures = self.executor.map(lithops_task, [(spec, shared) for spec in tasks])
+        # include_modules=None: ship no code. Shipping ltsim's modules races with concurrent
+        # workers importing them (seen on localhost: "cannot import name ..."); the runtime
+        # has ltsim installed instead.
+        futures = self.executor.map(lithops_task, [(spec, shared) for spec in tasks],
+                                    include_modules=None)
         for spec, fut in zip(tasks, futures, strict=True):
             batch.futures[fut] = spec.worker
         return batch
