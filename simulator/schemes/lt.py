@@ -65,6 +65,10 @@ class LTCode(Scheme):
     ``d`` costs ``tau * r * d``. The master peels symbols in order of arrival; the latency is
     the arrival time of the symbol that completes decoding (``inf`` if all symbols arrive and
     decoding is incomplete).
+
+    ``returns: worker`` delivers a worker's symbols together when its last one is done;
+    ``decoder: {threshold: M}`` stops at the M-th arrival instead (a failure if those M
+    symbols do not decode).
     """
 
     kind: Literal["lt"]
@@ -79,7 +83,6 @@ class LTCode(Scheme):
     @property
     def default_id(self) -> str:
         return f"lt{self.r}"
-
 
     def check(self, workers: int) -> None:
         if workers % self.r:
@@ -170,4 +173,6 @@ class LTCode(Scheme):
     def memory_bytes(self, workers: int) -> int:
         n_symbols = workers * self.symbols_per_worker
         edges = n_symbols * mean_degree(workers // self.r, self.c, self.delta)
-        return int(90 * n_symbols + 8 * edges + 16 * workers + 8 * 2**22)
+        # per symbol: degrees, ptr, cost, times, order, decoder state (~90 B); per edge: the
+        # neighbour and the decoder's two list links (12 B); one chunk of uniforms (32 MiB)
+        return int(90 * n_symbols + 12 * edges + 16 * workers + 8 * 2**22)
