@@ -2,13 +2,15 @@
 
 From ``tasks.csv`` of ``ltsim execute``:
 
-1. ``tau`` by ordinary least squares of the task time ``Y = finish - start`` on its units of
-   work ``B`` (kernel terms), *with* an intercept; the intercept is kept in ``X``. Only
+1. ``tau`` by ordinary least squares of the task time ``Y = finish - start``, less the
+   delay the run injected itself (known exactly, column ``delay``), on its units of work
+   ``B`` (kernel terms), *with* an intercept; the intercept is kept in ``X``. Only
    scheme-trials in which no task was cancelled enter the regression (when they hold at
    least two distinct ``B``): elsewhere the finished tasks are the fast ones, a selection
    on ``X`` that biases the slope.
-2. ``X = Y - tau B``, the residual start-up part of each task, fitted by maximum likelihood
-   with each delay family (exponential, shifted exponential, Pareto, Weibull, lognormal).
+2. ``X = Y - tau B`` (injected delay included), the start-up part of each task, fitted by
+   maximum likelihood with each delay family (exponential, shifted exponential, Pareto,
+   Weibull, lognormal).
    Tasks cancelled before any result (the stragglers the master stopped waiting for) are
    *right-censored* at ``stopped - start``: they contribute ``log P(X > c)``, which removes
    the bias of keeping only the fast workers.

@@ -12,7 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 
+def stream(seed: int, trial: int, child: int) -> np.random.Generator:
+    """Child ``child`` of trial ``trial``'s seed sequence (0: delays, ``1 + i``: scheme ``i``);
+    the same as ``SeedSequence(seed, spawn_key=(trial,)).spawn(...)[child]``."""
+    return np.random.Generator(np.random.PCG64(
+        np.random.SeedSequence(seed, spawn_key=(trial, child))))
+
+
 def trial_streams(seed: int, trial: int, n_schemes: int) -> list[np.random.Generator]:
     """Generators ``[delays, scheme_0, ..., scheme_{n-1}]`` of one trial."""
-    children = np.random.SeedSequence(seed, spawn_key=(trial,)).spawn(1 + n_schemes)
-    return [np.random.Generator(np.random.PCG64(child)) for child in children]
+    return [stream(seed, trial, child) for child in range(1 + n_schemes)]

@@ -6,7 +6,7 @@ import numpy as np
 
 from .config import Experiment
 from .schemes import Outcome
-from .streams import trial_streams
+from .streams import stream
 
 
 def simulate_trials(experiment: Experiment, start: int, stop: int) -> list[Outcome]:
@@ -27,11 +27,10 @@ def _simulate(experiment: Experiment, start: int, stop: int) -> list[Outcome]:
     delays = np.empty((stop - start, n))
     rngs: list[list[np.random.Generator]] = [[] for _ in schemes]
     for row, trial in enumerate(range(start, stop)):
-        streams = trial_streams(experiment.seed, trial, len(schemes))
-        delays[row] = experiment.delay.sample(streams[0], n)
+        delays[row] = experiment.delay.sample(stream(experiment.seed, trial, 0), n)
         for i, scheme in enumerate(schemes):
-            if scheme.random:
-                rngs[i].append(streams[1 + i])
+            if scheme.random:  # only schemes that draw get a generator
+                rngs[i].append(stream(experiment.seed, trial, 1 + i))
     tau = experiment.unit_time
     return [scheme.simulate(delays, tau, rngs[i]) for i, scheme in enumerate(schemes)]
 

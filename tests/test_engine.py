@@ -82,3 +82,13 @@ def test_merged_moments_equal_the_moments_of_the_whole():
     assert merged.n == whole.n == 1000
     assert merged.mean == pytest.approx(whole.mean, rel=1e-13)
     assert merged.m2 == pytest.approx(whole.m2, rel=1e-12)
+
+
+def test_trial_streams_are_the_spawned_children():
+    from simulator.streams import stream, trial_streams
+
+    spawned = np.random.SeedSequence(7, spawn_key=(3,)).spawn(4)
+    expected = [np.random.Generator(np.random.PCG64(c)).random(5) for c in spawned]
+    got = [g.random(5) for g in trial_streams(7, 3, 3)]
+    assert all(np.array_equal(a, b) for a, b in zip(expected, got, strict=True))
+    assert np.array_equal(stream(7, 3, 2).random(5), expected[2])
