@@ -33,6 +33,7 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -196,16 +197,26 @@ def _meta_wall(folder: Path) -> float:
 # 2-3. decoding at m = 1000
 
 
+class Graph(NamedTuple):
+    """A code graph (CSR) and the arrival order of its symbols."""
+
+    ptr: np.ndarray
+    nbrs: np.ndarray
+    order: np.ndarray
+
+
 def draw_graphs(m: int, r: int, count: int, seed: int):
     """``count`` freshly drawn LT-r code graphs of the paper's setting, and ``k``."""
-    from simulator.schemes.lt import LTCode
+    from simulator.codes.lt import LTCode
 
     code = LTCode(kind="lt", r=r, symbols_per_worker=SYMBOLS, c=C, delta=DELTA)
     rng = np.random.default_rng(seed)
     graphs = []
     for _ in range(count):
         delays = rng.exponential(1.0 / RATE, m)
-        graphs.append(code.sample_graph(delays, TAU, rng))
+        graph = code.sample_code(m, rng)
+        order = np.argsort(code.arrival_times(graph, delays, TAU), kind="stable")
+        graphs.append(Graph(graph.ptr, graph.nbrs, order))
     return graphs, m // r
 
 
@@ -222,11 +233,11 @@ def time_peel(func, graphs, k: int, limit: int) -> tuple[list[float], list[int]]
 
 def measure_decode(m: int, r: int, n_graphs: int, n_python: int, seed: int = 1) -> dict:
     """Median compiled and pure-Python (``peel.py_func``) decode times on the same graphs."""
-    from simulator.peeling import peel
+    from simulator.codes.peeling import peel
 
     graphs, k = draw_graphs(m, r, n_graphs, seed)
     limit = m * SYMBOLS
-    peel(graphs[0].ptr, graphs[0].nbrs, graphs[0].order, k, limit)  # load / compile
+    peel(*graphs[0], k, limit)  # load / compile
     fast, used = time_peel(peel, graphs, k, limit)
     py, used_py = time_peel(peel.py_func, graphs[:n_python], k, limit)
     if used_py != used[:n_python]:
@@ -260,7 +271,7 @@ def measure_oracle(m: int, n_graphs: int, budget: float) -> dict:
     The oracle's cost grows about as m^2..m^3; a pilot at m/4 predicts the time at ``m`` and,
     if one decode would exceed ``budget`` seconds, ``m`` is lowered until it would not.
     """
-    from simulator.peeling import peel
+    from simulator.codes.peeling import peel
 
     peel_reference = load_reference()
     pilot_m = max(m // 4, 50)
@@ -332,19 +343,19 @@ def bench_decode(n_graphs: int, n_python: int, n_oracle: int, m: int = 1000) -> 
 
 def measure_trials(m: int, reps: int, seed: int = 2021) -> dict:
     """Wall time of ``LTCode.simulate`` on 1-trial batches, split by its own decode timer."""
-    from simulator.delays import Exponential
-    from simulator.schemes.lt import LTCode
-    from simulator.streams import trial_streams
+    from simulator.codes.base import TrialBlock
+    from simulator.codes.lt import LTCode
+    from simulator.model.laws import Exponential
+    from simulator.montecarlo.streams import stream
 
     code = LTCode(kind="lt", r=1, symbols_per_worker=SYMBOLS, c=C, delta=DELTA)
     delay = Exponential(dist="exponential", rate=RATE)
     code.soliton(m)  # the cached Robust Soliton table is built once per experiment
     totals, decodes = [], []
     for trial in range(reps + 1):
-        streams = trial_streams(seed, trial, 1)
-        delays = delay.sample(streams[0], m)[None, :]
+        delays = delay.sample(stream(seed, trial, 0), m)[None, :]
         start = time.perf_counter()
-        out = code.simulate(delays, TAU, [streams[1]])
+        out = code.simulate(TrialBlock(delays, TAU, [stream(seed, trial, 1)]))
         wall = time.perf_counter() - start
         if trial:  # trial 0 loads the kernels
             totals.append(wall)
@@ -394,13 +405,14 @@ def bench_scaling(plan: list[tuple[int, int]]) -> list[Row]:
 CHILD_TRIAL = textwrap.dedent("""
     import sys
     import numpy as np
-    from simulator.schemes.lt import LTCode
+    from simulator.codes.base import TrialBlock
+    from simulator.codes.lt import LTCode
     m = int(sys.argv[1])
     code = LTCode(kind="lt", r=1, symbols_per_worker=2, c=0.03, delta=0.5)
     rng = np.random.default_rng(5)
     delays = rng.exponential(5.0, (1, m))
     if m:
-        code.simulate(delays, 0.005, [rng])
+        code.simulate(TrialBlock(delays, 0.005, [rng]))
 """)
 
 

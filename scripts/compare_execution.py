@@ -8,25 +8,28 @@ Usage::
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
-from simulator.plotting import display_name
+from simulator.plots.common import display_name, legend_names
 
 
 def main(measured: Path, simulated: Path) -> None:
     real = pd.read_csv(measured / "summary.csv").set_index("scheme")
     sim = pd.read_csv(simulated / "summary.csv").set_index("scheme")
+    config = yaml.safe_load((measured / "config.yaml").read_text(encoding="utf-8"))
+    codes = legend_names(config["schemes"])
     print("| scheme | measured mean ± SE (s) | simulated mean (s) | (measured − simulated) / SE "
           "| measured p99 (s) | simulated p99 (s) | trials measured / simulated |")
     print("|---|---|---|---|---|---|---|")
     for scheme in real.index:
         r, s = real.loc[scheme], sim.loc[scheme]
-        se = r["std"] / math.sqrt(r["trials"])
-        print(f"| {display_name(str(scheme))} | {r['mean']:.4f} ± {se:.4f} | {s['mean']:.4f} | "
+        se = r["sem"]
+        name = display_name(str(scheme), codes)
+        print(f"| {name} | {r['mean']:.4f} ± {se:.4f} | {s['mean']:.4f} | "
               f"{(r['mean'] - s['mean']) / se:+.1f} | {r['p99']:.4f} | {s['p99']:.4f} | "
               f"{int(r['trials'])} / {int(s['trials'])} |")
 

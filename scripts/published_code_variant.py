@@ -23,21 +23,23 @@ import sys
 
 import numpy as np
 
-from simulator import config
-from simulator.peeling import peel
-from simulator.results import quantile
-from simulator.schemes.lt import LTCode
-from simulator.streams import trial_streams
+from simulator.codes.lt import LTCode
+from simulator.codes.peeling import peel
+from simulator.io import config
+from simulator.io.results import quantile
+from simulator.montecarlo.streams import stream
 
 
 def lt_latency(scheme: LTCode, delays: np.ndarray, tau: float, rng, worker_order_bug: bool):
     """One trial's latency; with the bug, the time of the symbol at the stopping position
     in worker order instead of arrival order."""
-    graph = scheme.sample_graph(delays, tau, rng)
-    used = peel(graph.ptr, graph.nbrs, graph.order, delays.size // scheme.r, graph.order.size)
+    graph = scheme.sample_code(delays.size, rng)
+    times = scheme.arrival_times(graph, delays, tau)
+    order = np.argsort(times, kind="stable")
+    used = peel(graph.ptr, graph.nbrs, order, delays.size // scheme.r, order.size)
     if used < 0:
         return np.inf
-    return graph.times[used - 1] if worker_order_bug else graph.times[graph.order[used - 1]]
+    return times[used - 1] if worker_order_bug else times[order[used - 1]]
 
 
 def few_workers(scheme: LTCode, delays: np.ndarray, tau: float, rng, bug: bool) -> float:
@@ -56,12 +58,12 @@ def main(paths: list[str]) -> None:
         lts = [(i, s) for i, s in enumerate(exp.schemes) if isinstance(s, LTCode)]
         rows: dict[tuple[str, str], list[float]] = {}
         for t in range(exp.trials):
-            streams = trial_streams(exp.seed, t, len(exp.schemes))
-            delays = exp.delay.sample(streams[0], exp.n_workers)
+            delays = exp.delay.sample(stream(exp.seed, t, 0), exp.n_workers)
             for i, scheme in lts:
                 name, tau = f"LT-{scheme.r}", exp.unit_time
                 rows.setdefault((name, "paper's text (ltsim)"), []).append(
-                    lt_latency(scheme, delays, tau, streams[1 + i], worker_order_bug=False))
+                    lt_latency(scheme, delays, tau, stream(exp.seed, t, 1 + i),
+                               worker_order_bug=False))
                 if scheme.r > 1:
                     rng = np.random.default_rng([exp.seed, t, i, 1])
                     rows.setdefault((name, "m/r workers"), []).append(

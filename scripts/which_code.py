@@ -16,9 +16,9 @@ import functools
 
 import numpy as np
 
-from simulator import config, engine, trials
-from simulator.plotting import display_name
-from simulator.results import quantile
+from simulator.io import config
+from simulator.io.results import quantile
+from simulator.montecarlo import engine, trials
 
 BASE = {
     "name": "which-code",
@@ -50,7 +50,7 @@ def main() -> None:
         run = engine.run(functools.partial(trials.simulate_trials, exp), len(exp.schemes),
                          engine.StopRule(exp.trials), trials.batch_size(exp),
                          jobs=engine.default_jobs())
-        names = [display_name(s.scheme_id) for s in exp.schemes]
+        names = [s.display_name() for s in exp.schemes]
         if header is None:
             header = names
             print("| tau·mu | " + " | ".join(names) + " | fastest |")

@@ -17,8 +17,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from simulator import config, runner
+from simulator.app import run as runner
 from simulator.cli import main
+from simulator.io import config
 
 CORPUS = Path(__file__).parent / "bad_configs"
 DATA = CORPUS / "data"
@@ -98,9 +99,10 @@ def test_good_empirical_samples_are_read(name, tmp_path):
     cfg = tmp_path / "cfg" / "good.yaml"
     cfg.parent.mkdir()
     (cfg.parent / name).write_bytes(samples.read_bytes())  # a path relative to the config
+    column = ", column: delay" if name == "good_two_columns.csv" else ""
     cfg.write_text(
         "name: good\nm: 8\ntau: 1.0e-3\ntrials: 3\nseed: 1\n"
-        f"delay: {{dist: empirical, path: {name}}}\n"
+        f"delay: {{dist: empirical, path: {name}{column}}}\n"
         "schemes:\n  - {kind: uncoded}\n  - {kind: lt, r: 2}\n"
     )
     experiment = config.load(cfg)

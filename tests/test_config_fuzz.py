@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator import runner
+from simulator.app import run as runner
 from simulator.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from simulator import delays
-from tests.conftest import within_sigmas
+from simulator.model import laws as delays
+from tests.helpers import within_sigmas
 
 N = 200_000
 

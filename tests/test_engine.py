@@ -5,8 +5,8 @@ import functools
 import numpy as np
 import pytest
 
-from simulator import engine
-from simulator.schemes import Outcome
+from simulator.model.outcome import Outcome
+from simulator.montecarlo import engine
 
 
 def stub(start, stop, spread=1.0):
@@ -84,11 +84,10 @@ def test_merged_moments_equal_the_moments_of_the_whole():
     assert merged.m2 == pytest.approx(whole.m2, rel=1e-12)
 
 
-def test_trial_streams_are_the_spawned_children():
-    from simulator.streams import stream, trial_streams
+def test_streams_are_the_spawned_children():
+    from simulator.montecarlo.streams import stream
 
     spawned = np.random.SeedSequence(7, spawn_key=(3,)).spawn(4)
     expected = [np.random.Generator(np.random.PCG64(c)).random(5) for c in spawned]
-    got = [g.random(5) for g in trial_streams(7, 3, 3)]
+    got = [stream(7, 3, child).random(5) for child in range(4)]
     assert all(np.array_equal(a, b) for a, b in zip(expected, got, strict=True))
-    assert np.array_equal(stream(7, 3, 2).random(5), expected[2])

@@ -8,7 +8,7 @@ pytest.importorskip("distributed")
 
 from simulator.execute.backends.dask import DaskBackend
 from simulator.execute.master import run_execution
-from tests.execute_helpers import cancel_check, small_config
+from tests.helpers import cancel_check, small_config
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ pytest.importorskip("lithops")
 
 from simulator.execute.backends import make_backend
 from simulator.execute.master import run_execution
-from tests.execute_helpers import small_config
+from tests.helpers import small_config
 
 
 def test_lithops_localhost_decodes_and_survives_a_raising_worker(monkeypatch, tmp_path):

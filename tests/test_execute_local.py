@@ -8,13 +8,13 @@ import time
 import numpy as np
 import pytest
 
+from simulator.codes.peeling import peel
 from simulator.execute.backends import make_backend
 from simulator.execute.master import run_execution
-from simulator.execute.plan import build_plan, trial_draws
+from simulator.execute.plan import terms, trial_draws
 from simulator.execute.workload import direct, kernel_sum, make_data
-from simulator.peeling import peel
-from simulator.validation import ConfigError
-from tests.execute_helpers import cancel_check, small_config
+from simulator.util.validation import ConfigError
+from tests.helpers import cancel_check, small_config
 
 
 @pytest.fixture(scope="module")
@@ -77,38 +77,40 @@ def test_cancel_stops_sleeping_tasks(local):
 
 def test_plan_uses_the_simulators_code_graph():
     cfg = small_config()
-    delays, failing, rngs = trial_draws(cfg, 1)
-    plan = build_plan(cfg, 3, 1, delays, failing, rngs[3], stream=True)
-    again = cfg.schemes[3].sample_graph(delays, 0.0, trial_draws(cfg, 1)[2][3])
+    _, _, rngs = trial_draws(cfg, 1)
+    plan = cfg.schemes[3].plan(cfg.n_workers, rngs[3], streaming=True)
+    again = cfg.schemes[3].sample_code(cfg.n_workers, trial_draws(cfg, 1)[2][3])
     q = cfg.terms_per_unit
     for j, task in enumerate(plan.tasks):
-        for i, rows in enumerate(task.results):
+        assert task.worker == j and task.stream
+        for i, work in enumerate(task.work):
             sym = j * 3 + i
             groups = again.nbrs[again.ptr[sym]:again.ptr[sym + 1]]
-            assert sorted(rows.tolist()) == sorted(
+            assert sorted(terms(work, q).terms.tolist()) == sorted(
                 (g * q + t) for g in groups.tolist() for t in range(q))
 
 
-def test_numeric_peeler_matches_peel_and_values():
+def test_peeling_master_matches_peel_and_values():
     cfg = small_config()
     data = make_data(cfg.workload)
+    q = cfg.terms_per_unit
     rng = np.random.default_rng(5)
     for trial in range(5):
-        delays, failing, rngs = trial_draws(cfg, trial)
-        plan = build_plan(cfg, 3, trial, delays, failing, rngs[3], stream=True)
-        dec = plan.decoder
+        _, _, rngs = trial_draws(cfg, trial)
+        plan = cfg.schemes[3].plan(cfg.n_workers, rngs[3], streaming=True)
+        master, graph = plan.master, plan.master.graph
         order = rng.permutation(len(plan.tasks) * 3)
-        ptr, nbrs = np.asarray(dec.ptr), np.asarray(dec.nbrs, dtype=np.int32)
-        expected = peel(ptr, nbrs, order.astype(np.int64), dec.k, order.size)
+        expected = peel(graph.ptr, graph.nbrs, order.astype(np.int64), master.k, order.size)
         used = -1
         for t, sym in enumerate(order.tolist()):
             w, i = divmod(sym, 3)
-            if dec.add(w, i, kernel_sum(data, plan.tasks[w].results[i])):
+            value = kernel_sum(data, terms(plan.tasks[w].work[i], q).terms)
+            if master.add(w, i, value, 0.0):
                 used = t + 1
                 break
         assert used == expected
         if used > 0:
-            assert abs(dec.value - direct(data)) <= 1e-12 * direct(data)
+            assert abs(master.value - direct(data)) <= 1e-12 * direct(data)
 
 
 @pytest.mark.parametrize("bad, message", [

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.fit import (
+from simulator.execute.fit import (
     Sample,
     fit_lognormal,
     fit_pareto,
@@ -85,7 +85,7 @@ def test_weibull_pareto_lognormal_mles():
 
 
 def test_aic_picks_pareto_for_heavy_tails_and_config_validates():
-    from simulator.config import validate
+    from simulator.io.config import validate
 
     rng = np.random.default_rng(1)
     # shape 2.5: finite variance, so OLS of tau is sound (with shape <= 2 it is not; see

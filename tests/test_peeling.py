@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.peeling import peel, sample_neighbours
-from simulator.soliton import RobustSoliton
+from simulator.codes.peeling import peel, sample_neighbours
+from simulator.codes.soliton import RobustSoliton
 from tests.reference import floyd_reference, peel_reference
 
 

@@ -4,7 +4,12 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import main
-from simulator.plotting import describe_delay, display_name, result_folders
+from simulator.plots.common import describe_delay, display_name, legend_names
+from simulator.plots.tail import result_folders
+
+SCHEMES = [{"kind": "one"}, {"kind": "uncoded"}, {"kind": "replication", "r": 2},
+           {"kind": "replication", "r": 10}, {"kind": "lt", "r": 1}, {"kind": "lt", "r": 2},
+           {"kind": "lt", "r": 1, "label": "lt1-M1400"}]
 
 
 @pytest.mark.parametrize(("scheme_id", "name"), [
@@ -12,7 +17,7 @@ from simulator.plotting import describe_delay, display_name, result_folders
     ("lt1", "LT-1"), ("lt2", "LT-2"), ("lt1-M1400", "lt1-M1400"), ("fast", "fast"),
 ])
 def test_legend_names_follow_the_paper(scheme_id, name):
-    assert display_name(scheme_id) == name
+    assert display_name(scheme_id, legend_names(SCHEMES)) == name
 
 
 def test_delay_descriptions():
@@ -35,5 +40,5 @@ def test_result_folders_skip_staging_folders(tmp_path):
 def test_plot_reports_unreadable_results_in_one_line(tmp_path):
     (tmp_path / "tail.csv").write_text("scheme,t,tail\nlt1,0.0,1.0\n")  # no config.yaml
     result = CliRunner().invoke(main, ["plot", str(tmp_path)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1 and "cannot read" in result.stderr

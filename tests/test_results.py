@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from simulator.engine import RunResult
-from simulator.results import SUMMARY_COLUMNS, quantile, summary_frame, tail_frame
-from simulator.schemes import Outcome
-from tests.conftest import experiment
+from simulator.io.results import SUMMARY_COLUMNS, quantile, summary_frame, tail_frame
+from simulator.model.outcome import Outcome
+from simulator.montecarlo.engine import RunResult
+from tests.helpers import experiment
 
 
 def run_of(*latencies, decoded=None):

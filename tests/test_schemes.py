@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.soliton import harmonic
-from simulator.streams import trial_streams
-from simulator.trials import simulate_trials
-from tests.conftest import experiment, within_sigmas
+from simulator.model.theory import harmonic
+from simulator.montecarlo.streams import stream
+from simulator.montecarlo.trials import simulate_trials
+from tests.helpers import experiment, within_sigmas
 from tests.reference import lt_latency_reference
 
 RATE, TAU = 0.2, 0.005
@@ -48,7 +48,7 @@ def test_shifted_exponential_adds_the_shift_to_theory():
     exp, outs = latencies([{"kind": "one"}, {"kind": "replication", "r": 2}], 100, 20_000,
                           delay=delay)
     for scheme, out in zip(exp.schemes, outs, strict=True):
-        mu = scheme.theory_mean(exp.delay, exp.n_workers, exp.unit_time)
+        mu = scheme.theory_mean(exp.view())
         ok, msg = within_sigmas(out.latency, mu)
         assert ok, msg
 
@@ -58,11 +58,11 @@ def test_theory_where_no_closed_form_applies():
     exp, _ = latencies([{"kind": "one"}, {"kind": "uncoded"}, {"kind": "replication", "r": 2},
                         {"kind": "lt"}], 20, 1, delay=heavy)
     one, unc, rep, lt = exp.schemes
-    assert one.theory_mean(exp.delay, 20, TAU) == math.inf  # E[X] = inf
-    assert unc.theory_mean(exp.delay, 20, TAU) == math.inf  # T >= X_1
-    assert math.isfinite(rep.theory_mean(exp.delay, 20, TAU))  # min of 2 has shape 2
-    assert math.isnan(lt.theory_mean(exp.delay, 20, TAU))
-    assert math.isnan(lt.theory_bound(exp.delay, 20, TAU))
+    assert one.theory_mean(exp.view()) == math.inf  # E[X] = inf
+    assert unc.theory_mean(exp.view()) == math.inf  # T >= X_1
+    assert math.isfinite(rep.theory_mean(exp.view()))  # min of 2 has shape 2
+    assert math.isnan(lt.theory_mean(exp.view()))
+    assert math.isnan(lt.theory_bound(exp.view()))
 
 
 ANY_LAW = [
@@ -80,7 +80,7 @@ def test_baseline_means_for_any_delay_law(delay):
     exp, outs = latencies([{"kind": "one"}, {"kind": "uncoded"},
                            {"kind": "replication", "r": 2}], 100, 20_000, delay=delay)
     for scheme, out in zip(exp.schemes, outs, strict=True):
-        mu = scheme.theory_mean(exp.delay, 100, TAU)
+        mu = scheme.theory_mean(exp.view())
         if math.isinf(mu):
             assert delay.get("shape") == 1.0 and scheme.kind != "replication"
             continue
@@ -97,7 +97,7 @@ def test_empirical_delays_have_exact_baseline_means(tmp_path):
     exp, outs = latencies([{"kind": "uncoded"}, {"kind": "replication", "r": 2}], 40, 20_000,
                           delay={"dist": "empirical", "path": str(samples)})
     for scheme, out in zip(exp.schemes, outs, strict=True):
-        ok, msg = within_sigmas(out.latency, scheme.theory_mean(exp.delay, 40, TAU))
+        ok, msg = within_sigmas(out.latency, scheme.theory_mean(exp.view()))
         assert ok, f"{scheme.scheme_id}: {msg}"
 
 
@@ -118,7 +118,7 @@ def test_schemes_share_the_delays_of_a_trial():
     # Common random numbers: 'one' uses worker 0's delay of the same trial stream.
     exp, (one,) = latencies([{"kind": "one"}], 30, 5, seed=99)
     for t in range(5):
-        x0 = exp.delay.sample(trial_streams(99, t, 1)[0], 30)[0]
+        x0 = exp.delay.sample(stream(99, t, 0), 30)[0]
         assert one.latency[t] == x0 + TAU * 30
 
 
@@ -143,9 +143,8 @@ def test_lt_fast_path_equals_reference_path(scheme, delay):
     lt = exp.schemes[0]
     k, s = m // lt.r, lt.symbols_per_worker
     for t in range(trials):
-        streams = trial_streams(seed, t, 1)
-        x = exp.delay.sample(streams[0], m)
-        graph = lt.sample_graph(x, exp.unit_time, streams[1])
+        x = exp.delay.sample(stream(seed, t, 0), m)
+        graph = lt.sample_code(m, stream(seed, t, 1))
         degrees = graph.degrees.tolist()
         neighbours = [set(graph.nbrs[graph.ptr[i]:graph.ptr[i + 1]].tolist())
                       for i in range(m * s)]
@@ -181,7 +180,7 @@ def test_lt_latency_bounds(seed, m, r, s, returns):
         m, 20, seed=seed)
     k = m // r
     ok = out.decoded
-    fastest = np.array([exp.delay.sample(trial_streams(seed, t, 1)[0], m).min()
+    fastest = np.array([exp.delay.sample(stream(seed, t, 0), m).min()
                         for t in range(20)]) + TAU * r
     assert (out.latency[ok] >= fastest[ok]).all()
     assert (out.symbols[ok] >= k).all()
@@ -193,7 +192,7 @@ def test_lt_latency_bounds(seed, m, r, s, returns):
 def test_coded_and_replicated_latencies_never_beat_the_fastest_worker(seed, m):
     exp, outs = latencies([{"kind": "one"}, {"kind": "uncoded"},
                            {"kind": "replication", "r": 2}], m, 10, seed=seed)
-    fastest = np.array([exp.delay.sample(trial_streams(seed, t, 3)[0], m).min()
+    fastest = np.array([exp.delay.sample(stream(seed, t, 0), m).min()
                         for t in range(10)]) + TAU
     for out in outs:
         assert (out.latency >= fastest).all()

@@ -28,8 +28,10 @@ def test_published_code_variant_on_a_tiny_config(tiny_config):
 
 
 def test_compare_execution_table(tmp_path):
-    for name, rows in (("real", "one,20,1.0,0.5,1.5"), ("sim", "one,5000,1.1,0.4,1.4")):
+    for name, rows in (("real", "one,20,1.0,0.5,0.1118,1.5"),
+                       ("sim", "one,5000,1.1,0.4,0.0057,1.4")):
         (tmp_path / name).mkdir()
-        (tmp_path / name / "summary.csv").write_text("scheme,trials,mean,std,p99\n" + rows)
+        (tmp_path / name / "summary.csv").write_text("scheme,trials,mean,std,sem,p99\n" + rows)
+        (tmp_path / name / "config.yaml").write_text("schemes:\n  - {kind: one}\n")
     text = script("scripts/compare_execution.py", tmp_path / "real", tmp_path / "sim")
     assert "| One | 1.0000 ± 0.1118 | 1.1000 | -0.9 |" in text

@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from simulator.soliton import RobustSoliton, harmonic, mean_degree, spike_position
-from tests.conftest import within_sigmas
+from simulator.codes.soliton import RobustSoliton, mean_degree, spike_position
+from simulator.model.theory import harmonic
+from tests.helpers import within_sigmas
 from tests.reference import robust_soliton_reference
 
 

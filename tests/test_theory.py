@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from simulator import delays, theory
+from simulator.model import laws as delays
+from simulator.model import theory
 
 
 def exponential(rate=0.2):

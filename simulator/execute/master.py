@@ -1,8 +1,10 @@
-"""The master: for each trial and scheme, submit the tasks, decode results as they arrive,
-stop as soon as F(x) is recoverable, cancel the rest and check the decoded value."""
+"""The master: for each trial and scheme, submit the tasks the code plans, feed the results
+to the code's :class:`~simulator.codes.base.Master` as they arrive, stop as soon as F(x) is
+recoverable, cancel the rest and check the decoded value against a direct sum."""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -10,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .backends.base import Backend, End
-from .config import ExecuteConfig
-from .plan import Plan, build_plan, relative_error, trial_draws
+from .plan import TaskSpec, relative_error, spec, task_specs, trial_draws
 from .workload import direct, make_data
 
 TOLERANCE = 1e-9
@@ -30,17 +31,28 @@ class Execution:
 
     @property
     def mismatches(self) -> int:
-        """Trials whose decoded value was wrong (the command then exits 1)."""
+        """Trials whose decoded value was wrong."""
         return sum(row["status"] == "mismatch" for row in self.executions)
 
+    @property
+    def failures(self) -> int:
+        """Scheme-trials that did not end with a correct F(x)."""
+        return sum(row["status"] != "ok" for row in self.executions)
 
-def run_execution(config: ExecuteConfig, backend: Backend,
+    @property
+    def trials(self) -> int:
+        return len({row["trial"] for row in self.executions})
+
+
+def run_execution(config, backend: Backend,
                   report: Callable[[dict[str, Any]], None] | None = None,
                   grace: float = 2.0) -> Execution:
-    """Execute every trial of every scheme on ``backend``.
+    """Execute every trial of every scheme of ``config`` (an
+    :class:`~simulator.io.config.ExecuteConfig`) on ``backend``.
 
     ``report`` is called with each row of ``executions.csv`` as it is produced. A
-    ``KeyboardInterrupt`` ends the run early with ``status = "interrupted"``.
+    ``KeyboardInterrupt`` ends the run early with ``status = "interrupted"``; the trials
+    finished by then are kept whole (a trial is kept only with every scheme's row).
     """
     began = time.monotonic()
     data = make_data(config.workload)
@@ -49,12 +61,21 @@ def run_execution(config: ExecuteConfig, backend: Backend,
     try:
         for trial in range(config.trials):
             delays, failing, rngs = trial_draws(config, trial)
-            for i in range(len(config.schemes)):
-                plan = build_plan(config, i, trial, delays, failing, rngs[i], backend.streams)
-                row, tasks = run_scheme(backend, plan, shared, config.timeout, out.exact, grace)
-                out.executions.append(row)
-                out.tasks.extend(tasks)
-                if report is not None:
+            rows, tasks = [], []
+            for i, scheme in enumerate(config.schemes):
+                plan = scheme.plan(config.n_workers, rngs[i], backend.streams)
+                specs = task_specs(config, i, trial, plan, delays, failing)
+
+                extra = functools.partial(_extra_spec, config, i, trial, delays, failing)
+
+                row, done = run_scheme(backend, specs, plan.master, shared, config.timeout,
+                                       out.exact, grace, extra)
+                rows.append(row)
+                tasks.extend(done)
+            out.executions.extend(rows)
+            out.tasks.extend(tasks)
+            if report is not None:
+                for row in rows:
                     report(row)
     except KeyboardInterrupt:
         out.status = "interrupted"
@@ -62,31 +83,56 @@ def run_execution(config: ExecuteConfig, backend: Backend,
     return out
 
 
-def run_scheme(backend: Backend, plan: Plan, shared: Any, timeout: float, exact: float,
-               grace: float = 2.0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _extra_spec(config, index, trial, delays, failing, task) -> TaskSpec:
+    """The backend task of a worker the master launches during a trial, its injected
+    start-up delay (``task.delay``, drawn by the code) scaled like every other."""
+    delay = getattr(task, "delay", None)
+    delay = 0.0 if delay is None else float(delay) * config.time_scale
+    return spec(config, index, trial, task, delays, failing, delay=delay)
+
+
+def run_scheme(backend: Backend, specs: list[TaskSpec], master, shared: Any, timeout: float,
+               exact: float, grace: float = 2.0,
+               extra: Callable[[Any], TaskSpec] | None = None,
+               ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One scheme in one trial: returns its ``executions.csv`` row and ``tasks.csv`` rows.
 
     ``status`` is ``ok``, ``mismatch`` (decoded but wrong), ``undecodable`` (an LT threshold
     that did not decode, or every symbol received without decoding), ``incomplete`` (every
     task ended, some failed, and F(x) is not recoverable) or ``timeout``.
     """
-    decoder, n_tasks = plan.decoder, len(plan.tasks)
     ends: dict[int, End] = {}
     submitted = time.time()
-    batch = backend.submit(plan.tasks, shared)
+    batch = backend.submit(specs, shared)
+    specs = list(specs)
     status, latency = "", math.inf
-    for msg in backend.as_completed(batch, timeout):
-        if isinstance(msg, End):
-            ends[msg.worker] = msg
+    deadline = time.monotonic() + timeout
+    while not status:
+        wake = master.wakeup()
+        if wake is not None and time.time() - submitted >= wake:
+            launched = [extra(task) for task in master.act(time.time() - submitted)]
+            if launched:
+                backend.submit_more(batch, launched)
+                specs.extend(launched)
             continue
-        if decoder.add(msg.worker, msg.index, msg.value):
-            latency, status = time.time() - submitted, "ok"
+        left = deadline - time.monotonic()
+        if left <= 0 or len(ends) >= len(specs):
             break
-        if decoder.failed:
-            status = "undecodable"
-            break
+        wait = left if wake is None else min(left, submitted + wake - time.time())
+        for msg in backend.as_completed(batch, max(0.0, wait)):
+            if isinstance(msg, End):
+                ends[msg.worker] = msg
+                continue
+            if master.add(msg.worker, msg.index, msg.value, time.time() - submitted):
+                latency, status = time.time() - submitted, "ok"
+                break
+            if master.failed:
+                status = "undecodable"
+                break
+            if master.wakeup() != wake:  # the master wants to act at another time
+                break
     if not status:
-        if len(ends) < n_tasks:
+        if len(ends) < len(specs):
             status = "timeout"
         elif any(e.status == "failed" for e in ends.values()):
             status = "incomplete"
@@ -94,42 +140,42 @@ def run_scheme(backend: Backend, plan: Plan, shared: Any, timeout: float, exact:
             status = "undecodable"
     for end in backend.cancel(batch, grace):
         ends.setdefault(end.worker, end)
-    value = decoder.value
+    value = master.value
     error = relative_error(value, exact)
     if status == "ok" and not error <= TOLERANCE:
         status, latency = "mismatch", math.inf
-    spec0 = plan.tasks[0]
+    first = specs[0]
     row = {
-        "scheme": spec0.scheme,
-        "trial": spec0.trial,
+        "scheme": first.scheme,
+        "trial": first.trial,
         "status": status,
         "latency": latency,
-        "decode_ms": decoder.seconds * 1e3,
-        "symbols": decoder.symbols,
-        "received": decoder.received,
+        "decode_ms": master.seconds * 1e3,
+        "symbols": master.symbols,
+        "received": master.received,
         "value": value,
         "exact": exact,
         "rel_error": error,
         "decoded": status == "ok",
-        "tasks": n_tasks,
+        "tasks": len(specs),
         "failed_tasks": sum(e.status == "failed" for e in ends.values()),
     }
     tasks = []
-    for spec in plan.tasks:
-        end = ends.get(spec.worker) or End(spec.worker, "cancelled", error="no report")
+    for task in specs:
+        end = ends.get(task.worker) or End(task.worker, "cancelled", error="no report")
         tasks.append({
-            "scheme": spec.scheme,
-            "trial": spec.trial,
-            "worker": spec.worker,
+            "scheme": task.scheme,
+            "trial": task.trial,
+            "worker": task.worker,
             "submitted": submitted,
             "start": end.start,
             "finish": end.finish,
             "stopped": end.stopped,
             "units": end.units,
-            "planned_units": spec.units,
+            "planned_units": task.units,
             "status": end.status,
-            "delay": spec.delay,
-            "injected_failure": spec.fail or "",
+            "delay": task.delay,
+            "injected_failure": task.fail or "",
             "error": end.error,
         })
     return row, tasks

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .plan import TaskSpec
-from .workload import KernelData, kernel_sum
+from .workload import KernelData, kernel_value
 
 Cancelled = Callable[[float], bool]
 
@@ -68,12 +68,12 @@ def run_part(spec: TaskSpec, data: KernelData, indices: Sequence[int], startup: 
     for i in indices:
         if cancelled(0.0):
             return _stop(part, "cancelled")
-        rows = spec.results[i]
-        value = kernel_sum(data, rows)
-        if data.term_seconds > 0 and cancelled(data.term_seconds * rows.shape[0]):
+        result = spec.results[i]
+        value = kernel_value(data, result)
+        if data.term_seconds > 0 and cancelled(data.term_seconds * result.size):
             return _stop(part, "cancelled")
         finish = time.time()
-        part.units += int(rows.shape[0])
+        part.units += result.size
         part.results.append((i, value, finish))
         if emit is not None:
             emit(i, value, finish)

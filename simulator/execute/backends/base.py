@@ -62,6 +62,10 @@ class Backend(ABC):
     def submit(self, tasks: list[TaskSpec], shared: Any) -> Any:
         """Start every task; return a batch handle."""
 
+    def submit_more(self, batch: Any, tasks: list[TaskSpec]) -> None:
+        """Start ``tasks`` too, as part of ``batch`` (workers a master launches mid-trial)."""
+        raise NotImplementedError(f"the {self.name} backend cannot add tasks to a batch")
+
     @abstractmethod
     def as_completed(self, batch: Any, timeout: float) -> Iterator[Message]:
         """Messages in order of arrival until every task has ended or ``timeout`` seconds."""

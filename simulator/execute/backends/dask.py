@@ -54,6 +54,8 @@ def run_link(spec: TaskSpec, data: Any, indices: list[int], startup: bool, prev:
 class _Batch:
     tasks: list[TaskSpec]
     event: Any
+    name: str = ""
+    shared: Any = None
     links: dict[Any, tuple[int, int, int]] = field(default_factory=dict)  # key -> w, k, last
     futures: list[Any] = field(default_factory=list)
     ended: set[int] = field(default_factory=set)
@@ -89,18 +91,23 @@ class DaskBackend(Backend):
         from distributed import Event
 
         name = f"ltsim-cancel-{uuid.uuid4().hex}"
-        batch = _Batch(tasks, Event(name, client=self.client))
+        batch = _Batch([], Event(name, client=self.client), name, shared)
+        self.submit_more(batch, tasks)
+        return batch
+
+    def submit_more(self, batch: _Batch, tasks: list[TaskSpec]) -> None:
+        batch.tasks.extend(tasks)
         for spec in tasks:
             n = len(spec.results)
             chunks = [[i] for i in range(n)] if spec.stream else [list(range(n))]
             prev = None
             for k, indices in enumerate(chunks):
-                fut = self.client.submit(run_link, spec, shared, indices, k == 0, prev, name,
-                                         key=f"{name}-{spec.worker}-{k}", pure=False)
+                fut = self.client.submit(run_link, spec, batch.shared, indices, k == 0, prev,
+                                         batch.name, key=f"{batch.name}-{spec.worker}-{k}",
+                                         pure=False)
                 batch.links[fut.key] = (spec.worker, k, len(chunks) - 1)
                 batch.futures.append(fut)
                 prev = fut
-        return batch
 
     def as_completed(self, batch: _Batch, timeout: float) -> Iterator[Message]:
         from distributed import as_completed

@@ -50,6 +50,7 @@ def lithops_task(spec: TaskSpec, data: Any):
 @dataclass
 class _Batch:
     tasks: list[TaskSpec]
+    shared: Any = None
     futures: dict[Any, int] = field(default_factory=dict)
     ended: set[int] = field(default_factory=set)
 
@@ -73,15 +74,19 @@ class LithopsBackend(Backend):
         self.executor = lithops.FunctionExecutor(config=config)
 
     def submit(self, tasks: list[TaskSpec], shared: Any) -> _Batch:
-        batch = _Batch(tasks)
+        batch = _Batch([], shared)
+        self.submit_more(batch, tasks)
+        return batch
+
+    def submit_more(self, batch: _Batch, tasks: list[TaskSpec]) -> None:
+        batch.tasks.extend(tasks)
         # include_modules=None: ship no code. Shipping ltsim's modules races with concurrent
         # workers importing them (seen on localhost: "cannot import name ..."); the runtime
         # has ltsim installed instead.
-        futures = self.executor.map(lithops_task, [(spec, shared) for spec in tasks],
+        futures = self.executor.map(lithops_task, [(spec, batch.shared) for spec in tasks],
                                     include_modules=None)
         for spec, fut in zip(tasks, futures, strict=True):
             batch.futures[fut] = spec.worker
-        return batch
 
     def as_completed(self, batch: _Batch, timeout: float) -> Iterator[Message]:
         from lithops.wait import ANY_COMPLETED

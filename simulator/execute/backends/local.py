@@ -34,6 +34,7 @@ from .base import Backend, End, Message, Result, end_of
 @dataclass
 class _Batch:
     tasks: list[TaskSpec]
+    shared: KernelData | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     inbox: queue.Queue = field(default_factory=queue.Queue)
     ended: set[int] = field(default_factory=set)
@@ -57,10 +58,14 @@ class LocalBackend(Backend):
                                        thread_name_prefix="ltsim-worker")
 
     def submit(self, tasks: list[TaskSpec], shared: KernelData) -> _Batch:
-        batch = _Batch(tasks)
-        for spec in tasks:
-            self.pool.submit(_run, spec, shared, batch.cancel, batch.inbox)
+        batch = _Batch([], shared=shared)
+        self.submit_more(batch, tasks)
         return batch
+
+    def submit_more(self, batch: _Batch, tasks: list[TaskSpec]) -> None:
+        batch.tasks.extend(tasks)
+        for spec in tasks:
+            self.pool.submit(_run, spec, batch.shared, batch.cancel, batch.inbox)
 
     def as_completed(self, batch: _Batch, timeout: float) -> Iterator[Message]:
         yield from _drain(batch, time.monotonic() + timeout)

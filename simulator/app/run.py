@@ -1,0 +1,218 @@
+"""``ltsim run``: config -> Monte Carlo -> result folder, with clean failure on bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..io import config, provenance, results
+from ..io.report import format_summary
+from ..montecarlo import engine, trials
+from ..util.validation import ConfigError
+from .errors import BadInput
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the user asked for on the command line."""
+
+    config_path: Path
+    output: Path | None = None
+    trials: int | None = None
+    seed: int | None = None
+    jobs: int | None = None
+    target_rel_ci: float | None = None
+    max_time: float | None = None
+    force: bool = False
+    quiet: bool = False
+    command: str = ""
+    sets: tuple[str, ...] = ()
+    dry_run: bool = False
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new processes: ``MemAvailable`` on Linux, else the free
+    physical memory the OS reports, else ``None``."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_problem(experiment, jobs: int) -> str | None:
+    """Why the experiment cannot fit in memory with ``jobs`` processes, or ``None``.
+
+    Each process holds one batch at a time, so the need is the per-process estimate times
+    the processes that can run at once.
+    """
+    need, have = trials.memory_estimate(experiment), available_memory()
+    batches = -(-experiment.trials // trials.batch_size(experiment))
+    processes = max(1, min(jobs, batches))
+    if have is None or need * processes <= have:
+        return None
+    return (f"m: the run needs about {need / 2**30:.1f} GiB per process x {processes} "
+            f"process(es) and {have / 2**30:.1f} GiB is available; reduce m (or workers) "
+            f"or --jobs, got {experiment.m}")
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Treat SIGTERM like Ctrl-C while the block runs, so a killed run keeps its trials."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def execute_run(request: RunRequest) -> int:
+    """Carry out ``ltsim run``; raise :class:`BadInput` for usage and config errors.
+
+    Returns
+    -------
+    int
+        The exit code: 0, or 130 if the run was interrupted.
+    """
+    experiment = load_experiment(request.config_path, request.trials, request.seed,
+                                 request.sets)
+    if request.dry_run:
+        return dry_run(experiment, request.jobs or engine.default_jobs())
+    jobs = request.jobs or engine.default_jobs()
+    problem = memory_problem(experiment, jobs)
+    if problem:
+        raise BadInput(f"{request.config_path}: {problem}")
+    target = request.output or Path("results") / experiment.name
+    try:
+        results.check_target(target, request.force)
+    except results.ResultsExist as exc:
+        raise BadInput(str(exc)) from None
+
+    started = provenance.now()
+    rule = engine.StopRule(experiment.trials, request.target_rel_ci, request.max_time)
+    batch = trials.batch_size(experiment)
+    simulate = functools.partial(trials.simulate_trials, experiment)
+    with _progress(experiment.trials, request.quiet) as update, sigterm_as_interrupt():
+        try:
+            outcome = engine.run(simulate, len(experiment.schemes), rule, batch, jobs, update)
+        except Exception as exc:  # a bug or a resource failure: say so in one line, exit 1
+            print(f"ltsim: run failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+            return 1
+    status = "interrupted" if outcome.stop_reason == "interrupted" else "complete"
+    if outcome.trials == 0:
+        print(f"ltsim: interrupted before any trial finished; nothing written to {target}",
+              file=sys.stderr)
+        return 130
+    meta = {
+        "status": status,
+        "command": request.command or provenance.command_line(),
+        "config_file": str(request.config_path),
+        "seed": experiment.seed,
+        "trials": outcome.trials,
+        "trials_requested": experiment.trials,
+        "stop_reason": outcome.stop_reason,
+        "target_rel_ci": request.target_rel_ci,
+        "max_time": request.max_time,
+        "jobs": jobs,
+        "batch_size": batch,
+        "started": started,
+        "wall_seconds": round(outcome.wall_seconds, 6),
+        "versions": provenance.versions(),
+        "git": provenance.git_revision(),
+        "input_files": provenance.input_files(experiment.delay),
+    }
+    frames = results.result_frames(experiment, outcome)
+    with _deferred_interrupts() as deferred:
+        results.write_folder(target, frames, experiment.resolved(), meta, request.force)
+    if not request.quiet:
+        print(format_summary(frames["summary.csv"]))
+    note = f" (interrupted after {outcome.trials} trials)" if status != "complete" else ""
+    print(f"results in {target}{note}", file=sys.stderr)
+    return 130 if status != "complete" or deferred.hit else 0
+
+
+def load_experiment(path: Path, trials_: int | None = None, seed: int | None = None,
+                    sets=()):
+    """Read, override (``--trials``, ``--seed``, ``--set``) and validate a run config."""
+    try:
+        return config.load(path, "run", {"trials": trials_, "seed": seed}, tuple(sets))
+    except ConfigError as exc:
+        raise BadInput(f"{path}: {exc}") from None
+
+
+def dry_run(experiment, jobs: int) -> int:
+    """Print the resolved config and the estimated memory and time of the run."""
+    import yaml
+
+    print(yaml.safe_dump(experiment.resolved(), sort_keys=False).rstrip())
+    memory = trials.memory_estimate(experiment)
+    have = available_memory()
+    print(f"# memory: about {memory / 2**20:.0f} MiB per process"
+          + (f" ({have / 2**30:.1f} GiB available)" if have else ""))
+    problem = memory_problem(experiment, jobs)
+    if problem:
+        print(f"# the run would be refused: {problem}")
+        return 0
+    pilot = max(1, min(experiment.trials, trials.batch_size(experiment), 8))
+    trials.simulate_trials(experiment, 0, 1)  # compile and warm up
+    start = time.perf_counter()
+    trials.simulate_trials(experiment, 0, pilot)
+    per_trial = (time.perf_counter() - start) / pilot
+    estimate = per_trial * experiment.trials / max(1, min(jobs, experiment.trials))
+    print(f"# time: about {estimate:.3g} s for {experiment.trials} trials on {jobs} "
+          f"process(es) ({per_trial * 1e3:.3g} ms per trial, from a {pilot}-trial pilot)")
+    return 0
+
+
+class _Deferred:
+    hit = False
+
+
+@contextlib.contextmanager
+def _deferred_interrupts():
+    """Let the result folder be written completely even if Ctrl-C arrives meanwhile."""
+    state = _Deferred()
+
+    def handler(signum, frame):
+        state.hit = True
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield state
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+@contextlib.contextmanager
+def _progress(total: int, quiet: bool):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="trial", file=sys.stderr,
+               disable=quiet or not sys.stderr.isatty())
+    last = [0]
+
+    def update(done: int) -> None:
+        bar.update(done - last[0])
+        last[0] = done
+
+    try:
+        yield update
+    finally:
+        bar.close()

@@ -1,0 +1,79 @@
+"""``ltsim execute`` and ``ltsim fit``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .types import Integer
+
+
+@click.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.option("--backend", type=click.Choice(["local", "dask", "lithops"]), default="local",
+              show_default=True, help="Engine running the logical workers.")
+@click.option("--address", default=None,
+              help="dask scheduler address (e.g. tcp://host:8786) [default: a LocalCluster].")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Results folder [default: results/<name>].")
+@click.option("--trials", type=Integer(1, 10**6), default=None,
+              help="Override the config's trials.")
+@click.option("--force", is_flag=True,
+              help="Replace an existing results folder written by ltsim (or an empty one).")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No per-trial lines and no summary table.")
+def execute(config_path, backend, address, output, trials, force, quiet):
+    """Run the schemes of CONFIG for real and time them (Gaussian-kernel workload).
+
+    Each logical worker is one task; LT symbols reach the master one by one where the
+    backend allows; the master decodes the real values, stops as soon as F(x) is
+    recoverable, cancels the rest and checks F(x) against a direct sum (relative error
+    <= 1e-9). Writes executions.csv, tasks.csv, summary.csv, config.yaml and meta.json.
+    Exits 1 if any trial did not recover F(x) correctly.
+
+    \b
+    Examples:
+      ltsim execute configs/execute-small.yaml
+      ltsim execute configs/execute-small.yaml --backend dask --trials 3 -o results/x
+      ltsim execute configs/execute-paper.yaml --backend dask --address tcp://sched:8786
+    """
+    from ..app.execute import ExecuteRequest, execute_config
+
+    def report(row):
+        err = "" if row["status"] == "ok" else f"  <- {row['status']}"
+        click.echo(f"trial {row['trial']:>4} {row['scheme']:<12} latency "
+                   f"{row['latency']:.4f} s  decode {row['decode_ms']:.2f} ms  "
+                   f"received {row['received']}{err}", err=True)
+
+    request = ExecuteRequest(config_path, backend, address, output, trials, force, quiet)
+    return execute_config(request, None if quiet else report, click.echo)
+
+
+@click.command()
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Config to write [default: DIR/fitted.yaml].")
+@click.option("--origin", type=click.Choice(["start", "submitted"]), default="start",
+              show_default=True,
+              help="Time zero of a task: the worker's start, or the master's submission "
+                   "(then dispatch counts as start-up delay).")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def fit(folder, output, origin, force):
+    """Fit Y = X + tau B to DIR/tasks.csv and write an ltsim run config.
+
+    tau: least squares of task time on kernel terms done (with intercept, kept in X).
+    X: censored maximum likelihood of every delay law that can be fitted (cancelled
+    stragglers right-censored), the lowest AIC chosen.
+
+    \b
+    Example:
+      ltsim fit results/execute-small -o configs/small-fit.yaml && \\
+        ltsim run configs/small-fit.yaml
+    """
+    from ..app.fit import fit_folder
+
+    table, target = fit_folder(folder, output, origin, force)
+    click.echo(table)
+    click.echo(f"config in {target}", err=True)
+    return 0

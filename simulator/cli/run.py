@@ -1,0 +1,72 @@
+"""``ltsim run`` and ``ltsim validate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .types import Integer, PositiveNumber
+
+
+@click.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Results folder [default: results/<name>].")
+@click.option("--trials", type=Integer(1, 10**9), default=None,
+              help="Override the config's trials.")
+@click.option("--seed", type=Integer(0, 2**63 - 1), default=None,
+              help="Override the config's seed.")
+@click.option("--jobs", "-j", type=Integer(1), default=None,
+              help="Worker processes [default: all cores]. Results do not depend on it.")
+@click.option("--target-rel-ci", type=PositiveNumber(), default=None,
+              help="Stop once every scheme's 95 % CI half-width is below this fraction of "
+                   "its mean (the trial count then acts as a maximum).")
+@click.option("--max-time", type=PositiveNumber(), default=None,
+              help="Stop after this many seconds of simulation.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key, e.g. --set delay.rate=0.5 --set schemes[3].r=4 "
+                   "(repeatable; VALUE is read as the same text in the config file would be).")
+@click.option("--dry-run", is_flag=True,
+              help="Print the resolved config and the estimated time and memory; run nothing.")
+@click.option("--force", is_flag=True,
+              help="Replace an existing results folder written by ltsim (or an empty one).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
+def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, dry_run,
+        force, quiet):
+    """Run the Monte-Carlo experiment described by CONFIG (YAML) and write CSVs.
+
+    \b
+    Example:
+      ltsim run configs/exp02.yaml --trials 2000 --seed 7 -o results/exp02-7
+      ltsim run configs/exp02.yaml --set delay.rate=0.5 --dry-run
+    """
+    from ..app.run import RunRequest, execute_run
+
+    request = RunRequest(config_path, output, trials, seed, jobs, target_rel_ci, max_time,
+                         force, quiet, sets=tuple(sets), dry_run=dry_run)
+    return execute_run(request)
+
+
+@click.command()
+@click.argument("configs", metavar="CONFIG...", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
+@click.option("--show", is_flag=True, help="Print each resolved config (defaults filled in).")
+def validate(configs, show):
+    """Check config files (of ltsim run or ltsim execute) without running them.
+
+    Every file is checked and reported on one line; the exit code is 2 if any is invalid.
+
+    \b
+    Example:
+      ltsim validate configs/*.yaml --show
+    """
+    from ..app.validate import validate_files
+
+    ok = True
+    for line, good in validate_files(configs, show):
+        click.echo(line, err=not good)
+        ok = ok and good
+    return 0 if ok else 2
+
+

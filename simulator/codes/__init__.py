@@ -1,0 +1,38 @@
+"""The codes: one module a code, all behind :class:`~simulator.codes.base.Code`.
+
+A new code is a new module with a ``Code`` subclass and one line in :data:`CODES` (or a call
+to :func:`register`); configs, validation, simulation, real execution, results and plots pick
+it up from there.
+"""
+
+from __future__ import annotations
+
+from .base import Code, CrossFieldError
+from .lt import LTCode
+from .one import AllAtOne
+from .replication import Replication
+from .uncoded import Uncoded
+
+CODES: dict[str, type[Code]] = {
+    "one": AllAtOne,
+    "uncoded": Uncoded,
+    "replication": Replication,
+    "lt": LTCode,
+}
+"""Every code by its config ``kind``."""
+
+
+def kind_of(cls: type[Code]) -> str:
+    """The ``kind`` tag of a code class (its ``Literal`` annotation)."""
+    import typing
+
+    return typing.get_args(cls.model_fields["kind"].annotation)[0]
+
+
+def register(cls: type[Code]) -> type[Code]:
+    """Add a code class to :data:`CODES` (usable as a decorator); configs accept it at once."""
+    CODES[kind_of(cls)] = cls
+    return cls
+
+
+__all__ = ["CODES", "Code", "CrossFieldError", "kind_of", "register"]

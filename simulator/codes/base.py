@@ -1,0 +1,257 @@
+"""The interface every code implements, simulated and real.
+
+A code (config ``kind``) is one module with one :class:`Code` subclass carrying everything
+specific to it:
+
+* its validated parameters (pydantic fields) and cross-field rules (:meth:`Code.check`);
+* its simulation: :meth:`Code.simulate` maps a block of trials (start-up delays of every
+  worker, the unit time, the code's own random streams) to an :class:`~simulator.model.
+  outcome.Outcome` (latency, symbols used, decoded, ...);
+* its real execution: :meth:`Code.plan` says what each logical worker computes (which units,
+  in which order, which results it returns) and gives the :class:`Master` that recovers F(x)
+  from the real values as they arrive;
+* its closed forms (:meth:`Code.theory_mean`, :meth:`Code.theory_bound`) and its legend name
+  (:meth:`Code.display_name`).
+
+Engines, results, plots and the command line only ever talk to this interface.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from ..model.outcome import Outcome
+from ..util.validation import StrictModel
+
+__all__ = ["Code", "CrossFieldError", "Master", "Outcome", "Plan", "SumMaster", "TaskPlan",
+           "TrialBlock", "Work"]
+
+
+class CrossFieldError(ValueError):
+    """A parameter that is valid alone but not with the rest of the experiment."""
+
+    def __init__(self, key: str, rule: str, value) -> None:
+        super().__init__(f"{key}: {rule}, got {value!r}")
+        self.key, self.rule, self.value = key, rule, value
+
+    def under(self, prefix: str) -> CrossFieldError:
+        """The same error with its key placed below ``prefix``."""
+        return CrossFieldError(f"{prefix}.{self.key}", self.rule, self.value)
+
+
+@dataclass(frozen=True)
+class TrialBlock:
+    """What a code's simulation receives for a block of trials.
+
+    Attributes
+    ----------
+    delays : ndarray of float64, shape (trials, workers)
+        Start-up delay ``X_j`` of every worker in every trial.
+    unit : float
+        Time ``u`` of one unit task (one worker-level function).
+    rngs : sequence of Generator
+        The code's own stream of each trial (empty unless the code draws, see
+        :attr:`Code.draws`).
+    """
+
+    delays: np.ndarray
+    unit: float
+    rngs: Sequence[np.random.Generator] = ()
+
+    @property
+    def trials(self) -> int:
+        return int(self.delays.shape[0])
+
+    @property
+    def workers(self) -> int:
+        return int(self.delays.shape[1])
+
+
+@dataclass(frozen=True)
+class Work:
+    """One result a worker computes and returns: ``sum_i weights[i] * f_{units[i]}``.
+
+    ``weights`` is ``None`` for a plain sum. Its cost is ``len(units)`` unit tasks.
+    """
+
+    units: np.ndarray
+    weights: np.ndarray | None = None
+
+    @property
+    def size(self) -> int:
+        return int(self.units.shape[0])
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """What one logical worker computes in a real trial.
+
+    Attributes
+    ----------
+    worker : int
+        The logical worker (``0..n-1``; extra workers a master launches are numbered from n).
+    work : tuple of Work
+        Its results, computed in this order.
+    stream : bool
+        Return each result as soon as it is done (``returns: symbol``) rather than all of
+        them when the last is done.
+    """
+
+    worker: int
+    work: tuple[Work, ...]
+    stream: bool = False
+
+    @property
+    def units(self) -> int:
+        """Unit tasks in the whole task."""
+        return sum(w.size for w in self.work)
+
+
+class Master:
+    """The master's side of a code in one real trial: recovers F(x) from the values.
+
+    Feed each result with :meth:`add`; :attr:`complete` turns true as soon as F(x) is
+    recoverable, :attr:`failed` when it no longer can be from what this master accepts. A
+    master that launches tasks of its own during the trial (speculative backups) returns the
+    time it wants to act at from :meth:`wakeup` and the new tasks from :meth:`act`.
+    """
+
+    complete: bool = False
+    failed: bool = False
+    seconds: float = 0.0
+    """Wall time spent decoding (the master's own work), summed over calls."""
+    received: int = 0
+    """Results fed so far."""
+
+    def add(self, worker: int, index: int, value: float, at: float) -> bool:
+        """Feed result ``index`` of ``worker``, received ``at`` seconds after submission;
+        return :attr:`complete`."""
+        raise NotImplementedError
+
+    @property
+    def value(self) -> float:
+        """The decoded F(x); NaN before completion."""
+        raise NotImplementedError
+
+    @property
+    def symbols(self) -> int | None:
+        """Encoded symbols used (coded schemes only)."""
+        return None
+
+    def wakeup(self) -> float | None:
+        """Seconds after submission at which :meth:`act` must be called, or ``None``."""
+        return None
+
+    def act(self, now: float) -> list[TaskPlan]:
+        """Tasks to launch now (``now`` in seconds after submission)."""
+        return []
+
+
+class SumMaster(Master):
+    """F(x) as the sum of ``k`` partial sums; ``part(worker, index)`` names the partial sum a
+    result holds, and the first result of each part is kept. Serves One (k = 1), Uncoded
+    (one part a worker), r-Replication (one part a group) and every code whose results are
+    plain partial sums."""
+
+    def __init__(self, k: int, part: Callable[[int, int], int]) -> None:
+        self.k, self.part = k, part
+        self.parts: dict[int, float] = {}
+
+    def add(self, worker, index, value, at) -> bool:
+        began = time.perf_counter()
+        self.received += 1
+        self.parts.setdefault(self.part(worker, index), value)
+        self.complete = len(self.parts) == self.k
+        self.seconds += time.perf_counter() - began
+        return self.complete
+
+    @property
+    def value(self) -> float:
+        return math.fsum(self.parts.values()) if self.complete else math.nan
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The tasks of one code in one real trial and the master that decodes their results."""
+
+    tasks: list[TaskPlan]
+    master: Master
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,39}$")]
+
+
+class Code(StrictModel):
+    """A code: validated parameters, simulation, real execution, closed forms.
+
+    Subclasses set ``kind`` to a ``Literal`` and implement :meth:`default_id`,
+    :meth:`display_name`, :meth:`simulate` and, unless :attr:`executable` is false,
+    :meth:`plan`.
+    """
+
+    label: Label | None = None
+    draws: ClassVar[bool] = False
+    """Whether :meth:`simulate` and :meth:`plan` draw from the code's per-trial stream."""
+    executable: ClassVar[bool] = True
+    """Whether ``ltsim execute`` can run the code for real."""
+    reference: ClassVar[bool] = False
+    """A bound rather than a runnable scheme: plots draw it as a thin dashed line."""
+
+    @property
+    def scheme_id(self) -> str:
+        """Name of the scheme in result files (``label`` when given)."""
+        return self.label or self.default_id
+
+    @property
+    def default_id(self) -> str:
+        raise NotImplementedError
+
+    def display_name(self) -> str:
+        """Legend name, as in the paper (``2-Rep``, ``LT-1``); the label when given."""
+        return self.label or self.default_id
+
+    def check(self, workers: int) -> None:
+        """Raise :class:`CrossFieldError` if the code cannot run on ``workers`` workers."""
+
+    def simulate(self, block: TrialBlock) -> Outcome:
+        """Outcomes of a block of trials."""
+        raise NotImplementedError
+
+    def plan(self, workers: int, rng: np.random.Generator | None, streaming: bool) -> Plan:
+        """Tasks and master of one real trial.
+
+        Parameters
+        ----------
+        workers : int
+            Number of logical workers ``n``.
+        rng : Generator or None
+            The code's stream of the trial, the same one :meth:`simulate` gets (``None``
+            unless :attr:`draws`), so the real run computes the code the simulation draws.
+        streaming : bool
+            Whether the backend can return results one by one while a task runs.
+        """
+        raise NotImplementedError
+
+    def theory_mean(self, system) -> float:
+        """Closed-form expected latency, NaN where none applies.
+
+        ``system`` (:class:`~simulator.model.system.SystemView`) holds the delay law, the
+        number of workers and the unit time.
+        """
+        return math.nan
+
+    def theory_bound(self, system) -> float:
+        """Closed-form upper bound on the expected latency, NaN where none applies."""
+        return math.nan
+
+    def memory_bytes(self, workers: int) -> int:
+        """Rough peak memory of one trial, beyond the delays."""
+        return 0

@@ -1,0 +1,244 @@
+"""LT-r: an LT code over groups of r units, decoded online by peeling."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated, ClassVar, Literal
+
+import numpy as np
+from pydantic import Field
+
+from ..util.validation import StrictModel
+from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work
+from .peeling import back_substitute, new_state, peel, peel_more, sample_neighbours
+from .soliton import RobustSoliton, mean_degree
+
+MAX_EDGES = 2**31 - 1
+"""Edges of one code graph the decoder can index (32-bit)."""
+
+
+class ThresholdDecoder(StrictModel):
+    """Stop at the ``threshold``-th arrival (the paper's AWS Lambda method)."""
+
+    threshold: Annotated[int, Field(ge=1)]
+
+
+@lru_cache(maxsize=32)
+def robust_soliton(k: int, c: float, delta: float) -> RobustSoliton:
+    """Cached :class:`RobustSoliton`; building one costs O(k)."""
+    return RobustSoliton(k, c, delta)
+
+
+@dataclass(frozen=True)
+class CodeGraph:
+    """One trial's code: the bipartite graph between encoded symbols and source groups.
+
+    Attributes
+    ----------
+    ptr, nbrs : ndarray
+        CSR neighbour lists: symbol ``j * s + i`` (worker ``j``'s ``i``-th) is the sum of the
+        groups ``nbrs[ptr[j*s+i]:ptr[j*s+i+1]]`` (see :mod:`simulator.codes.peeling`).
+    """
+
+    ptr: np.ndarray
+    nbrs: np.ndarray
+
+    @property
+    def degrees(self) -> np.ndarray:
+        return np.diff(self.ptr)
+
+
+class LTCode(Code):
+    """LT-r code with Robust Soliton degrees.
+
+    ``k = n / r`` source symbols, each the sum of a group of ``r`` units. Every worker
+    computes ``symbols_per_worker`` encoded symbols one after another; a symbol of degree
+    ``d`` costs ``u * r * d``. The master peels symbols in order of arrival; the latency is
+    the arrival time of the symbol that completes decoding (``inf`` if all symbols arrive and
+    decoding is incomplete).
+
+    ``returns: worker`` delivers a worker's symbols together when its last one is done;
+    ``decoder: {threshold: M}`` stops at the M-th arrival instead (a failure if those M
+    symbols do not decode).
+    """
+
+    kind: Literal["lt"]
+    draws: ClassVar[bool] = True
+    r: Annotated[int, Field(ge=1)] = 1
+    symbols_per_worker: Annotated[int, Field(ge=1)] = 2
+    c: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 0.03
+    delta: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    returns: Literal["symbol", "worker"] = "symbol"
+    decoder: ThresholdDecoder | None = None
+
+    @property
+    def default_id(self) -> str:
+        return f"lt{self.r}"
+
+    def display_name(self) -> str:
+        return self.label or f"LT-{self.r}"
+
+    def check(self, workers: int) -> None:
+        if workers % self.r:
+            raise CrossFieldError("r", f"must divide the number of workers ({workers})", self.r)
+        k, total = workers // self.r, workers * self.symbols_per_worker
+        if total < k:
+            raise CrossFieldError(
+                "symbols_per_worker",
+                f"workers x symbols_per_worker must be >= k = {k} source symbols",
+                self.symbols_per_worker,
+            )
+        edges = total * mean_degree(k, self.c, self.delta)
+        if edges > MAX_EDGES / 2:
+            raise CrossFieldError(
+                "symbols_per_worker",
+                f"the code would have about {edges:.3g} edges; at most {MAX_EDGES / 2:.3g} "
+                "are supported (reduce m, workers or symbols_per_worker)",
+                self.symbols_per_worker,
+            )
+        if self.decoder is not None and not k <= self.decoder.threshold <= total:
+            raise CrossFieldError(
+                "decoder.threshold",
+                f"must lie between k = {k} and the {total} symbols sent",
+                self.decoder.threshold,
+            )
+
+    def soliton(self, workers: int) -> RobustSoliton:
+        return robust_soliton(workers // self.r, self.c, self.delta)
+
+    def sample_code(self, workers: int, rng: np.random.Generator) -> CodeGraph:
+        """Draw one trial's code: degrees, then the neighbours, from ``rng`` in that order.
+
+        Symbol ``j * s + i`` is worker ``j``'s ``i``-th (``s = symbols_per_worker``).
+        """
+        s, k = self.symbols_per_worker, workers // self.r
+        degrees = self.soliton(workers).sample(rng, workers * s)
+        ptr = np.zeros(workers * s + 1, dtype=np.int64)
+        np.cumsum(degrees, out=ptr[1:])
+        if ptr[-1] >= MAX_EDGES:  # the decoder indexes edges with 32-bit integers
+            raise OverflowError(f"{ptr[-1]} edges exceed the decoder's limit of {MAX_EDGES}")
+        return CodeGraph(ptr, sample_neighbours(ptr, k, rng))
+
+    def arrival_times(self, graph: CodeGraph, delays: np.ndarray, unit: float) -> np.ndarray:
+        """Arrival time of every symbol: worker ``j`` computes its symbols one after another
+        from ``delays[j]``, a symbol of degree ``d`` taking ``unit * r * d``; ``returns:
+        worker`` delivers them all when the last is done."""
+        n, s = delays.shape[0], self.symbols_per_worker
+        cost = (unit * self.r) * graph.degrees.reshape(n, s).astype(np.float64)
+        if self.returns == "symbol":
+            done = np.cumsum(cost, axis=1)
+        else:
+            done = np.repeat(cost.sum(axis=1, keepdims=True), s, axis=1)
+        return (delays[:, None] + done).ravel()
+
+    def simulate(self, block) -> Outcome:
+        trials, n = block.delays.shape
+        k = n // self.r
+        limit = self.decoder.threshold if self.decoder else n * self.symbols_per_worker
+        latency = np.empty(trials)
+        symbols = np.empty(trials, dtype=np.int64)
+        decoded = np.empty(trials, dtype=bool)
+        seconds = np.empty(trials)
+        for b in range(trials):
+            graph = self.sample_code(n, block.rngs[b])
+            times = self.arrival_times(graph, block.delays[b], block.unit)
+            order = np.argsort(times, kind="stable")
+            start = time.perf_counter()
+            used = peel(graph.ptr, graph.nbrs, order, k, limit)
+            seconds[b] = time.perf_counter() - start
+            decoded[b] = used > 0
+            if self.decoder is not None:
+                used = limit if used > 0 else -1
+            symbols[b] = used if used > 0 else limit
+            latency[b] = times[order[used - 1]] if used > 0 else math.inf
+        return Outcome(latency, symbols, decoded, seconds)
+
+    def plan(self, workers, rng, streaming) -> Plan:
+        r, s = self.r, self.symbols_per_worker
+        graph = self.sample_code(workers, rng)
+        tasks = []
+        for j in range(workers):
+            work = []
+            for i in range(s):
+                sym = j * s + i
+                groups = graph.nbrs[graph.ptr[sym]:graph.ptr[sym + 1]].astype(np.int64)
+                work.append(Work((groups[:, None] * r + np.arange(r)).ravel()))
+            tasks.append(TaskPlan(j, tuple(work), streaming and self.returns == "symbol"))
+        threshold = self.decoder.threshold if self.decoder is not None else None
+        return Plan(tasks, PeelingMaster(graph, workers // r, s, threshold))
+
+    def theory_bound(self, system) -> float:
+        # Theorem 1, E[T] <= shift + u (r + 1) dbar_{n/r} + 1/rate, under (shifted)
+        # exponential delays and the online decoder with per-symbol returns only.
+        parts = system.law.shift_rate()
+        if parts is None or self.returns != "symbol" or self.decoder is not None:
+            return math.nan
+        shift, rate = parts
+        dbar = mean_degree(system.workers // self.r, self.c, self.delta)
+        return shift + system.unit * (self.r + 1) * dbar + 1.0 / rate
+
+    def memory_bytes(self, workers: int) -> int:
+        n_symbols = workers * self.symbols_per_worker
+        edges = n_symbols * mean_degree(workers // self.r, self.c, self.delta)
+        # per symbol: degrees, ptr, cost, times, order, decoder state (~90 B); per edge: the
+        # neighbour and the decoder's two list links (12 B); one chunk of uniforms (32 MiB)
+        return int(90 * n_symbols + 12 * edges + 16 * workers + 8 * 2**22)
+
+
+class PeelingMaster(Master):
+    """The LT master on real values: the compiled decoder of the simulation
+    (:func:`~simulator.codes.peeling.peel_more`) run arrival by arrival, and the source values
+    back-substituted along its recovery schedule once every source is recovered.
+
+    With a ``threshold`` it collects that many symbols and decodes them at once (the paper's
+    AWS Lambda method); ``failed`` if they do not decode.
+    """
+
+    def __init__(self, graph: CodeGraph, k: int, per_worker: int,
+                 threshold: int | None = None) -> None:
+        n_symbols = graph.ptr.shape[0] - 1
+        self.graph, self.k, self.s, self.threshold = graph, k, per_worker, threshold
+        self.state = new_state(graph.ptr, k)
+        self.order = np.empty(n_symbols, dtype=np.int64)
+        self.values = np.zeros(n_symbols)
+        self.arrived = np.zeros(n_symbols, dtype=bool)
+        self.used: int | None = None
+        self.source: np.ndarray | None = None
+
+    def add(self, worker, index, value, at) -> bool:
+        if self.complete or self.failed:
+            return self.complete
+        began = time.perf_counter()
+        sym = worker * self.s + index
+        if not self.arrived[sym]:
+            self.arrived[sym] = True
+            self.values[sym] = value
+            self.order[self.received] = sym
+            self.received += 1
+            if self.threshold is None:
+                self._peel(self.received - 1, self.received)
+            elif self.received == self.threshold:
+                self._peel(0, self.received)
+                self.failed = not self.complete
+        self.seconds += time.perf_counter() - began
+        return self.complete
+
+    def _peel(self, first: int, last: int) -> None:
+        graph = self.graph
+        done = peel_more(graph.ptr, graph.nbrs, self.order, first, last, *self.state)
+        if done > 0:
+            self.complete = True
+            self.used = last if self.threshold is not None else done
+            schedule = self.state[6]
+            self.source = back_substitute(graph.ptr, graph.nbrs, schedule, self.values)
+
+    @property
+    def value(self) -> float:
+        return math.fsum(self.source.tolist()) if self.complete else math.nan
+
+    @property
+    def symbols(self) -> int | None:
+        return self.used if self.used is not None else self.received

@@ -1,0 +1,60 @@
+"""r-Replication: groups of r workers compute the same partial sum."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import Field
+
+from ..model.theory import harmonic, mean_max_of_minima
+from .base import Code, CrossFieldError, Outcome, Plan, SumMaster, TaskPlan, Work
+
+
+class Replication(Code):
+    """``T = max over groups of min over the group's workers of (X_j + u r)``.
+
+    Workers ``r(g-1)+1 .. rg`` form group ``g`` and each computes that group's ``r`` units.
+    """
+
+    kind: Literal["replication"]
+    r: Annotated[int, Field(ge=1)]
+
+    @property
+    def default_id(self) -> str:
+        return f"rep{self.r}"
+
+    def display_name(self) -> str:
+        return self.label or f"{self.r}-Rep"
+
+    def check(self, workers: int) -> None:
+        if workers % self.r:
+            raise CrossFieldError("r", f"must divide the number of workers ({workers})", self.r)
+
+    def simulate(self, block) -> Outcome:
+        trials, n = block.delays.shape
+        fastest = block.delays.reshape(trials, n // self.r, self.r).min(axis=2)
+        return Outcome.uncoded(fastest.max(axis=1) + block.unit * self.r)
+
+    def plan(self, workers, rng, streaming) -> Plan:
+        r = self.r
+        return Plan(one_block_each(workers, r), SumMaster(workers // r, lambda w, i: w // r))
+
+    def theory_mean(self, system) -> float:
+        return expected_replication(system, self.r)
+
+
+def one_block_each(workers: int, r: int) -> list[TaskPlan]:
+    """Worker ``j`` computes the ``r`` units of its group ``j // r`` as one result."""
+    return [TaskPlan(j, (Work(np.arange(j // r * r, j // r * r + r)),)) for j in range(workers)]
+
+
+def expected_replication(system, r: int) -> float:
+    """E[T] of r-Replication (``r = 1``: Uncoded): Proposition 1 under (shifted)
+    exponential delays, ``E[T] = shift + u r + H_{n/r} / (r rate)``; for any other law
+    ``u r + E[max over n/r groups of the min of r delays]``."""
+    parts = system.law.shift_rate()
+    if parts is not None:
+        shift, rate = parts
+        return shift + system.unit * r + harmonic(system.workers // r) / (r * rate)
+    return system.unit * r + mean_max_of_minima(system.law, system.workers // r, r)

@@ -1,0 +1,30 @@
+"""Uncoded: worker j computes f_j, the master waits for all."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .base import Code, Outcome, Plan, SumMaster
+from .replication import expected_replication, one_block_each
+
+
+class Uncoded(Code):
+    """``T = max_j (X_j + u)``."""
+
+    kind: Literal["uncoded"]
+
+    @property
+    def default_id(self) -> str:
+        return "uncoded"
+
+    def display_name(self) -> str:
+        return self.label or "Uncoded"
+
+    def simulate(self, block) -> Outcome:
+        return Outcome.uncoded(block.delays.max(axis=1) + block.unit)
+
+    def plan(self, workers, rng, streaming) -> Plan:
+        return Plan(one_block_each(workers, 1), SumMaster(workers, lambda worker, index: worker))
+
+    def theory_mean(self, system) -> float:
+        return expected_replication(system, 1)

@@ -1,0 +1,1 @@
+"""Configs in, result files out: YAML, validation, result folders, provenance, reports."""

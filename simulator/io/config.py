@@ -1,0 +1,370 @@
+"""Configs: YAML -> dict -> validated, frozen models, one line per problem.
+
+Two kinds of config share one system model (:class:`System`: name, workers, trials, seed,
+delay, schemes): ``ltsim run`` configs (:class:`RunConfig`, adding ``m`` and ``tau``) and
+``ltsim execute`` configs (:class:`ExecuteConfig`, adding the workload, the delay injection and
+the failures). The scheme entries are the registered codes (:data:`simulator.codes.CODES`);
+the models are built from the registry, so a code registered at run time is accepted at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import typing
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from ..codes import CODES, Code, CrossFieldError
+from ..model.laws import LAWS, Law
+from ..model.system import SystemView
+from ..util.text import UnreadableFile, read_text
+from ..util.validation import (
+    ConfigError,
+    StrictModel,
+    describe_error,
+    key_path,
+    one_line,
+    short_repr,
+    sorted_errors,
+    unknown_key_message,
+)
+from . import overrides
+from .yamlio import MAX_CONFIG_BYTES, MAX_NESTING, parse_yaml
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
+Seed = Annotated[int, Field(ge=0, lt=2**63)]
+_UNION_FIELDS = {"delay": "dist", "schemes": "kind"}
+
+
+class System(StrictModel):
+    """What run and execute configs share: the workers, the trials, the delay law, the
+    schemes. ``workers`` defaults to the number of functions ``m`` and must divide it."""
+
+    kind_name: ClassVar[str] = "?"
+    command: ClassVar[str] = "?"
+    foreign_keys: ClassVar[dict[str, str]] = {}
+
+    name: Name
+    workers: Annotated[int, Field(ge=1)] | None = None
+    seed: Seed = 0
+    schemes: list[Code]
+
+    @property
+    def n_workers(self) -> int:
+        """Number of workers ``n`` (``m`` unless ``workers`` is given)."""
+        return self.workers or self.m
+
+    def check_system(self) -> None:
+        """Cross-field rules: the workers divide ``m``, each scheme fits the workers, scheme
+        ids are unique."""
+        if self.workers is not None and self.m % self.workers:
+            raise CrossFieldError("workers", f"must divide m ({self.m})", self.workers)
+        n = self.n_workers
+        seen: dict[str, int] = {}
+        for i, scheme in enumerate(self.schemes):
+            try:
+                scheme.check(n)
+            except CrossFieldError as exc:
+                raise exc.under(f"schemes[{i}]") from None
+            if scheme.scheme_id in seen:
+                raise CrossFieldError(
+                    f"schemes[{i}]",
+                    f"scheme id repeats schemes[{seen[scheme.scheme_id]}]; add a distinct "
+                    "'label'",
+                    scheme.scheme_id,
+                )
+            seen[scheme.scheme_id] = i
+
+    def resolved(self) -> dict[str, Any]:
+        """The configuration with every default filled in, as plain data."""
+        data = self.model_dump(mode="json")
+        data["workers"] = self.n_workers
+        return data
+
+
+class RunConfig(System):
+    """A Monte-Carlo experiment: ``m`` functions of time ``tau`` on ``workers`` workers, the
+    delay law and the schemes to compare."""
+
+    kind_name: ClassVar[str] = "run"
+    command: ClassVar[str] = "ltsim run"
+    foreign_keys: ClassVar[dict[str, str]] = {"workload": "ltsim execute",
+                                              "time_scale": "ltsim execute",
+                                              "timeout": "ltsim execute",
+                                              "fail": "ltsim execute"}
+
+    m: Annotated[int, Field(ge=1, le=10**12)]
+    tau: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    trials: Annotated[int, Field(ge=1, le=10**9)]
+    delay: Law
+
+    @property
+    def unit_time(self) -> float:
+        """Time of one worker-level function: ``tau * m / n``."""
+        return self.tau * (self.m // self.n_workers)
+
+    def view(self) -> SystemView:
+        """The system as the closed forms see it."""
+        return SystemView(self.delay, self.n_workers, self.unit_time)
+
+    def resolved(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["workers"] = self.n_workers
+        return _ordered(data, ["name", "m", "workers", "tau", "trials", "seed", "delay",
+                               "schemes"])
+
+
+class FailSpec(StrictModel):
+    """Logical workers that never return: those listed plus each other with ``probability``.
+
+    ``mode: raise`` makes them raise after their start-up delay (a crashed worker);
+    ``mode: hang`` makes them wait until cancelled (a worker that is lost silently).
+    """
+
+    workers: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
+    probability: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+    mode: Literal["raise", "hang"] = "raise"
+
+
+class GaussianKernel(StrictModel):
+    """``m`` points ``a_i`` in ``R^dim`` and the query ``x``, all standard normal from ``seed``.
+
+    ``sigma`` defaults to ``sqrt(dim)``, which keeps the kernel values near ``exp(-1)`` so that
+    no term underflows. ``term_seconds`` (default 0) adds an emulated compute time per kernel
+    term, slept by the worker: a stand-in for slower hardware, as ``time_scale`` is for
+    start-up delays.
+    """
+
+    kind: Literal["gaussian_kernel"]
+    m: Annotated[int, Field(ge=1, le=10**7)]
+    dim: Annotated[int, Field(ge=1, le=10**5)]
+    sigma: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    seed: Seed = 0
+    term_seconds: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 0.0
+
+    @property
+    def bandwidth(self) -> float:
+        """The kernel width actually used."""
+        return self.sigma if self.sigma is not None else math.sqrt(self.dim)
+
+
+class ExecuteConfig(System):
+    """A real execution: workload, schemes (as in ``ltsim run``), delays and failures.
+
+    ``delay`` (optional) is an injected start-up delay per logical worker, drawn like the
+    simulator's and multiplied by ``time_scale``; ``timeout`` (seconds) bounds one scheme's
+    trial, after which it is reported as failed.
+    """
+
+    kind_name: ClassVar[str] = "execute"
+    command: ClassVar[str] = "ltsim execute"
+    foreign_keys: ClassVar[dict[str, str]] = {"m": "ltsim run", "tau": "ltsim run"}
+
+    workload: GaussianKernel
+    trials: Annotated[int, Field(ge=1, le=10**6)]
+    delay: Law | None = None
+    time_scale: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
+    timeout: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 60.0
+    fail: FailSpec | None = None
+
+    @property
+    def m(self) -> int:
+        """Number of kernel terms."""
+        return self.workload.m
+
+    @property
+    def terms_per_unit(self) -> int:
+        """Kernel terms in one worker-level function ``f_j``: ``m / workers``."""
+        return self.m // self.n_workers
+
+    def check_execution(self) -> None:
+        """Rules of real runs: every scheme can execute, failing workers exist."""
+        for i, scheme in enumerate(self.schemes):
+            if not scheme.executable:
+                raise CrossFieldError(
+                    f"schemes[{i}].kind", "runs in simulation only (ltsim run), not in "
+                    "ltsim execute", _kind(scheme))
+        if self.fail is not None:
+            for i, worker in enumerate(self.fail.workers):
+                if worker >= self.n_workers:
+                    raise CrossFieldError(f"fail.workers[{i}]",
+                                          f"must be below workers ({self.n_workers})", worker)
+
+    def resolved(self) -> dict[str, Any]:
+        data = super().resolved()
+        data["workload"]["sigma"] = self.workload.bandwidth
+        return data
+
+
+def _kind(scheme: Code) -> str:
+    return typing.get_args(type(scheme).model_fields["kind"].annotation)[0]
+
+
+def _ordered(data: dict[str, Any], first: list[str]) -> dict[str, Any]:
+    return {**{k: data[k] for k in first if k in data},
+            **{k: v for k, v in data.items() if k not in first}}
+
+
+@functools.lru_cache(maxsize=8)
+def _models(codes: tuple[type[Code], ...]) -> dict[str, type[System]]:
+    """Concrete config models whose ``schemes`` accept exactly ``codes``."""
+    scheme = Annotated[Union[codes], Field(discriminator="kind")]  # noqa: UP007
+    schemes = Annotated[list[scheme], Field(min_length=1)]
+
+    class Run(RunConfig):
+        __doc__ = RunConfig.__doc__
+        schemes: schemes
+
+        @model_validator(mode="after")
+        def _cross_fields(self):
+            self.check_system()
+            return self
+
+    class Execute(ExecuteConfig):
+        __doc__ = ExecuteConfig.__doc__
+        schemes: schemes
+
+        @model_validator(mode="after")
+        def _cross_fields(self):
+            self.check_system()
+            self.check_execution()
+            return self
+
+    # Module-level names, so that configs pickle (they are sent to worker processes).
+    kinds = [typing.get_args(c.model_fields["kind"].annotation)[0] for c in codes]
+    suffix = "_" + "_".join("".join(ch if ch.isalnum() else "_" for ch in k) for k in kinds)
+    for model, stem in ((Run, "RunModel"), (Execute, "ExecuteModel")):
+        model.__name__ = model.__qualname__ = stem + suffix
+        globals()[model.__name__] = model
+    return {"run": Run, "execute": Execute}
+
+
+def __getattr__(name: str):
+    """Config models are built for the registered codes on first use (see :func:`_models`);
+    unpickling one in a fresh process builds them."""
+    if name.startswith(("RunModel_", "ExecuteModel_")):
+        model_of("run")
+        if name in globals():
+            return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def model_of(kind: str) -> type[System]:
+    """The config model of ``kind`` (``run`` or ``execute``) for the registered codes."""
+    return _models(tuple(CODES.values()))[kind]
+
+
+def kind_of_data(data: Any) -> str:
+    """``execute`` for data with execute-only keys (``workload``), else ``run``."""
+    return "execute" if isinstance(data, dict) and "workload" in data else "run"
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the discriminator tags pydantic inserts into locations inside tagged unions."""
+    out: list[Any] = []
+    skip_next_tag = False
+    for part in loc:
+        if skip_next_tag and isinstance(part, str):
+            skip_next_tag = False
+            continue
+        out.append(part)
+        skip_next_tag = part == "delay" or (
+            isinstance(part, int) and len(out) >= 2 and out[-2] == "schemes"
+        )
+    return tuple(out)
+
+
+def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
+    """One line for one pydantic error; an unknown key is answered with the closest allowed
+    key of ``model``."""
+    loc = _clean_loc(tuple(error["loc"]))
+    kind = error["type"]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        field = _UNION_FIELDS.get(loc[0], "kind") if loc else "kind"
+        allowed = ", ".join(sorted(CODES)) if field == "kind" else ", ".join(LAWS)
+        path = key_path((*loc, field))
+        if kind == "union_tag_not_found":
+            return f"{path}: required key is missing (one of {allowed})"
+        got = error["input"].get(field) if isinstance(error["input"], dict) else None
+        return one_line(f"{path}: must be one of {allowed}, got {short_repr(got)}", 400)
+    if kind == "value_error" and isinstance(error.get("ctx", {}).get("error"), CrossFieldError):
+        return one_line(str(error["ctx"]["error"]), 400)
+    if kind == "extra_forbidden":
+        return unknown_key_message(error, model, key_path(loc))
+    return describe_error({**error, "loc": loc})
+
+
+def _kind_of(data: Any) -> str:
+    """What YAML value ``data`` is, in YAML's words."""
+    kinds = {type(None): "null (no value)", bool: "a boolean", int: "a number",
+             float: "a number", str: "a string", list: "a list", dict: "a mapping"}
+    return kinds.get(type(data), type(data).__name__)
+
+
+def validate(data: Any, base_dir: Path | None = None, kind: str = "run") -> System:
+    """Validate plain data as a config of ``kind`` (``run`` or ``execute``); raise
+    :class:`ConfigError` with one line on the first problem found.
+
+    ``base_dir`` is the folder relative file names (empirical delays) are read from.
+    """
+    model = model_of(kind)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"(top level): must be a mapping of keys to values, got {_kind_of(data)}"
+        )
+    for key, command in model.foreign_keys.items():
+        if key in data:
+            raise ConfigError(f"{key}: this key belongs to `{command}` configs; run this file "
+                              f"with `{command}`")
+    try:
+        return model.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        errors = sorted_errors(exc)
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(_message(errors[0], model) + more) from None
+    except RecursionError:
+        raise ConfigError(f"(top level): nesting deeper than {MAX_NESTING} levels") from None
+
+
+def read_config(path: Path) -> Any:
+    """The data of a config file (bounded, UTF-8, safe YAML); :class:`ConfigError` with one
+    line (not repeating ``path``) on any problem."""
+    try:
+        text = read_text(Path(path), MAX_CONFIG_BYTES, "config file")
+    except UnreadableFile as exc:
+        raise ConfigError(str(exc)) from None
+    if not text.strip():
+        raise ConfigError("config file is empty")
+    return parse_yaml(text)
+
+
+def load(path: str | Path, kind: str | None = "run", top: dict[str, Any] | None = None,
+         sets: tuple[str, ...] | list[str] = ()) -> System:
+    """Read, override and validate a config file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file.
+    kind : {"run", "execute"} or None
+        The config kind expected; ``None`` tells it from the keys (:func:`kind_of_data`).
+    top : dict, optional
+        Top-level keys replaced before validation (``trials``, ``seed``; ``None`` values are
+        ignored).
+    sets : sequence of str
+        ``KEY=VALUE`` overrides (``--set``), applied after ``top``.
+
+    Raises
+    ------
+    ConfigError
+        With one line that does not repeat ``path``.
+    """
+    path = Path(path)
+    data = read_config(path)
+    if isinstance(data, dict) and top:
+        data = {**data, **{k: v for k, v in top.items() if v is not None}}
+    data = overrides.apply(data, list(sets))
+    return validate(data, base_dir=path.parent, kind=kind or kind_of_data(data))

@@ -1,0 +1,489 @@
+"""Start-up delay laws ``X_j`` of the workers: one small validated class a law.
+
+Every law is a :class:`DelayLaw` with
+
+* ``sample(rng, size)``: i.i.d. delays drawn from ``rng`` only;
+* ``mean`` and ``variance``: analytic (``inf`` where the moment does not exist), so every law is
+  also a free statistical test of its sampler;
+* ``logsf(x)``: ``log P(X > x)``, accurate in the far tail, with ``support_min`` and
+  ``tail_index`` (the power of a Pareto-like tail, ``inf`` for lighter tails): what
+  :mod:`simulator.model.orderstats` needs for exact expected latencies;
+* continuous laws: ``isf(p)``, the inverse survival function; laws with atoms (constant,
+  empirical): ``atoms()``, the support points and their probabilities;
+* ``label()``: the short text of plots (``Exp(0.2)``), and ``fit`` (see
+  :mod:`simulator.model.estimation`): the censored maximum-likelihood fitter ``ltsim fit`` uses.
+
+:data:`LAWS` lists them by their ``dist`` name; the config union :data:`Law`, the docs' list,
+the plot labels and the candidates of ``ltsim fit`` are all built from it. A new law is one
+class here and one entry in :data:`LAWS`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+import numpy as np
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from scipy import special
+
+from ..util.text import UnreadableFile, read_text, reason, shown
+from ..util.validation import StrictModel
+
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+MAX_SAMPLES_BYTES = 64 << 20
+"""Largest delay-sample file (``dist: empirical``) read."""
+
+
+def _moment(method: Callable[[Any], float]) -> property:
+    """A moment as a property: ``inf`` where the closed form overflows (extreme but valid
+    parameters, e.g. a lognormal with ``sigma = 30``) instead of an exception."""
+
+    @functools.wraps(method)
+    def guarded(self) -> float:
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                value = float(method(self))
+        except (OverflowError, ZeroDivisionError):
+            return math.inf
+        return math.inf if math.isnan(value) else value
+
+    return property(guarded)
+
+
+def _format(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class DelayLaw(StrictModel):
+    """Base of every delay law (see the module docstring for the interface)."""
+
+    short: ClassVar[str] = "?"
+    """Name in plot labels, e.g. ``Exp``."""
+    fit_parameters: ClassVar[tuple[str, ...]] = ()
+    """Parameters ``ltsim fit`` estimates; empty if the law is not a fit candidate."""
+
+    def sample(self, rng: np.random.Generator, size) -> np.ndarray:
+        """I.i.d. delays, an ndarray of shape ``size``, drawn from ``rng`` only."""
+        raise NotImplementedError
+
+    def logsf(self, x: np.ndarray) -> np.ndarray:
+        """``log P(X > x)``, elementwise."""
+        raise NotImplementedError
+
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        """``P(X > x)``, elementwise."""
+        return np.exp(self.logsf(np.asarray(x, dtype=float)))
+
+    def atoms(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Support points and their probabilities of a discrete law; ``None`` otherwise."""
+        return None
+
+    @property
+    def support_min(self) -> float:
+        """The infimum of the support."""
+        return 0.0
+
+    @property
+    def tail_index(self) -> float:
+        """``a`` with ``P(X > x) ~ C x**-a``; ``inf`` for tails lighter than any power."""
+        return math.inf
+
+    def pareto_scale_shape(self) -> tuple[float, float] | None:
+        """``(scale, shape)`` when the law is a classical Pareto (closed forms apply)."""
+        return None
+
+    def shift_rate(self) -> tuple[float, float] | None:
+        """``(shift, rate)`` when the law is a (shifted) exponential: the paper's closed
+        forms apply."""
+        return None
+
+    def label(self) -> str:
+        """Short text for plots, e.g. ``Exp(0.2)``."""
+        values = ", ".join(_format(getattr(self, name)) for name in self.parameter_names())
+        return f"{self.short}({values})"
+
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        """The law's parameters in config order (``dist`` excluded)."""
+        return [name for name in cls.model_fields if name != "dist"]
+
+
+class Exponential(DelayLaw):
+    """Exponential with ``rate`` (mean ``1/rate``)."""
+
+    dist: Literal["exponential"]
+    rate: Positive
+    short: ClassVar[str] = "Exp"
+    fit_parameters: ClassVar[tuple[str, ...]] = ("rate",)
+
+    def sample(self, rng, size):
+        return rng.exponential(1.0 / self.rate, size)
+
+    def logsf(self, x):
+        return -self.rate * np.maximum(np.asarray(x, dtype=float), 0.0)
+
+    def isf(self, p: np.ndarray) -> np.ndarray:
+        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
+        return -np.log(p) / self.rate
+
+    def shift_rate(self):
+        return 0.0, self.rate
+
+    @_moment
+    def mean(self) -> float:
+        return 1.0 / self.rate
+
+    @_moment
+    def variance(self) -> float:
+        return 1.0 / self.rate**2
+
+
+class ShiftedExponential(DelayLaw):
+    """``shift`` plus an exponential with ``rate``."""
+
+    dist: Literal["shifted_exponential"]
+    shift: NonNegative
+    rate: Positive
+    short: ClassVar[str] = "ShiftedExp"
+    fit_parameters: ClassVar[tuple[str, ...]] = ("shift", "rate")
+
+    def sample(self, rng, size):
+        with np.errstate(over="ignore"):  # extreme parameters: an infinite delay
+            return self.shift + rng.exponential(1.0 / self.rate, size)
+
+    def logsf(self, x):
+        return -self.rate * np.maximum(np.asarray(x, dtype=float) - self.shift, 0.0)
+
+    def isf(self, p: np.ndarray) -> np.ndarray:
+        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
+        return self.shift - np.log(p) / self.rate
+
+    @property
+    def support_min(self) -> float:
+        return self.shift
+
+    def shift_rate(self):
+        return self.shift, self.rate
+
+    @_moment
+    def mean(self) -> float:
+        return self.shift + 1.0 / self.rate
+
+    @_moment
+    def variance(self) -> float:
+        return 1.0 / self.rate**2
+
+
+class Pareto(DelayLaw):
+    """Classical (type I) Pareto: ``P(X > x) = (scale / x) ** shape`` for ``x >= scale``."""
+
+    dist: Literal["pareto"]
+    scale: Positive
+    shape: Positive
+    short: ClassVar[str] = "Pareto"
+    fit_parameters: ClassVar[tuple[str, ...]] = ("scale", "shape")
+
+    def sample(self, rng, size):
+        # Inversion with U in (0, 1]; U = 0 would give an infinite delay.
+        u = 1.0 - rng.random(size)
+        with np.errstate(over="ignore"):  # extreme parameters: an infinite delay
+            return self.scale * u ** (-1.0 / self.shape)
+
+    def logsf(self, x):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore"):
+            return self.shape * np.minimum(math.log(self.scale) - np.log(x), 0.0)
+
+    def isf(self, p: np.ndarray) -> np.ndarray:
+        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
+        return self.scale * np.power(p, -1.0 / self.shape)
+
+    @property
+    def support_min(self) -> float:
+        return self.scale
+
+    @property
+    def tail_index(self) -> float:
+        return self.shape
+
+    def pareto_scale_shape(self):
+        return self.scale, self.shape
+
+    @_moment
+    def mean(self) -> float:
+        a = self.shape
+        return a * self.scale / (a - 1.0) if a > 1 else math.inf
+
+    @_moment
+    def variance(self) -> float:
+        a = self.shape
+        return self.scale**2 * a / ((a - 1.0) ** 2 * (a - 2.0)) if a > 2 else math.inf
+
+
+class Weibull(DelayLaw):
+    """Weibull with ``scale`` and ``shape``: ``P(X > x) = exp(-(x / scale) ** shape)``."""
+
+    dist: Literal["weibull"]
+    scale: Positive
+    shape: Positive
+    short: ClassVar[str] = "Weibull"
+    fit_parameters: ClassVar[tuple[str, ...]] = ("scale", "shape")
+
+    def sample(self, rng, size):
+        with np.errstate(over="ignore"):  # extreme parameters: an infinite delay
+            return self.scale * rng.weibull(self.shape, size)
+
+    def logsf(self, x):
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        with np.errstate(over="ignore"):
+            return -np.power(x / self.scale, self.shape)
+
+    def isf(self, p: np.ndarray) -> np.ndarray:
+        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
+        return self.scale * np.power(-np.log(p), 1.0 / self.shape)
+
+    @_moment
+    def mean(self) -> float:
+        return self.scale * math.gamma(1.0 + 1.0 / self.shape)
+
+    @_moment
+    def variance(self) -> float:
+        g1 = math.gamma(1.0 + 1.0 / self.shape)
+        g2 = math.gamma(1.0 + 2.0 / self.shape)
+        return self.scale**2 * (g2 - g1**2)
+
+
+class Lognormal(DelayLaw):
+    """``exp(N(mu, sigma**2))``."""
+
+    dist: Literal["lognormal"]
+    mu: Finite
+    sigma: Positive
+    short: ClassVar[str] = "LogNormal"
+    fit_parameters: ClassVar[tuple[str, ...]] = ("mu", "sigma")
+
+    def sample(self, rng, size):
+        return rng.lognormal(self.mu, self.sigma, size)
+
+    def logsf(self, x):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore"):
+            z = (np.log(np.maximum(x, 0.0)) - self.mu) / self.sigma
+        return special.log_ndtr(-z)
+
+    def isf(self, p: np.ndarray) -> np.ndarray:
+        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
+        with np.errstate(over="ignore"):
+            return np.exp(self.mu - self.sigma * special.ndtri(np.asarray(p, dtype=float)))
+
+    @_moment
+    def mean(self) -> float:
+        return math.exp(self.mu + self.sigma**2 / 2.0)
+
+    @_moment
+    def variance(self) -> float:
+        s2 = self.sigma**2
+        return math.expm1(s2) * math.exp(2.0 * self.mu + s2)
+
+
+class _Atomic(DelayLaw):
+    """A law with finitely many support points (see :meth:`atoms`)."""
+
+    def logsf(self, x):
+        values, probs = self.atoms()
+        above = np.concatenate([np.cumsum(probs[::-1])[::-1][1:], [0.0]])
+        i = np.searchsorted(values, np.asarray(x, dtype=float), side="right")
+        tail = np.concatenate([[1.0], above])[i]
+        with np.errstate(divide="ignore"):
+            return np.log(tail)
+
+    @property
+    def support_min(self) -> float:
+        return float(self.atoms()[0][0])
+
+
+class Constant(_Atomic):
+    """The same delay ``value`` at every worker."""
+
+    dist: Literal["constant"]
+    value: NonNegative
+    short: ClassVar[str] = "Const"
+
+    def sample(self, rng, size):
+        return np.full(size, self.value, dtype=np.float64)
+
+    def atoms(self):
+        return np.array([self.value]), np.array([1.0])
+
+    @_moment
+    def mean(self) -> float:
+        return self.value
+
+    @_moment
+    def variance(self) -> float:
+        return 0.0
+
+
+class Empirical(_Atomic):
+    """Resampling (with replacement) of measured delays read from a CSV file.
+
+    The file holds one number per line, a header line allowed. A file with several columns
+    (``pandas.DataFrame.to_csv`` writes the index first) needs ``column``: the header name of
+    the column to read, or its 0-based position; ltsim never guesses. A relative ``path`` is
+    taken from the folder of the config file. Samples must be finite and non-negative.
+    """
+
+    dist: Literal["empirical"]
+    column: str | Annotated[int, Field(ge=0)] | None = None
+    path: str
+    short: ClassVar[str] = "empirical"
+    _samples: np.ndarray = PrivateAttr()
+
+    @field_validator("path")
+    @classmethod
+    def _resolve(cls, path: str, info: ValidationInfo) -> str:
+        base = (info.context or {}).get("base_dir")
+        try:
+            p = Path(path).expanduser()
+            if not p.is_absolute() and base is not None:
+                p = Path(base) / p
+            p = p.resolve()
+        except (OSError, RuntimeError, ValueError) as exc:  # ~nobody, NUL byte, too long
+            raise ValueError(f"not a usable file path ({reason(exc)})") from None
+        _cached_samples(p, info.data.get("column"))  # fail here, under the key 'path'
+        return str(p)
+
+    @model_validator(mode="after")
+    def _load(self) -> Empirical:
+        self._samples = _cached_samples(Path(self.path), self.column)
+        return self
+
+    def sample(self, rng, size):
+        return rng.choice(self._samples, size=size, replace=True)
+
+    @property
+    def samples(self) -> np.ndarray:
+        return self._samples
+
+    def atoms(self):
+        values, counts = np.unique(self._samples, return_counts=True)
+        return values, counts / counts.sum()
+
+    def label(self) -> str:
+        return f"empirical ({Path(self.path).name})"
+
+    @_moment
+    def mean(self) -> float:
+        return float(np.mean(self._samples))
+
+    @_moment
+    def variance(self) -> float:
+        return float(np.var(self._samples))
+
+
+def _cached_samples(path: Path, column: str | int | None) -> np.ndarray:
+    """:func:`read_samples`, remembered for the file's current size and modification time."""
+    try:
+        stat = path.stat()
+        key = (str(path), column, stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        return read_samples(path, column)
+    if key not in _SAMPLES:
+        if len(_SAMPLES) > 8:
+            _SAMPLES.clear()
+        _SAMPLES[key] = read_samples(path, column)
+    return _SAMPLES[key]
+
+
+_SAMPLES: dict[tuple, np.ndarray] = {}
+
+
+class SamplesError(ValueError):
+    """A delay-sample file that cannot be used; reported under the key ``path``."""
+
+
+def read_samples(path: Path, column: str | int | None = None) -> np.ndarray:
+    """Read delay samples from a CSV file; raise :class:`SamplesError` naming what is wrong.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file: one sample per line, a header line allowed.
+    column : str or int, optional
+        The column to read when the file has several (header name or 0-based position).
+    """
+    where = shown(path)
+    try:
+        text = read_text(path, MAX_SAMPLES_BYTES, "file")
+    except UnreadableFile as exc:
+        message = str(exc)
+        if message == "file not found":
+            raise SamplesError(f"file not found: {where}") from None
+        if message == "file is not a regular file":
+            raise SamplesError(f"not a regular file: {where}") from None
+        raise SamplesError(f"cannot read {where} as text ({message})") from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    rows = [[cell.strip() for cell in line.split(",")] for line in lines]
+    header = None
+    if rows and not all(_is_number(cell) for cell in rows[0]):
+        header, rows = rows[0], rows[1:]
+    width = max((len(r) for r in ([header] if header else []) + rows), default=1)
+    if column is None and width > 1:
+        names = ", ".join(repr(h) for h in header) if header else f"{width} unnamed columns"
+        raise SamplesError(f"{where} has {width} columns ({names}); give `column:` (a name or a "
+                           "0-based position) to say which holds the delays")
+    index = 0
+    if isinstance(column, str):
+        if header is None or column not in header:
+            found = ", ".join(repr(h) for h in header) if header else "no header line"
+            raise SamplesError(f"{where} has no column {column!r} (found {found})")
+        index = header.index(column)
+    elif isinstance(column, int):
+        if column >= width:
+            raise SamplesError(f"{where} has {width} column(s); column {column} does not exist")
+        index = column
+    if not rows:
+        raise SamplesError(f"no samples in {where}")
+    values = []
+    for lineno, row in enumerate(rows, start=1):
+        cell = row[index] if index < len(row) else ""
+        if not _is_number(cell):
+            raise SamplesError(f"sample {lineno} of {where} is not a number: {cell[:30]!r}")
+        values.append(float(cell))
+    samples = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(samples) | (samples < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise SamplesError(
+            f"samples must be finite and >= 0; sample {i + 1} of {where} is {float(samples[i])!r}"
+        )
+    return samples
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+LAWS: dict[str, type[DelayLaw]] = {
+    "exponential": Exponential,
+    "shifted_exponential": ShiftedExponential,
+    "pareto": Pareto,
+    "weibull": Weibull,
+    "lognormal": Lognormal,
+    "constant": Constant,
+    "empirical": Empirical,
+}
+"""Every delay law by its ``dist`` name."""
+
+Law = Annotated[Union[tuple(LAWS.values())], Field(discriminator="dist")]  # noqa: UP007
+"""The config type of a ``delay:`` entry."""

@@ -1,0 +1,1 @@
+"""The Monte-Carlo engine (model-agnostic), its random streams, and the trial glue."""

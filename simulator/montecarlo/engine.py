@@ -1,0 +1,252 @@
+"""The Monte-Carlo engine: batches, processes, stopping rules. It knows nothing of the model.
+
+The engine calls ``simulate(start, stop) -> list[Outcome]`` for consecutive blocks of trials
+and keeps the longest run of finished blocks from the first one. Stopping rules are applied
+to that run block by block, in order, so a run that stops on a precision target holds the
+same trials whatever the number of processes.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model.outcome import Outcome
+
+MIN_TRIALS_FOR_TARGET = 30
+"""Trials needed before a precision target may stop a run."""
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """When to stop.
+
+    Attributes
+    ----------
+    trials : int
+        Maximum number of trials.
+    target_rel_ci : float or None
+        Stop once every scheme's 95% confidence half-width of the mean latency (over decoded
+        trials) is below ``target_rel_ci`` times that mean.
+    max_time : float or None
+        Stop after this many seconds of simulation (not reproducible across machines).
+    """
+
+    trials: int
+    target_rel_ci: float | None = None
+    max_time: float | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcomes of the trials kept, and why the run stopped.
+
+    ``stop_reason`` is one of ``trials``, ``target``, ``time``, ``interrupted``.
+    """
+
+    outcomes: list[Outcome]
+    trials: int
+    stop_reason: str
+    wall_seconds: float
+
+
+def concat(parts: list[list[Outcome]], n_schemes: int) -> list[Outcome]:
+    """Join the outcomes of consecutive blocks, scheme by scheme."""
+    return [Outcome.concat([p[i] for p in parts]) for i in range(n_schemes)]
+
+
+Z95 = 1.959963984540054
+"""Two-sided 95% quantile of the standard normal."""
+
+
+def relative_half_width(latency: np.ndarray) -> float:
+    """95% confidence half-width of the mean of the finite latencies, over that mean."""
+    return Moments.of(latency).relative_half_width
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Count, mean and sum of squared deviations of the finite latencies, mergeable block by
+    block (Chan, Golub and LeVeque) so that a precision target costs O(1) per block."""
+
+    n: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+
+    @classmethod
+    def of(cls, latency: np.ndarray) -> Moments:
+        finite = latency[np.isfinite(latency)]
+        if finite.size == 0:
+            return cls()
+        mean = float(finite.mean())
+        return cls(finite.size, mean, float(np.sum((finite - mean) ** 2)))
+
+    def merge(self, other: Moments) -> Moments:
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        return Moments(n, self.mean + delta * other.n / n,
+                       self.m2 + other.m2 + delta**2 * self.n * other.n / n)
+
+    @property
+    def relative_half_width(self) -> float:
+        if self.n < 2:
+            return math.inf
+        half = Z95 * math.sqrt(self.m2 / (self.n - 1) / self.n)
+        return half / self.mean if self.mean > 0 else (0.0 if half == 0 else math.inf)
+
+
+class _Prefix:
+    """The finished blocks, joined from the first one, with the stopping rules applied."""
+
+    def __init__(self, blocks: list[tuple[int, int]], rule: StopRule, n_schemes: int):
+        self.blocks, self.rule, self.n_schemes = blocks, rule, n_schemes
+        self.done: dict[int, list[Outcome]] = {}
+        self.kept: list[list[Outcome]] = []
+        self.moments = [Moments() for _ in range(n_schemes)]
+        self.stop_reason: str | None = None
+
+    @property
+    def trials(self) -> int:
+        return self.blocks[len(self.kept) - 1][1] if self.kept else 0
+
+    def add(self, index: int, outcomes: list[Outcome]) -> None:
+        self.done[index] = outcomes
+        while self.stop_reason is None and len(self.kept) in self.done:
+            block = self.done.pop(len(self.kept))
+            self.kept.append(block)
+            self.moments = [m.merge(Moments.of(o.latency))
+                            for m, o in zip(self.moments, block, strict=True)]
+            if len(self.kept) == len(self.blocks):
+                self.stop_reason = "trials"
+            elif self._precise_enough():
+                self.stop_reason = "target"
+
+    def _precise_enough(self) -> bool:
+        target = self.rule.target_rel_ci
+        if target is None or self.trials < MIN_TRIALS_FOR_TARGET:
+            return False
+        return all(m.relative_half_width <= target for m in self.moments)
+
+
+def run(
+    simulate: Callable[[int, int], list[Outcome]],
+    n_schemes: int,
+    rule: StopRule,
+    batch: int,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run blocks of ``batch`` trials until a stopping rule fires.
+
+    Parameters
+    ----------
+    simulate : callable
+        ``simulate(start, stop)`` returns one :class:`Outcome` per scheme for trials
+        ``start..stop-1``. Must be picklable when ``jobs > 1``.
+    n_schemes : int
+        Number of outcomes ``simulate`` returns.
+    rule : StopRule
+        Stopping rules.
+    batch : int
+        Trials per block.
+    jobs : int
+        Processes; 1 runs in this process.
+    progress : callable, optional
+        Called with the number of trials kept so far, after each block.
+
+    Notes
+    -----
+    Ctrl-C (``KeyboardInterrupt``) ends the run early with ``stop_reason="interrupted"``
+    and the blocks finished so far.
+    """
+    blocks = [(s, min(s + batch, rule.trials)) for s in range(0, rule.trials, batch)]
+    prefix = _Prefix(blocks, rule, n_schemes)
+    started = time.perf_counter()
+
+    def out_of_time() -> bool:
+        return rule.max_time is not None and time.perf_counter() - started >= rule.max_time
+
+    def report() -> None:
+        if progress is not None:
+            progress(prefix.trials)
+
+    try:
+        if jobs <= 1:
+            for index, (start, stop) in enumerate(blocks):
+                prefix.add(index, simulate(start, stop))
+                report()
+                if prefix.stop_reason is None and out_of_time():
+                    prefix.stop_reason = "time"
+                if prefix.stop_reason:
+                    break
+        else:
+            _run_pool(simulate, blocks, prefix, jobs, out_of_time, report)
+    except KeyboardInterrupt:
+        prefix.stop_reason = "interrupted"
+    return RunResult(
+        outcomes=concat(prefix.kept, n_schemes),
+        trials=prefix.trials,
+        stop_reason=prefix.stop_reason or "trials",
+        wall_seconds=time.perf_counter() - started,
+    )
+
+
+def _pool_context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _run_pool(simulate, blocks, prefix: _Prefix, jobs, out_of_time, report) -> None:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(),
+                               initializer=_ignore_sigint)
+    pending: dict[Future, int] = {}
+    next_block = 0
+    finished = False
+    try:
+        while prefix.stop_reason is None:
+            while next_block < len(blocks) and len(pending) < 2 * jobs:
+                start, stop = blocks[next_block]
+                pending[pool.submit(simulate, start, stop)] = next_block
+                next_block += 1
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                prefix.add(pending.pop(future), future.result())
+            if done:
+                report()
+            if prefix.stop_reason is None and out_of_time():
+                prefix.stop_reason = "time"
+        finished = True
+    finally:
+        for future in pending:
+            future.cancel()
+        if not finished:  # interrupted: do not wait for blocks whose results are dropped
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=finished, cancel_futures=True)
+
+
+def _ignore_sigint() -> None:
+    """Worker processes leave Ctrl-C to the parent, which stops the run cleanly."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def default_jobs() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)

@@ -1,0 +1,52 @@
+"""Simulation of a block of trials of an experiment: the model side of the Monte Carlo."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..codes.base import TrialBlock
+from ..model.outcome import Outcome
+from .streams import stream
+
+
+def simulate_trials(experiment, start: int, stop: int) -> list[Outcome]:
+    """Simulate trials ``start .. stop-1`` of every scheme of ``experiment`` (a
+    :class:`~simulator.io.config.RunConfig`).
+
+    Returns
+    -------
+    list of Outcome
+        One per scheme, in the order of ``experiment.schemes``, each of length
+        ``stop - start``.
+    """
+    with np.errstate(over="ignore"):  # extreme valid parameters overflow to inf: a result
+        return _simulate(experiment, start, stop)
+
+
+def _simulate(experiment, start: int, stop: int) -> list[Outcome]:
+    n, schemes = experiment.n_workers, experiment.schemes
+    delays = np.empty((stop - start, n))
+    rngs: list[list[np.random.Generator]] = [[] for _ in schemes]
+    for row, trial in enumerate(range(start, stop)):
+        delays[row] = experiment.delay.sample(stream(experiment.seed, trial, 0), n)
+        for i, scheme in enumerate(schemes):
+            if scheme.draws:  # only schemes that draw get a generator
+                rngs[i].append(stream(experiment.seed, trial, 1 + i))
+    unit = experiment.unit_time
+    return [scheme.simulate(TrialBlock(delays, unit, rngs[i]))
+            for i, scheme in enumerate(schemes)]
+
+
+def batch_size(experiment) -> int:
+    """Trials per batch: bounded so that one batch's delays stay near 16 MiB.
+
+    Depends on the experiment only, so results do not depend on the number of processes.
+    """
+    return int(max(1, min(128, (1 << 21) // experiment.n_workers)))
+
+
+def memory_estimate(experiment) -> int:
+    """Rough peak memory, in bytes, of one process simulating one batch."""
+    n = experiment.n_workers
+    per_trial = max((s.memory_bytes(n) for s in experiment.schemes), default=0)
+    return int(batch_size(experiment) * n * 8 * 3 + per_trial + 200 * 2**20)

@@ -1,0 +1,73 @@
+"""What every figure shares: the Agg backend, legend names, atomic saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..codes import CODES
+from ..model.laws import LAWS
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def legend_names(schemes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Scheme id -> the code object, from the ``schemes`` of a resolved ``config.yaml``
+    (codes not registered here are left out)."""
+    codes = {}
+    for entry in schemes or []:
+        cls = CODES.get(entry.get("kind")) if isinstance(entry, dict) else None
+        if cls is None:
+            continue
+        try:
+            code = cls.model_validate(entry)
+        except ValueError:
+            continue
+        codes[code.scheme_id] = code
+    return codes
+
+
+def display_name(scheme_id: str, codes: dict[str, Any]) -> str:
+    """The legend name of ``scheme_id`` (``2-Rep``, ``LT-1``, a label as given)."""
+    code = codes.get(scheme_id)
+    return code.display_name() if code is not None else str(scheme_id)
+
+
+def describe_delay(delay: dict[str, Any] | None) -> str:
+    """Short text of a resolved ``delay:`` entry, e.g. ``Exp(0.2)`` or ``Pareto(1, 1)``."""
+    if not isinstance(delay, dict):
+        return "none"
+    law = LAWS.get(delay.get("dist"))
+    if law is None:
+        return str(delay.get("dist"))
+    if delay.get("dist") == "empirical":
+        return f"empirical ({Path(str(delay.get('path', ''))).name})"
+    values = ", ".join(f"{v:g}" if isinstance(v, float) else str(v)
+                       for k, v in delay.items() if k in law.parameter_names())
+    return f"{law.short}({values})"
+
+
+def save_figure(fig, folder: Path, stem: str, suffixes: tuple[str, ...] = ("png", "pdf"),
+                dpi: int = 150) -> list[Path]:
+    """Write ``fig`` as ``folder/stem.<suffix>``, each through a temporary file renamed into
+    place, with no time stamp in the files (reruns give identical bytes)."""
+    written = []
+    for suffix in suffixes:
+        out, tmp = folder / f"{stem}.{suffix}", folder / f".{stem}.tmp.{suffix}"
+        try:
+            fig.savefig(tmp, dpi=dpi, format=suffix,
+                        metadata={"CreationDate": None} if suffix == "pdf"
+                        else {"Software": None})
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        written.append(out)
+    return written

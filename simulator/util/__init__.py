@@ -1,0 +1,1 @@
+"""Small utilities shared by every layer: bounded text files, compiled kernels."""
