@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from simulator.cli import main
 from simulator.plots.common import describe_delay, display_name, legend_names
-from simulator.plots.tail import result_folders
+from simulator.io.folders import result_folders
 
 SCHEMES = [{"kind": "one"}, {"kind": "uncoded"}, {"kind": "replication", "r": 2},
            {"kind": "replication", "r": 10}, {"kind": "lt", "r": 1}, {"kind": "lt", "r": 2},
@@ -41,4 +41,4 @@ def test_plot_reports_unreadable_results_in_one_line(tmp_path):
     (tmp_path / "tail.csv").write_text("scheme,t,tail\nlt1,0.0,1.0\n")  # no config.yaml
     result = CliRunner().invoke(main, ["plot", str(tmp_path)])
     assert result.exit_code == 1
-    assert len(result.stderr.strip().splitlines()) == 1 and "cannot read" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "meta.json: missing" in result.stderr

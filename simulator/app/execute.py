@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..io import config as configs
-from ..io import provenance, results
+from ..io import folders, provenance, results
 from ..io.report import format_summary
 from ..util.validation import ConfigError
-from .errors import BadInput
+from .errors import BadInput, Failure
+from .run import sigterm_as_interrupt
+
+ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx|inproc)://[^\s/:]+(:\d{1,5})?/?$")
+"""A dask scheduler address: ``tcp://host:8786`` (or tls, ws, wss, ucx, inproc)."""
+
+
+def check_address(address: str, backend: str) -> None:
+    """Refuse an ``--address`` that is not a dask scheduler address, before anything runs."""
+    if backend != "dask":
+        raise BadInput(f"--address: only used with --backend dask, got {address!r}")
+    if not ADDRESS.match(address):
+        raise BadInput(f"--address: must be a dask scheduler address such as "
+                       f"tcp://host:8786, got {address!r}")
 
 
 @dataclass(frozen=True)
@@ -33,16 +47,16 @@ def execute_config(request: ExecuteRequest, report: Callable | None,
     from ..execute.backends import make_backend
     from ..execute.master import run_execution
 
-    if request.address is not None and request.backend != "dask":
-        raise BadInput(f"--address: only used with --backend dask, got {request.address!r}")
+    if request.address is not None:
+        check_address(request.address, request.backend)
     try:
         cfg = configs.load(request.config_path, "execute", {"trials": request.trials})
     except ConfigError as exc:
         raise BadInput(f"{request.config_path}: {exc}") from None
     target = request.output or Path("results") / cfg.name
     try:
-        results.check_target(target, request.force)
-    except results.ResultsExist as exc:
+        folders.check_target(target, request.force)
+    except folders.TargetError as exc:
         raise BadInput(str(exc)) from None
     started = provenance.now()
     try:
@@ -50,33 +64,39 @@ def execute_config(request: ExecuteRequest, report: Callable | None,
     except ImportError as exc:
         raise BadInput(f"--backend: {request.backend} is not installed ({exc}); install "
                        f"ltsim[{request.backend}], got {request.backend!r}") from None
-    except OSError as exc:
-        raise BadInput(f"--backend: cannot start {request.backend} ({exc}), got "
-                       f"{request.backend!r}") from None
-    with engine:
+    except Exception as exc:  # the engine could not start or reach its scheduler
+        where = "--address" if request.address else "--backend"
+        value = request.address or request.backend
+        gist = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise BadInput(f"{where}: cannot start the {request.backend} engine ({gist}), got "
+                       f"{value!r}") from None
+    with engine, sigterm_as_interrupt():
         info = engine.describe()
-        run = run_execution(cfg, engine, report)
+        try:
+            run = run_execution(cfg, engine, report)
+        except Exception as exc:  # the engine failed under us: one line, exit 1
+            raise Failure(f"execution failed: {exc.__class__.__name__}: "
+                          f"{' '.join(str(exc).split())[:200]}") from None
     if not run.executions:
         echo("ltsim: interrupted before any trial finished; nothing written", err=True)
         return 130
-    meta = {
-        "status": run.status,
-        "command": provenance.command_line(),
-        "config_file": str(request.config_path),
-        "seed": cfg.seed,
-        "trials": run.trials,
-        "trials_requested": cfg.trials,
-        **info,
-        "address": info.get("address", request.address),
-        "exact_value": run.exact,
-        "mismatches": run.mismatches,
-        "started": started,
-        "wall_seconds": round(run.wall_seconds, 6),
-        "versions": {**provenance.versions(), **provenance.engine_versions()},
-        "git": provenance.git_revision(),
-    }
+    meta = provenance.meta(
+        status=run.status, config_file=request.config_path, seed=cfg.seed, trials=run.trials,
+        trials_requested=cfg.trials, versions_extra=provenance.engine_versions(),
+        **{**info, "address": info.get("address", request.address)},
+        exact_value=run.exact, mismatches=run.mismatches, failures=run.failures,
+        started=started, wall_seconds=round(run.wall_seconds, 6))
     frames = results.execution_frames(cfg, run)
-    results.write_folder(target, frames, cfg.resolved(), meta, request.force)
+    try:
+        with folders.Staging(target) as stage:
+            try:
+                results.write_tables(stage.path, frames, cfg.resolved(), meta)
+                stage.publish()
+            except OSError as exc:
+                raise Failure(f"writing {target} failed ({exc.strerror or exc}); the "
+                              f"{run.trials} trials executed are kept in {stage.path}") from None
+    except folders.TargetError as exc:
+        raise Failure(str(exc)) from None
     summary = frames["summary.csv"]
     if not request.quiet:
         echo(format_summary(summary))

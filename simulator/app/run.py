@@ -11,11 +11,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import config, provenance, results
+from ..io import config, folders, provenance, results
 from ..io.report import format_summary
+from ..model.outcome import Outcome
 from ..montecarlo import engine, trials
 from ..util.validation import ConfigError
-from .errors import BadInput
+from .errors import BadInput, Failure
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,9 @@ class RunRequest:
     max_time: float | None = None
     force: bool = False
     quiet: bool = False
-    command: str = ""
     sets: tuple[str, ...] = ()
     dry_run: bool = False
+    extend: Path | None = None
 
 
 def available_memory() -> int | None:
@@ -82,67 +83,130 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+@dataclass
+class _Held:
+    """Trials an extended folder already holds."""
+
+    trials: int = 0
+    outcomes: list | None = None
+
+
 def execute_run(request: RunRequest) -> int:
     """Carry out ``ltsim run``; raise :class:`BadInput` for usage and config errors.
 
     Returns
     -------
     int
-        The exit code: 0, or 130 if the run was interrupted.
+        The exit code: 0, 1 if the results could not be written (what was computed is
+        kept in the staging folder, named on stderr), or 130 if the run was interrupted.
     """
     experiment = load_experiment(request.config_path, request.trials, request.seed,
                                  request.sets)
-    if request.dry_run:
-        return dry_run(experiment, request.jobs or engine.default_jobs())
     jobs = request.jobs or engine.default_jobs()
+    if request.dry_run:
+        return dry_run(experiment, jobs)
     problem = memory_problem(experiment, jobs)
     if problem:
         raise BadInput(f"{request.config_path}: {problem}")
-    target = request.output or Path("results") / experiment.name
+    extend = request.extend is not None
+    target = request.extend or request.output or Path("results") / experiment.name
+    option = "--extend" if extend else "-o"
     try:
-        results.check_target(target, request.force)
-    except results.ResultsExist as exc:
+        folders.check_target(target, request.force, extend, option)
+    except folders.TargetError as exc:
+        raise BadInput(str(exc)) from None
+    held = _held_trials(target, experiment) if extend else _Held()
+    if extend and held.trials >= experiment.trials:
+        print(f"{target} already holds {held.trials} trials (>= {experiment.trials}); "
+              "nothing to do", file=sys.stderr)
+        return 0
+    try:
+        with folders.Staging(target, option) as stage:
+            return _run_into(request, experiment, jobs, target, stage, held)
+    except folders.TargetError as exc:
         raise BadInput(str(exc)) from None
 
+
+def _held_trials(folder: Path, experiment) -> _Held:
+    """The trials of an ltsim run folder to extend, after checking it is the same
+    experiment (the resolved configs may differ in ``trials`` only)."""
+    import yaml
+
+    try:
+        old = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise BadInput(f"--extend: cannot read {folder}/config.yaml ({exc}), got "
+                       f"'{folder}'") from None
+    new = experiment.resolved()
+    if not isinstance(old, dict):
+        raise BadInput(f"--extend: {folder}/config.yaml is not a run config, got '{folder}'")
+    differ = sorted(k for k in set(old) | set(new)
+                    if k != "trials" and old.get(k) != new.get(k))
+    if differ:
+        raise BadInput(f"--extend: the folder's resolved config differs from the config given "
+                       f"in {', '.join(differ)} (only trials may change), got '{folder}'")
+    try:
+        n, outcomes = results.read_latencies(folder, [s.scheme_id for s in experiment.schemes])
+    except (OSError, ValueError, KeyError) as exc:
+        raise BadInput(f"--extend: {folder}/latencies.csv cannot be extended ({exc}), got "
+                       f"'{folder}'") from None
+    return _Held(n, outcomes)
+
+
+def _run_into(request, experiment, jobs, target, stage, held: _Held) -> int:
+    """Simulate into the staging folder ``stage`` and publish it; see :func:`execute_run`."""
     started = provenance.now()
+    ids = [s.scheme_id for s in experiment.schemes]
+    writer = results.LatencyWriter(stage.path, ids)
+    if held.trials:
+        writer.append(0, held.outcomes)
+    initial = ([engine.Moments.of(o.latency) for o in held.outcomes] if held.trials else None)
     rule = engine.StopRule(experiment.trials, request.target_rel_ci, request.max_time)
     batch = trials.batch_size(experiment)
     simulate = functools.partial(trials.simulate_trials, experiment)
-    with _progress(experiment.trials, request.quiet) as update, sigterm_as_interrupt():
+
+    def keep(start, stop, outcomes):
+        writer.append(start, outcomes)
+
+    with _progress(experiment.trials, request.quiet, held.trials) as update, \
+            sigterm_as_interrupt():
         try:
-            outcome = engine.run(simulate, len(experiment.schemes), rule, batch, jobs, update)
+            outcome = engine.run(simulate, len(experiment.schemes), rule, batch, jobs, update,
+                                 first=held.trials, initial=initial, on_block=keep)
+        except OSError as exc:
+            raise Failure(f"writing {stage.path} failed during the run ({exc.strerror or exc});"
+                          " the trials written so far are kept there") from None
         except Exception as exc:  # a bug or a resource failure: say so in one line, exit 1
-            print(f"ltsim: run failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
-            return 1
+            raise Failure(f"run failed: {exc.__class__.__name__}: {exc}") from None
     status = "interrupted" if outcome.stop_reason == "interrupted" else "complete"
     if outcome.trials == 0:
         print(f"ltsim: interrupted before any trial finished; nothing written to {target}",
               file=sys.stderr)
         return 130
-    meta = {
-        "status": status,
-        "command": request.command or provenance.command_line(),
-        "config_file": str(request.config_path),
-        "seed": experiment.seed,
-        "trials": outcome.trials,
-        "trials_requested": experiment.trials,
-        "stop_reason": outcome.stop_reason,
-        "target_rel_ci": request.target_rel_ci,
-        "max_time": request.max_time,
-        "jobs": jobs,
-        "batch_size": batch,
-        "started": started,
-        "wall_seconds": round(outcome.wall_seconds, 6),
-        "versions": provenance.versions(),
-        "git": provenance.git_revision(),
-        "input_files": provenance.input_files(experiment.delay),
-    }
-    frames = results.result_frames(experiment, outcome)
+    run = engine.RunResult(
+        [Outcome.concat([h, o]) for h, o in zip(held.outcomes, outcome.outcomes, strict=True)]
+        if held.trials else outcome.outcomes, outcome.trials, outcome.stop_reason,
+        outcome.wall_seconds)
+    meta = provenance.meta(
+        status=status, config_file=request.config_path, seed=experiment.seed,
+        trials=run.trials, trials_requested=experiment.trials,
+        stop_reason=run.stop_reason, target_rel_ci=request.target_rel_ci,
+        max_time=request.max_time, jobs=jobs, batch_size=batch, started=started,
+        wall_seconds=round(run.wall_seconds, 6),
+        extended_from=held.trials if request.extend is not None else None,
+        input_files=provenance.input_files(experiment.delay))
+    frames = results.result_frames(experiment, run)
     with _deferred_interrupts() as deferred:
-        results.write_folder(target, frames, experiment.resolved(), meta, request.force)
+        try:
+            writer.finish()
+            results.write_tables(stage.path, frames, experiment.resolved(), meta)
+            stage.publish()
+        except OSError as exc:
+            raise Failure(f"writing {target} failed ({exc.strerror or exc}); the "
+                          f"{run.trials} trials computed are kept in {stage.path}") from None
     if not request.quiet:
         print(format_summary(frames["summary.csv"]))
-    note = f" (interrupted after {outcome.trials} trials)" if status != "complete" else ""
+    note = f" (interrupted after {run.trials} trials)" if status != "complete" else ""
     print(f"results in {target}{note}", file=sys.stderr)
     return 130 if status != "complete" or deferred.hit else 0
 
@@ -201,12 +265,12 @@ def _deferred_interrupts():
 
 
 @contextlib.contextmanager
-def _progress(total: int, quiet: bool):
+def _progress(total: int, quiet: bool, done: int = 0):
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit="trial", file=sys.stderr,
+    bar = tqdm(total=total, initial=done, unit="trial", file=sys.stderr,
                disable=quiet or not sys.stderr.isatty())
-    last = [0]
+    last = [done]
 
     def update(done: int) -> None:
         bar.update(done - last[0])

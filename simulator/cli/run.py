@@ -31,9 +31,13 @@ from .types import Integer, PositiveNumber
               help="Print the resolved config and the estimated time and memory; run nothing.")
 @click.option("--force", is_flag=True,
               help="Replace an existing results folder written by ltsim (or an empty one).")
+@click.option("--extend", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Add trials to the results folder DIR (complete or interrupted) of the same "
+                   "config, up to the config's trials (or --trials): the same bytes as a run "
+                   "done in one go.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
 def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, dry_run,
-        force, quiet):
+        force, extend, quiet):
     """Run the Monte-Carlo experiment described by CONFIG (YAML) and write CSVs.
 
     \b
@@ -43,8 +47,11 @@ def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, 
     """
     from ..app.run import RunRequest, execute_run
 
+    if extend is not None and (output is not None or force):
+        raise click.UsageError("--extend writes into DIR itself; do not combine it with -o or "
+                               "--force")
     request = RunRequest(config_path, output, trials, seed, jobs, target_rel_ci, max_time,
-                         force, quiet, sets=tuple(sets), dry_run=dry_run)
+                         force, quiet, sets=tuple(sets), dry_run=dry_run, extend=extend)
     return execute_run(request)
 
 

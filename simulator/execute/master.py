@@ -105,32 +105,12 @@ def run_scheme(backend: Backend, specs: list[TaskSpec], master, shared: Any, tim
     submitted = time.time()
     batch = backend.submit(specs, shared)
     specs = list(specs)
-    status, latency = "", math.inf
-    deadline = time.monotonic() + timeout
-    while not status:
-        wake = master.wakeup()
-        if wake is not None and time.time() - submitted >= wake:
-            launched = [extra(task) for task in master.act(time.time() - submitted)]
-            if launched:
-                backend.submit_more(batch, launched)
-                specs.extend(launched)
-            continue
-        left = deadline - time.monotonic()
-        if left <= 0 or len(ends) >= len(specs):
-            break
-        wait = left if wake is None else min(left, submitted + wake - time.time())
-        for msg in backend.as_completed(batch, max(0.0, wait)):
-            if isinstance(msg, End):
-                ends[msg.worker] = msg
-                continue
-            if master.add(msg.worker, msg.index, msg.value, time.time() - submitted):
-                latency, status = time.time() - submitted, "ok"
-                break
-            if master.failed:
-                status = "undecodable"
-                break
-            if master.wakeup() != wake:  # the master wants to act at another time
-                break
+    try:
+        status, latency = _collect(backend, batch, master, specs, ends, submitted, timeout,
+                                   extra)
+    except BaseException:  # interrupted: stop the tasks in flight before giving up
+        backend.cancel(batch, grace=min(grace, 0.5))
+        raise
     if not status:
         if len(ends) < len(specs):
             status = "timeout"
@@ -173,9 +153,42 @@ def run_scheme(backend: Backend, specs: list[TaskSpec], master, shared: Any, tim
             "stopped": end.stopped,
             "units": end.units,
             "planned_units": task.units,
+            "first_units": task.results[0].size if task.results else 0,
             "status": end.status,
             "delay": task.delay,
             "injected_failure": task.fail or "",
             "error": end.error,
         })
     return row, tasks
+
+
+def _collect(backend, batch, master, specs, ends, submitted, timeout, extra):
+    """Feed results to ``master`` until it completes, fails, every task ended or the
+    timeout; launch the tasks the master asks for. Returns ``(status, latency)``."""
+    status, latency = "", math.inf
+    deadline = time.monotonic() + timeout
+    while not status:
+        wake = master.wakeup()
+        if wake is not None and time.time() - submitted >= wake:
+            launched = [extra(task) for task in master.act(time.time() - submitted)]
+            if launched:
+                backend.submit_more(batch, launched)
+                specs.extend(launched)
+            continue
+        left = deadline - time.monotonic()
+        if left <= 0 or len(ends) >= len(specs):
+            break
+        wait = left if wake is None else min(left, submitted + wake - time.time())
+        for msg in backend.as_completed(batch, max(0.0, wait)):
+            if isinstance(msg, End):
+                ends[msg.worker] = msg
+                continue
+            if master.add(msg.worker, msg.index, msg.value, time.time() - submitted):
+                latency, status = time.time() - submitted, "ok"
+                break
+            if master.failed:
+                status = "undecodable"
+                break
+            if master.wakeup() != wake:  # the master wants to act at another time
+                break
+    return status, latency

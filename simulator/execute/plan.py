@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..codes.base import Plan, TaskPlan, Work
 from ..montecarlo.streams import stream
+
+if TYPE_CHECKING:  # task bodies import this module on the workers: keep it light
+    from ..codes.base import Plan, TaskPlan, Work
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .plan import TaskSpec
-from .workload import KernelData, kernel_value
+from .workload import KernelData, kernel_value, materialize
 
 Cancelled = Callable[[float], bool]
 
@@ -57,6 +57,7 @@ def run_part(spec: TaskSpec, data: KernelData, indices: Sequence[int], startup: 
     the results are returned in the :class:`Part` as well.
     """
     part = Part(start=time.time())
+    data = materialize(data)
     if startup:
         if spec.delay > 0 and cancelled(spec.delay):
             return _stop(part, "cancelled")

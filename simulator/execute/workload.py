@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +18,8 @@ class KernelData:
     x: np.ndarray
     sigma: float
     term_seconds: float = 0.0
+    source: Any = None
+    """The workload description the data was drawn from (see :func:`materialize`)."""
 
 
 def make_data(workload) -> KernelData:
@@ -24,7 +28,19 @@ def make_data(workload) -> KernelData:
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(workload.seed)))
     a = rng.standard_normal((workload.m, workload.dim))
     x = rng.standard_normal(workload.dim)
-    return KernelData(a, x, workload.bandwidth, workload.term_seconds)
+    return KernelData(a, x, workload.bandwidth, workload.term_seconds, workload)
+
+
+@functools.lru_cache(maxsize=2)
+def _drawn(workload) -> KernelData:
+    return make_data(workload)
+
+
+def materialize(shared) -> KernelData:
+    """The workload data a task computes on: ``shared`` itself, or the data drawn (once per
+    process) from a workload description, which is what a backend that cannot hold shared
+    arrays ships instead of them (serverless calls have a payload limit)."""
+    return shared if isinstance(shared, KernelData) else _drawn(shared)
 
 
 def kernel_sum(data: KernelData, rows: np.ndarray) -> float:

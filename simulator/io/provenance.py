@@ -56,6 +56,28 @@ def input_files(delay) -> dict[str, str]:
     return {path: hashlib.sha256(Path(path).read_bytes()).hexdigest()}
 
 
+def meta(status: str, config_file, seed: int, trials: int, trials_requested: int,
+         versions_extra: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:
+    """The ``meta.json`` of a result folder, the same for every command: what wrote it
+    (``generator``: how ltsim recognises its own folders), the status, the exact command
+    (pasted into a shell it runs again), the config file, seed and trials, then the
+    command's own ``fields``, the versions and the git revision of ltsim's source.
+    ``None`` fields are left out."""
+    data: dict[str, Any] = {
+        "generator": "ltsim",
+        "status": status,
+        "command": command_line(),
+        "config_file": str(config_file),
+        "seed": seed,
+        "trials": trials,
+        "trials_requested": trials_requested,
+    }
+    data.update({k: v for k, v in fields.items() if v is not None})
+    data["versions"] = {**versions(), **(versions_extra or {})}
+    data["git"] = git_revision()
+    return data
+
+
 def now() -> str:
     """The current time, UTC, ISO 8601."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -109,21 +109,27 @@ class Moments:
 class _Prefix:
     """The finished blocks, joined from the first one, with the stopping rules applied."""
 
-    def __init__(self, blocks: list[tuple[int, int]], rule: StopRule, n_schemes: int):
+    def __init__(self, blocks: list[tuple[int, int]], rule: StopRule, n_schemes: int,
+                 first: int, initial: list[Moments] | None,
+                 on_block: Callable[[int, int, list[Outcome]], None] | None):
         self.blocks, self.rule, self.n_schemes = blocks, rule, n_schemes
+        self.first, self.on_block = first, on_block
         self.done: dict[int, list[Outcome]] = {}
         self.kept: list[list[Outcome]] = []
-        self.moments = [Moments() for _ in range(n_schemes)]
+        self.moments = list(initial) if initial else [Moments() for _ in range(n_schemes)]
         self.stop_reason: str | None = None
 
     @property
     def trials(self) -> int:
-        return self.blocks[len(self.kept) - 1][1] if self.kept else 0
+        """Trials held: those before ``first`` and the blocks kept."""
+        return self.blocks[len(self.kept) - 1][1] if self.kept else self.first
 
     def add(self, index: int, outcomes: list[Outcome]) -> None:
         self.done[index] = outcomes
         while self.stop_reason is None and len(self.kept) in self.done:
             block = self.done.pop(len(self.kept))
+            if self.on_block is not None:
+                self.on_block(*self.blocks[len(self.kept)], block)
             self.kept.append(block)
             self.moments = [m.merge(Moments.of(o.latency))
                             for m, o in zip(self.moments, block, strict=True)]
@@ -146,6 +152,9 @@ def run(
     batch: int,
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
+    first: int = 0,
+    initial: list[Moments] | None = None,
+    on_block: Callable[[int, int, list[Outcome]], None] | None = None,
 ) -> RunResult:
     """Run blocks of ``batch`` trials until a stopping rule fires.
 
@@ -157,21 +166,28 @@ def run(
     n_schemes : int
         Number of outcomes ``simulate`` returns.
     rule : StopRule
-        Stopping rules.
+        Stopping rules (``rule.trials`` counts the trials before ``first`` too).
     batch : int
         Trials per block.
     jobs : int
         Processes; 1 runs in this process.
     progress : callable, optional
-        Called with the number of trials kept so far, after each block.
+        Called with the number of trials held so far, after each block.
+    first : int
+        The first trial to simulate: trials ``0..first-1`` are already held (a resumed run).
+    initial : list of Moments, optional
+        Moments of the latencies of those trials, for the precision target.
+    on_block : callable, optional
+        ``on_block(start, stop, outcomes)`` for every block kept, in trial order, as soon as
+        it is kept (results can be written while the run goes on).
 
     Notes
     -----
     Ctrl-C (``KeyboardInterrupt``) ends the run early with ``stop_reason="interrupted"``
-    and the blocks finished so far.
+    and the blocks finished so far. ``outcomes`` of the result hold the new trials only.
     """
-    blocks = [(s, min(s + batch, rule.trials)) for s in range(0, rule.trials, batch)]
-    prefix = _Prefix(blocks, rule, n_schemes)
+    blocks = [(s, min(s + batch, rule.trials)) for s in range(first, rule.trials, batch)]
+    prefix = _Prefix(blocks, rule, n_schemes, first, initial, on_block)
     started = time.perf_counter()
 
     def out_of_time() -> bool:
@@ -182,7 +198,9 @@ def run(
             progress(prefix.trials)
 
     try:
-        if jobs <= 1:
+        if not blocks or prefix._precise_enough():
+            prefix.stop_reason = "target" if blocks else "trials"
+        elif jobs <= 1:
             for index, (start, stop) in enumerate(blocks):
                 prefix.add(index, simulate(start, stop))
                 report()

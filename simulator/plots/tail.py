@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import yaml
 
+from ..io.report import read_config, read_meta, read_table
 from .common import describe_delay, display_name, legend_names, pyplot, save_figure
-
-
-def result_folders(path: Path) -> list[Path]:
-    """``path`` itself if it holds results (``tail.csv`` of a simulation or
-    ``executions.csv`` of an execution), else every results folder below it."""
-    markers = ("tail.csv", "executions.csv")
-    if any((path / m).is_file() for m in markers):
-        return [path]
-    found = {p.parent for m in markers for p in path.rglob(m)}
-    return sorted(f for f in found if not any(part.startswith(".") for part in f.parts[-1:]))
 
 
 def plot_tail(folder: Path) -> list[Path]:
@@ -30,10 +18,10 @@ def plot_tail(folder: Path) -> list[Path]:
     list of Path
         The files written.
     """
+    tail = read_table(folder / "tail.csv", ["scheme", "t", "tail"], ("t", "tail"))
+    config = read_config(folder)
+    meta = read_meta(folder)
     plt = pyplot()
-    tail = pd.read_csv(folder / "tail.csv")
-    config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     codes = legend_names(config.get("schemes"))
     fig, ax = plt.subplots(figsize=(6.0, 4.2), layout="constrained")
     styles = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1))]

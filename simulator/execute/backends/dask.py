@@ -1,25 +1,29 @@
 """``dask.distributed`` backend: the scale-out path.
 
-Per-symbol returns are *chained futures*: a task that streams its results is submitted as one
-future per result, link ``i + 1`` taking link ``i``'s output as an argument, so it starts only
-when link ``i`` is done (usually on the same worker, where that output already lives). Only
-link 0 performs the injected start-up delay. The master consumes the links with
-:func:`distributed.as_completed`, so each symbol reaches it as soon as it is computed, at the
-cost of one scheduler round trip per symbol. Tasks that do not stream are one future.
+One task a logical worker. A task streams its results back to the master as they are done
+through one :class:`distributed.Queue` (a scheduler-held queue; each message is tagged with
+its batch, so stale messages of an earlier batch are dropped) and ends with a message saying
+how it ended (``done``, ``cancelled`` or ``failed``, the units it computed). The master reads
+the queue (one blocking ``get``, then everything waiting at once), so a symbol costs one
+message, not one future: no round trip through the task graph per symbol.
 
-Cancellation: every batch has a :class:`distributed.Event`; tasks wait their start-up delay
-on it and check it before each result, so setting it stops sleeping and computing links at
-once (a chained link whose predecessor was cancelled returns at once). Futures still not done
-after a grace period are cancelled with :meth:`Client.cancel`.
+Cancellation: every batch has a :class:`distributed.Event`; tasks wait their start-up delay on
+it and check it before each result, so setting it stops sleeping and computing at once; the
+master then collects the tasks' end messages for a grace period and cancels the futures
+still running. A task never raises: a configured failure (or any error) is reported as a
+``failed`` end message, so workers print no tracebacks.
 
 The workload is broadcast once with :meth:`Client.scatter`. Without ``--address`` a
-:class:`LocalCluster` is started with enough threads for every logical worker to run at once
-(start-up delays are sleeps that hold a thread); with ``--address`` make sure the cluster has
-at least as many threads as logical workers, or tasks queue and latency includes queueing.
+:class:`LocalCluster` (no dashboard) is started with enough threads for every logical worker to
+run at once (start-up delays are sleeps that hold a thread); with ``--address`` make sure the
+cluster has at least as many threads as logical workers, or tasks queue and latency includes
+queueing.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import logging
 import math
 import time
@@ -29,39 +33,62 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..plan import TaskSpec
-from ..worker import Part, run_part
+from ..worker import run_part
 from .base import Backend, End, Message, Result
 
+_HANDLES: dict[str, Any] = {}
+"""Queue and event handles of this worker process, by name (creating one is a round trip)."""
 
-def run_link(spec: TaskSpec, data: Any, indices: list[int], startup: bool, prev: Part | None,
-             event_name: str) -> Part:
-    """One link of a task on a dask worker; returns at once if ``prev`` was cancelled."""
-    from distributed import Event
 
-    if prev is not None and prev.status != "done":
-        return Part(start=math.nan, stopped=time.time(), status=prev.status)
-    event = Event(event_name)
+def _handle(kind: str, name: str):
+    if name not in _HANDLES:
+        from distributed import Event, Queue
+
+        if len(_HANDLES) > 64:
+            _HANDLES.clear()
+        _HANDLES[name] = (Queue if kind == "queue" else Event)(name)
+    return _HANDLES[name]
+
+
+def run_task(spec: TaskSpec, data: Any, queue_name: str, event_name: str, batch: str) -> None:
+    """One logical worker's task on a dask worker: results and its end go to the queue."""
+    start = time.time()
+    queue, event = _handle("queue", queue_name), _handle("event", event_name)
 
     def cancelled(seconds: float) -> bool:
-        if seconds <= 0:
-            return event.is_set()
-        return event.wait(timeout=min(seconds, spec.max_seconds))
+        try:
+            if seconds <= 0:
+                return event.is_set()
+            return event.wait(timeout=min(seconds, spec.max_seconds))
+        except Exception:  # the cluster is shutting down: stop quietly
+            return True
 
-    return run_part(spec, data, indices, startup, cancelled)
+    def emit(index: int, value: float, finish: float) -> None:
+        queue.put((batch, "result", spec.worker, index, value, finish))
+
+    try:
+        part = run_part(spec, data, range(len(spec.results)), True, cancelled,
+                        emit if spec.stream else None)
+        if not spec.stream:
+            for index, value, finish in part.results:
+                emit(index, value, finish)
+        finish = part.results[-1][2] if part.results else math.nan
+        end = (part.status, part.start, finish, part.stopped, part.units, "")
+    except Exception as exc:  # a crashed worker: it never returns a result
+        end = ("failed", start, math.nan, time.time(), 0, f"{type(exc).__name__}: {exc}")
+    with contextlib.suppress(Exception):
+        queue.put((batch, "end", spec.worker, *end))
 
 
 @dataclass
 class _Batch:
     tasks: list[TaskSpec]
     event: Any
-    name: str = ""
+    name: str
     shared: Any = None
-    links: dict[Any, tuple[int, int, int]] = field(default_factory=dict)  # key -> w, k, last
     futures: list[Any] = field(default_factory=list)
     ended: set[int] = field(default_factory=set)
-    start: dict[int, float] = field(default_factory=dict)
-    units: dict[int, int] = field(default_factory=dict)
-    last: dict[int, float] = field(default_factory=dict)
+    inbox: collections.deque = field(default_factory=collections.deque)
 
 
 class DaskBackend(Backend):
@@ -72,17 +99,19 @@ class DaskBackend(Backend):
 
     def __init__(self, address: str | None, concurrency: int, processes: bool = True,
                  n_workers: int = 2) -> None:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster, Queue
 
         self.address, self.cluster = address, None
         if address is None:
             threads = max(1, math.ceil(concurrency / n_workers)) + 1
             self.cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads,
                                         processes=processes, dashboard_address=None,
-                                        silence_logs=logging.ERROR)
+                                        silence_logs=logging.CRITICAL)
             self.client = Client(self.cluster)
         else:
             self.client = Client(address, timeout=10)
+        self.queue_name = f"ltsim-results-{uuid.uuid4().hex}"
+        self.queue = Queue(self.queue_name, client=self.client)
 
     def share(self, data) -> Any:
         return self.client.scatter(data, broadcast=True)
@@ -90,96 +119,68 @@ class DaskBackend(Backend):
     def submit(self, tasks: list[TaskSpec], shared: Any) -> _Batch:
         from distributed import Event
 
-        name = f"ltsim-cancel-{uuid.uuid4().hex}"
+        name = f"ltsim-{uuid.uuid4().hex}"
         batch = _Batch([], Event(name, client=self.client), name, shared)
         self.submit_more(batch, tasks)
         return batch
 
     def submit_more(self, batch: _Batch, tasks: list[TaskSpec]) -> None:
         batch.tasks.extend(tasks)
-        for spec in tasks:
-            n = len(spec.results)
-            chunks = [[i] for i in range(n)] if spec.stream else [list(range(n))]
-            prev = None
-            for k, indices in enumerate(chunks):
-                fut = self.client.submit(run_link, spec, batch.shared, indices, k == 0, prev,
-                                         batch.name, key=f"{batch.name}-{spec.worker}-{k}",
-                                         pure=False)
-                batch.links[fut.key] = (spec.worker, k, len(chunks) - 1)
-                batch.futures.append(fut)
-                prev = fut
+        count = len(tasks)
+        batch.futures.extend(self.client.map(
+            run_task, tasks, [batch.shared] * count, [self.queue_name] * count,
+            [batch.name] * count, [batch.name] * count,
+            key=[f"{batch.name}-{spec.worker}" for spec in tasks], pure=False))
 
     def as_completed(self, batch: _Batch, timeout: float) -> Iterator[Message]:
-        from distributed import as_completed
-
-        pending = [f for f in batch.futures if batch.links[f.key][0] not in batch.ended]
-        if not pending:
-            return
         deadline = time.monotonic() + timeout
-        stream = as_completed(pending)
-        # Poll every 2 ms: as_completed's own timeout bounds the whole iteration, not a wait.
-        while len(batch.ended) < len(batch.tasks) and not stream.is_empty():
-            if stream.has_ready():
-                for fut in stream.next_batch(block=False):
-                    yield from self._messages(batch, fut)
-            elif time.monotonic() >= deadline:
+        while len(batch.ended) < len(batch.tasks):
+            if batch.inbox:  # fetched but not yet handed out (the caller may stop early)
+                msg = self._message(batch, batch.inbox.popleft())
+                if msg is not None:
+                    yield msg
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
                 return
-            else:
-                time.sleep(0.002)
+            try:
+                first = self.queue.get(timeout=left)
+            except Exception:  # distributed's own timeout type
+                return
+            batch.inbox.extend([first, *self.queue.get(batch=True)])
 
-    def _messages(self, batch: _Batch, fut) -> Iterator[Message]:
-        worker, k, last = batch.links[fut.key]
+    def _message(self, batch: _Batch, item) -> Message | None:
+        if item[0] != batch.name:
+            return None  # a late message of an earlier batch
+        if item[1] == "result":
+            _, _, worker, index, value, finish = item
+            return Result(worker, index, value, finish)
+        _, _, worker, status, start, finish, stopped, units, error = item
         if worker in batch.ended:
-            return
-        if fut.status == "error":
-            exc = fut.exception()
-            batch.ended.add(worker)
-            yield End(worker, "failed", batch.start.get(worker, math.nan),
-                      batch.last.get(worker, math.nan), time.time(),
-                      batch.units.get(worker, 0), f"{type(exc).__name__}: {exc}")
-            return
-        if fut.status != "finished":
-            return
-        part: Part = fut.result()
-        if k == 0:
-            batch.start[worker] = part.start
-        batch.units[worker] = batch.units.get(worker, 0) + part.units
-        for index, value, finish in part.results:
-            batch.last[worker] = finish
-            yield Result(worker, index, value, finish)
-        if part.status != "done" or k == last:
-            batch.ended.add(worker)
-            yield End(worker, part.status, batch.start.get(worker, math.nan),
-                      batch.last.get(worker, math.nan), part.stopped,
-                      batch.units.get(worker, 0))
+            return None
+        batch.ended.add(worker)
+        return End(worker, status, start, finish, stopped, units, error)
 
     def cancel(self, batch: _Batch, grace: float = 2.0) -> list[End]:
-        from distributed import wait
-
-        batch.event.set()
         seen = set(batch.ended)
-        live = [f for f in batch.futures if batch.links[f.key][0] not in batch.ended]
-        try:
-            wait(live, timeout=grace)
-        except Exception:  # distributed raises its own TimeoutError type
-            pass
-        late: dict[int, End] = {}
-        for fut in live:
-            for msg in self._messages(batch, fut):
-                if isinstance(msg, End):
-                    late[msg.worker] = msg
+        with contextlib.suppress(Exception):
+            batch.event.set()
+        late = [msg for msg in self.as_completed(batch, grace) if isinstance(msg, End)]
         for spec in batch.tasks:
-            if spec.worker not in seen and spec.worker not in late:
-                late[spec.worker] = End(spec.worker, "cancelled", error="not started")
+            if spec.worker not in seen and spec.worker not in batch.ended:
+                late.append(End(spec.worker, "cancelled", error="did not stop within grace"))
                 batch.ended.add(spec.worker)
-        self.client.cancel([f for f in batch.futures if not f.done()])
+        with contextlib.suppress(Exception):
+            self.client.cancel([f for f in batch.futures if not f.done()])
         batch.futures.clear()
-        return list(late.values())
+        return late
 
     def close(self) -> None:
-        self.client.close()
+        with contextlib.suppress(Exception):
+            self.client.close()
         if self.cluster is not None:
-            self.cluster.close()
+            with contextlib.suppress(Exception):
+                self.cluster.close()
 
     def describe(self) -> dict[str, Any]:
         info = super().describe()
@@ -187,4 +188,3 @@ class DaskBackend(Backend):
         info["cluster"] = "LocalCluster" if self.cluster is not None else "external"
         info["threads"] = sum(self.client.nthreads().values())
         return info
-

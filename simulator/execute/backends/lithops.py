@@ -28,6 +28,8 @@ and the run is ``LITHOPS_CONFIG_FILE=lambda.yaml ltsim execute configs/execute-p
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import os
 import sys
@@ -64,14 +66,22 @@ class LithopsBackend(Backend):
     def __init__(self, concurrency: int) -> None:
         import lithops
 
+        logging.getLogger("lithops").setLevel(logging.ERROR)
+
         config = None
         default = Path.home() / ".lithops" / "config"
         if not os.environ.get("LITHOPS_CONFIG_FILE") and not default.is_file():
+            processes = max(1, concurrency)
             config = {"lithops": {"backend": "localhost", "storage": "localhost",
                                   "log_level": "WARNING"},
                       "localhost": {"runtime": sys.executable,
-                                    "worker_processes": max(1, concurrency)}}
+                                    "worker_processes": processes}}
         self.executor = lithops.FunctionExecutor(config=config)
+
+    def share(self, data) -> Any:
+        """The workload's description (seed and sizes), not its arrays: each call draws the
+        data itself, once per process (a Lambda payload is limited to a few MiB)."""
+        return data.source if data.source is not None else data
 
     def submit(self, tasks: list[TaskSpec], shared: Any) -> _Batch:
         batch = _Batch([], shared)
@@ -97,9 +107,12 @@ class LithopsBackend(Backend):
             left = deadline - time.monotonic()
             if left <= 0 or not pending:
                 return
-            done, _ = self.executor.wait(pending, return_when=ANY_COMPLETED,
-                                         timeout=max(1, math.ceil(left)),
-                                         throw_except=False, show_progressbar=False)
+            try:
+                done, _ = self.executor.wait(pending, return_when=ANY_COMPLETED,
+                                             timeout=max(1, math.ceil(left)),
+                                             throw_except=False, show_progressbar=False)
+            except TimeoutError:  # lithops raises its own when nothing finished in time
+                return
             for fut in done:
                 yield from self._messages(batch, fut)
 
@@ -123,7 +136,9 @@ class LithopsBackend(Backend):
         return late
 
     def close(self) -> None:
-        try:
+        # Abandoned calls are still monitored by lithops: stop its monitor and invoker first,
+        # or its threads log a traceback per abandoned call at shutdown.
+        with contextlib.suppress(Exception):
+            self.executor.__exit__(None, None, None)
+        with contextlib.suppress(Exception):  # cleaning is best effort
             self.executor.clean(clean_cloudobjects=True)
-        except Exception:  # cleaning is best effort
-            pass
