@@ -1,30 +1,33 @@
-"""``ltsim execute`` on lithops' localhost backend (a few seconds: one process per call)."""
+"""``ltsim execute`` on lithops' localhost backend (one process per call: seconds)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 pytest.importorskip("lithops")
 
-from simulator.execute.backends import make_backend
-from simulator.execute.master import run_execution
-from tests.helpers import small_config
+from simulator.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_lithops_localhost_decodes_and_survives_a_raising_worker(monkeypatch, tmp_path):
+def test_the_readmes_lithops_command_runs(monkeypatch, tmp_path):
+    """``ltsim execute configs/execute-lithops.yaml --backend lithops``: the workload travels
+    as its description (seed and sizes), each call draws its points."""
     monkeypatch.setenv("HOME", str(tmp_path))  # no user lithops config: localhost backend
     monkeypatch.delenv("LITHOPS_CONFIG_FILE", raising=False)
-    cfg = small_config(trials=1, seed=12, fail={"workers": [3]}, workers=8,
-                       schemes=[{"kind": "one"},
-                                {"kind": "lt", "r": 1, "symbols_per_worker": 3}])
-    with make_backend("lithops", concurrency=8) as backend:
-        run = run_execution(cfg, backend)
-    for row in run.executions:
-        assert row["status"] in ("ok", "undecodable"), row
-        if row["status"] == "ok":
-            assert row["rel_error"] <= 1e-9
-    assert run.executions[0]["status"] == "ok"
-    # Worker 3 raises after its start-up delay: either the master saw it fail, or F(x) was
-    # decoded first and the task was abandoned; it never delivers a result.
-    lt_tasks = [t for t in run.tasks if t["scheme"] == "lt1"]
-    assert {t["status"] for t in lt_tasks if t["worker"] == 3} <= {"failed", "cancelled"}
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["execute", str(ROOT / "configs/execute-lithops.yaml"),
+                                       "--backend", "lithops", "-q"])
+    assert result.exit_code == 0, result.stderr
+    out = tmp_path / "results" / "execute-lithops"
+    runs = pd.read_csv(out / "executions.csv")
+    assert (runs["status"] == "ok").all() and (runs["rel_error"] <= 1e-9).all()
+    tasks = pd.read_csv(out / "tasks.csv")
+    done = tasks["status"] == "done"
+    assert (tasks.loc[done, "units"] == tasks.loc[done, "planned_units"]).all()
+    assert (tasks.loc[~done, "units"] < tasks.loc[~done, "planned_units"]).all()

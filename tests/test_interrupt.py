@@ -1,10 +1,12 @@
-"""Ctrl-C and SIGTERM on a real ``ltsim run`` keep the finished trials as a complete folder."""
+"""Ctrl-C and SIGTERM on a real ``ltsim run`` or ``ltsim execute`` keep the finished trials
+as a complete folder (exit 130). The tests wait for progress on disk, not for a fixed time."""
 
 import json
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ from click.testing import CliRunner
 
 from simulator.cli import main
 
+ROOT = Path(__file__).resolve().parents[1]
 CONFIG = """\
 name: long
 m: 2000
@@ -25,17 +28,24 @@ schemes:
 """
 
 
-def wait_for_trials(proc, seconds):
-    """Give the run time to start and finish a few batches."""
+def wait_until(proc, ready, seconds: float = 60.0) -> None:
+    """Poll until ``ready()`` (the run has made progress), failing if the run ends first."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while not ready():
         if proc.poll() is not None:
             pytest.fail(f"run ended early: {proc.communicate()}")
-        time.sleep(0.1)
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("no progress within the time limit")
+        time.sleep(0.05)
 
 
-@pytest.mark.parametrize(("sig", "jobs"), [(signal.SIGINT, 1), (signal.SIGTERM, 2),
-                                           (signal.SIGINT, 2)])
+def trials_written(folder: Path) -> bool:
+    """Whether a run writing ``folder`` has kept its first block of trials."""
+    return any(p.stat().st_size > 0 for p in folder.parent.glob(f".{folder.name}.tmp-*/*.part"))
+
+
+@pytest.mark.parametrize(("sig", "jobs"), [(signal.SIGINT, 1), (signal.SIGTERM, 2)])
 def test_signal_keeps_a_complete_partial_folder(tmp_path, sig, jobs):
     config = tmp_path / "long.yaml"
     config.write_text(CONFIG)
@@ -44,7 +54,7 @@ def test_signal_keeps_a_complete_partial_folder(tmp_path, sig, jobs):
         [sys.executable, "-m", "simulator", "run", str(config), "-o", str(out), "--quiet",
          "--jobs", str(jobs)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for_trials(proc, 4.0)
+    wait_until(proc, lambda: trials_written(out))
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
@@ -53,12 +63,45 @@ def test_signal_keeps_a_complete_partial_folder(tmp_path, sig, jobs):
     assert meta["status"] == "interrupted" and meta["stop_reason"] == "interrupted"
     n = meta["trials"]
     assert 0 < n < 1_000_000
+    assert stderr.strip().splitlines()[-1] == f"results in {out} (interrupted after {n} trials)"
     latencies = pd.read_csv(out / "latencies.csv")
     assert (latencies.groupby("scheme")["trial"].count() == n).all()
     assert (pd.read_csv(out / "summary.csv")["trials"] == n).all()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     shown = CliRunner().invoke(main, ["show", str(out)])
     assert shown.exit_code == 0 and "PARTIAL" in shown.output
-    plotted = CliRunner().invoke(main, ["plot", str(out)])
-    assert plotted.exit_code == 0 and (out / "tail.png").exists()
-    assert "partial run (interrupted" in plotted.stderr
+    # the interrupted run resumes where it stopped
+    resumed = CliRunner().invoke(main, ["run", str(config), "--extend", str(out), "-q",
+                                        "--trials", str(n + 7), "--jobs", "1"])
+    assert resumed.exit_code == 0, resumed.stderr
+    assert json.loads((out / "meta.json").read_text())["trials"] == n + 7
+
+
+@pytest.mark.parametrize("backend", ["local", "dask"])
+def test_sigterm_stops_an_execution_cleanly(tmp_path, backend):
+    pytest.importorskip("distributed") if backend == "dask" else None
+    config = tmp_path / "c.yaml"
+    config.write_text((ROOT / "configs" / "execute-lithops.yaml").read_text()
+                      .replace("trials: 1\n", "trials: 100000\n"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "execute", str(config), "-o", str(out),
+         "--backend", backend], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+
+    def two_trials() -> bool:  # the per-trial lines of stderr say how far it got
+        lines.append(proc.stderr.readline())
+        return sum(line.startswith("trial ") for line in lines) >= 6
+
+    wait_until(proc, two_trials, 120)
+    proc.send_signal(signal.SIGTERM)
+    _, rest = proc.communicate(timeout=60)
+    stderr = "".join(lines) + rest
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Error" not in stderr.replace("rel_error", "")
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["status"] == "interrupted" and meta["trials"] >= 2
+    n = meta["trials"]
+    assert stderr.strip().splitlines()[-1] == f"results in {out} (interrupted after {n} trials)"
+    runs = pd.read_csv(out / "executions.csv")
+    assert (runs.groupby("scheme")["trial"].count() == n).all()

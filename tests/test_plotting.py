@@ -4,8 +4,8 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import main
-from simulator.plots.common import describe_delay, display_name, legend_names
 from simulator.io.folders import result_folders
+from simulator.plots.common import describe_delay, display_name, legend_names
 
 SCHEMES = [{"kind": "one"}, {"kind": "uncoded"}, {"kind": "replication", "r": 2},
            {"kind": "replication", "r": 10}, {"kind": "lt", "r": 1}, {"kind": "lt", "r": 2},

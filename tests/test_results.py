@@ -43,3 +43,25 @@ def test_summary_moments_over_decoded_trials():
     assert row["failure_rate"] == 0.25 and row["max"] == math.inf
     assert row["decode_ms"] == pytest.approx(1.0)
     assert row["theory_bound"] > 0 and math.isnan(row["theory_mean"])
+
+
+def test_tail_csv_keeps_at_most_10k_exact_points_and_the_curve():
+    from simulator.io.results import TAIL_POINTS, thin_tail
+
+    rng = np.random.default_rng(3)
+    latency = np.concatenate([rng.lognormal(0, 1, 400_000), [math.inf] * 7])
+    exp = experiment([{"kind": "lt"}], m=4)
+    ordered = np.sort(latency)
+    t = np.concatenate([[0.0], np.unique(ordered[np.isfinite(ordered)])])
+    exact = (ordered.size - np.searchsorted(ordered, t, side="right")) / ordered.size
+    keep = thin_tail(exact)
+    assert keep.size <= TAIL_POINTS and keep[0] == 0 and keep[-1] == exact.size - 1
+    # between two kept points the tail falls by less than a factor exp(delta)
+    drop = np.log(exact[keep][:-1]) - np.log(exact[np.r_[keep[1:] - 1]])
+    delta = math.log(1 / exact[exact > 0].min()) / (TAIL_POINTS - 2)
+    assert drop.max() <= delta * (1 + 1e-9)
+    assert (np.diff(keep)[-500:] == 1).all()  # the extreme tail is kept whole
+    thinned = tail_frame(exp, run_of(latency))
+    assert len(thinned) == keep.size and list(thinned.columns) == ["scheme", "t", "tail"]
+    assert np.array_equal(thinned["t"].to_numpy(), t[keep])
+    assert np.array_equal(thinned["tail"].to_numpy(), exact[keep])

@@ -7,6 +7,33 @@ from pathlib import Path
 from ..util.validation import ConfigError
 from .errors import BadInput, Failure
 
+FITTED_MARK = "# Fitted by: ltsim fit"
+"""The first line of every config ``ltsim fit`` writes: how it recognises its own files."""
+
+
+def check_config_target(target: Path, force: bool) -> None:
+    """The rule of result folders for the fitted config: an existing file is replaced only
+    with ``force`` and only if ``ltsim fit`` wrote it; its folder must be writable."""
+    from ..io.folders import TargetError, check_creatable
+
+    if target.exists() or target.is_symlink():
+        if target.is_dir():
+            raise BadInput(f"-o: is a folder, not a file, got '{target}'")
+        if not force:
+            raise BadInput(f"-o: file already exists; pass --force to replace it, got "
+                           f"'{target}'")
+        try:
+            first = target.read_text(encoding="utf-8").split("\n", 1)[0]
+        except (OSError, UnicodeDecodeError):
+            first = ""
+        if not first.startswith(FITTED_MARK):
+            raise BadInput(f"-o: exists and was not written by ltsim fit; ltsim replaces "
+                           f"only its own files, got '{target}'")
+    try:
+        check_creatable(target, "-o")
+    except TargetError as exc:
+        raise BadInput(str(exc)) from None
+
 
 def fit_folder(folder: Path, output: Path | None, origin: str, force: bool
                ) -> tuple[str, Path]:
@@ -23,8 +50,7 @@ def fit_folder(folder: Path, output: Path | None, origin: str, force: bool
             raise BadInput(f"{folder}: not a folder of ltsim execute ({needed.name} not "
                            "found)")
     target = output or folder / "fitted.yaml"
-    if target.exists() and not force:
-        raise BadInput(f"-o: {target} exists; pass --force to replace it, got '{target}'")
+    check_config_target(target, force)
     try:
         tasks = pd.read_csv(tasks_csv)
         executed = yaml.safe_load(config_yaml.read_text(encoding="utf-8"))
@@ -33,7 +59,7 @@ def fit_folder(folder: Path, output: Path | None, origin: str, force: bool
     except (KeyError, ValueError, TypeError, OSError, yaml.YAMLError) as exc:
         raise Failure(f"{folder}: cannot fit ({type(exc).__name__}: {exc})") from None
     table = format_fit(result)
-    header = f"Fitted by: ltsim fit {folder} (origin {origin})\n" + table
+    header = f"{FITTED_MARK[2:]} {folder} (origin {origin})\n" + table
     try:
         write_config(data, target, header)
     except ConfigError as exc:

@@ -10,12 +10,12 @@ from .types import Integer
 
 
 @click.command()
-@click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path, readable=False))
 @click.option("--backend", type=click.Choice(["local", "dask", "lithops"]), default="local",
               show_default=True, help="Engine running the logical workers.")
 @click.option("--address", default=None,
               help="dask scheduler address (e.g. tcp://host:8786) [default: a LocalCluster].")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+@click.option("-o", "--output", type=click.Path(path_type=Path, readable=False), default=None,
               help="Results folder [default: results/<name>].")
 @click.option("--trials", type=Integer(1, 10**6), default=None,
               help="Override the config's trials.")
@@ -51,8 +51,8 @@ def execute(config_path, backend, address, output, trials, force, quiet):
 
 
 @click.command()
-@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path, readable=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, readable=False), default=None,
               help="Config to write [default: DIR/fitted.yaml].")
 @click.option("--origin", type=click.Choice(["start", "submitted"]), default="start",
               show_default=True,

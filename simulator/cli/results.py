@@ -8,7 +8,7 @@ import click
 
 
 @click.command()
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder", type=click.Path(path_type=Path, readable=False))
 def show(folder):
     """Print the summary table of a results folder.
 
@@ -23,7 +23,7 @@ def show(folder):
 
 
 @click.command()
-@click.argument("path", type=click.Path(path_type=Path), default=Path("results"))
+@click.argument("path", type=click.Path(path_type=Path, readable=False), default=Path("results"))
 def plot(path):
     """Draw the figures of one results folder or of every results folder below PATH.
 

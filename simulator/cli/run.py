@@ -10,8 +10,8 @@ from .types import Integer, PositiveNumber
 
 
 @click.command()
-@click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+@click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path, readable=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, readable=False), default=None,
               help="Results folder [default: results/<name>].")
 @click.option("--trials", type=Integer(1, 10**9), default=None,
               help="Override the config's trials.")
@@ -31,7 +31,7 @@ from .types import Integer, PositiveNumber
               help="Print the resolved config and the estimated time and memory; run nothing.")
 @click.option("--force", is_flag=True,
               help="Replace an existing results folder written by ltsim (or an empty one).")
-@click.option("--extend", type=click.Path(path_type=Path), default=None, metavar="DIR",
+@click.option("--extend", type=click.Path(path_type=Path, readable=False), default=None, metavar="DIR",
               help="Add trials to the results folder DIR (complete or interrupted) of the same "
                    "config, up to the config's trials (or --trials): the same bytes as a run "
                    "done in one go.")
@@ -57,7 +57,7 @@ def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, 
 
 @click.command()
 @click.argument("configs", metavar="CONFIG...", nargs=-1, required=True,
-                type=click.Path(path_type=Path))
+                type=click.Path(path_type=Path, readable=False))
 @click.option("--show", is_flag=True, help="Print each resolved config (defaults filled in).")
 def validate(configs, show):
     """Check config files (of ltsim run or ltsim execute) without running them.

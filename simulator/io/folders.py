@@ -102,11 +102,12 @@ def check_target(target: Path, force: bool = False, extend: bool = False,
                               f"meta.json); ltsim replaces only its own folders, got '{where}'")
     elif extend:
         raise TargetError(f"{option}: no such results folder, got '{where}'")
-    _check_creatable(target, option)
+    check_creatable(target, option)
 
 
-def _check_creatable(target: Path, option: str) -> None:
-    """The nearest existing ancestor of ``target`` must be a folder we can write into."""
+def check_creatable(target: Path, option: str = "-o") -> None:
+    """Refuse (:class:`TargetError`) a ``target`` whose nearest existing ancestor is not a
+    folder we can write into."""
     where = shown(target)
     probe = target.parent
     while not probe.exists():

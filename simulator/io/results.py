@@ -271,9 +271,9 @@ def read_latencies(folder: Path, scheme_ids: list[str]) -> tuple[int, list[Outco
     """The trials held in ``folder/latencies.csv``: their number and one Outcome per scheme
     (decode times unknown: NaN). Raises ``ValueError`` if the file does not hold trials
     ``0..N-1`` of exactly ``scheme_ids``."""
-    frame = pd.read_csv(folder / "latencies.csv", float_precision="round_trip",
+    frame = pd.read_csv(folder / "latencies.csv",
                         keep_default_na=False, na_values={"symbols": [""]},
-                        dtype={"scheme": str, "decoded": str})
+                        dtype={"scheme": str, "decoded": str, "latency": str})
     missing = [c for c in LATENCY_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"latencies.csv lacks the column(s) {', '.join(missing)}")
@@ -293,7 +293,8 @@ def read_latencies(folder: Path, scheme_ids: list[str]) -> tuple[int, list[Outco
         if not np.isin(decoded, ["true", "false"]).all():
             raise ValueError(f"latencies.csv: decoded of {sid} is not true/false")
         symbols = pd.to_numeric(rows["symbols"]).fillna(-1).to_numpy(np.int64)
-        latency = pd.to_numeric(rows["latency"]).to_numpy(float)
+        # Python's float() reads back repr() exactly: the rewritten rows are the same bytes
+        latency = rows["latency"].to_numpy(object).astype(float)
         outcomes.append(Outcome(latency, symbols, decoded == "true", np.full(n, np.nan),
                                 {c: pd.to_numeric(rows[c]).to_numpy() for c in extra}))
     return trials or 0, outcomes

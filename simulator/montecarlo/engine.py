@@ -85,8 +85,9 @@ class Moments:
         finite = latency[np.isfinite(latency)]
         if finite.size == 0:
             return cls()
-        mean = float(finite.mean())
-        return cls(finite.size, mean, float(np.sum((finite - mean) ** 2)))
+        with np.errstate(over="ignore", invalid="ignore"):  # huge but valid latencies
+            mean = float(finite.mean())
+            return cls(finite.size, mean, float(np.sum((finite - mean) ** 2)))
 
     def merge(self, other: Moments) -> Moments:
         if other.n == 0:
@@ -94,13 +95,14 @@ class Moments:
         if self.n == 0:
             return other
         n = self.n + other.n
-        delta = other.mean - self.mean
-        return Moments(n, self.mean + delta * other.n / n,
-                       self.m2 + other.m2 + delta**2 * self.n * other.n / n)
+        with np.errstate(over="ignore", invalid="ignore"):  # float64: overflow gives inf
+            delta = np.float64(other.mean) - self.mean
+            return Moments(n, float(self.mean + delta * other.n / n),
+                           float(self.m2 + other.m2 + delta**2 * self.n * other.n / n))
 
     @property
     def relative_half_width(self) -> float:
-        if self.n < 2:
+        if self.n < 2 or not math.isfinite(self.m2):
             return math.inf
         half = Z95 * math.sqrt(self.m2 / (self.n - 1) / self.n)
         return half / self.mean if self.mean > 0 else (0.0 if half == 0 else math.inf)
