@@ -31,7 +31,8 @@ from .types import Integer, PositiveNumber
               help="Print the resolved config and the estimated time and memory; run nothing.")
 @click.option("--force", is_flag=True,
               help="Replace an existing results folder written by ltsim (or an empty one).")
-@click.option("--extend", type=click.Path(path_type=Path, readable=False), default=None, metavar="DIR",
+@click.option("--extend", type=click.Path(path_type=Path, readable=False), default=None,
+              metavar="DIR",
               help="Add trials to the results folder DIR (complete or interrupted) of the same "
                    "config, up to the config's trials (or --trials): the same bytes as a run "
                    "done in one go.")
