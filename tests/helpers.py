@@ -30,6 +30,7 @@ def experiment(schemes, delay=None, m=20, tau=0.01, trials=50, seed=1, **extra):
 
 def within_sigmas(sample: np.ndarray, mu: float, sigmas: float = 4.0) -> tuple[bool, str]:
     """|mean - mu| < sigmas * SE, with a message for the assertion."""
+    mu = float(mu)
     mean = float(np.mean(sample))
     se = float(np.std(sample, ddof=1) / np.sqrt(sample.size))
     return abs(mean - mu) < sigmas * se, f"mean {mean:.6g} vs {mu:.6g}, SE {se:.3g}"

@@ -24,7 +24,8 @@ def test_run_writes_every_result_file(tiny_config, tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
     lat = pd.read_csv(out / "latencies.csv", dtype=str, keep_default_na=False)
-    assert list(lat.columns) == ["scheme", "trial", "latency", "symbols", "decoded"]
+    assert list(lat.columns) == ["scheme", "trial", "latency", "symbols", "decoded",
+                                 "worker_seconds", "units"]
     assert lat["scheme"].unique().tolist() == ["one", "uncoded", "rep2", "lt1", "lt2"]
     assert (lat.groupby("scheme")["trial"].count() == 40).all()
     assert (lat.loc[lat.scheme == "uncoded", "symbols"] == "").all()

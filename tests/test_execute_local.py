@@ -77,9 +77,9 @@ def test_cancel_stops_sleeping_tasks(local):
 
 def test_plan_uses_the_simulators_code_graph():
     cfg = small_config()
-    _, _, rngs = trial_draws(cfg, 1)
+    rngs = trial_draws(cfg, 1).rngs
     plan = cfg.schemes[3].plan(cfg.n_workers, rngs[3], streaming=True)
-    again = cfg.schemes[3].sample_code(cfg.n_workers, trial_draws(cfg, 1)[2][3])
+    again = cfg.schemes[3].sample_code(cfg.n_workers, trial_draws(cfg, 1).rngs[3])
     q = cfg.terms_per_unit
     for j, task in enumerate(plan.tasks):
         assert task.worker == j and task.stream
@@ -96,7 +96,7 @@ def test_peeling_master_matches_peel_and_values():
     q = cfg.terms_per_unit
     rng = np.random.default_rng(5)
     for trial in range(5):
-        _, _, rngs = trial_draws(cfg, trial)
+        rngs = trial_draws(cfg, trial).rngs
         plan = cfg.schemes[3].plan(cfg.n_workers, rngs[3], streaming=True)
         master, graph = plan.master, plan.master.graph
         order = rng.permutation(len(plan.tasks) * 3)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.model.theory import harmonic
+from simulator.model.orderstats import harmonic
 from simulator.montecarlo.streams import stream
 from simulator.montecarlo.trials import simulate_trials
 from tests.helpers import experiment, within_sigmas
@@ -58,9 +58,9 @@ def test_theory_where_no_closed_form_applies():
     exp, _ = latencies([{"kind": "one"}, {"kind": "uncoded"}, {"kind": "replication", "r": 2},
                         {"kind": "lt"}], 20, 1, delay=heavy)
     one, unc, rep, lt = exp.schemes
-    assert one.theory_mean(exp.view()) == math.inf  # E[X] = inf
-    assert unc.theory_mean(exp.view()) == math.inf  # T >= X_1
-    assert math.isfinite(rep.theory_mean(exp.view()))  # min of 2 has shape 2
+    assert one.theory_mean(exp.view()).reason == "no finite mean"  # E[X] = inf
+    assert unc.theory_mean(exp.view()).reason == "no finite mean"  # T >= X_1
+    assert math.isfinite(float(rep.theory_mean(exp.view())))  # min of 2 has shape 2
     assert math.isnan(lt.theory_mean(exp.view()))
     assert math.isnan(lt.theory_bound(exp.view()))
 
@@ -80,7 +80,7 @@ def test_baseline_means_for_any_delay_law(delay):
     exp, outs = latencies([{"kind": "one"}, {"kind": "uncoded"},
                            {"kind": "replication", "r": 2}], 100, 20_000, delay=delay)
     for scheme, out in zip(exp.schemes, outs, strict=True):
-        mu = scheme.theory_mean(exp.view())
+        mu = float(scheme.theory_mean(exp.view()))
         if math.isinf(mu):
             assert delay.get("shape") == 1.0 and scheme.kind != "replication"
             continue
@@ -203,3 +203,27 @@ def test_lt_beats_uncoded_at_the_papers_operating_point():
                          {"kind": "lt", "r": 1}, {"kind": "lt", "r": 2}], 1000, 60)
     unc, rep, lt1, lt2 = (o.latency.mean() for o in outs)
     assert lt2 < lt1 < rep < unc
+
+
+def test_theory_mean_at_the_edge_of_existence_and_beyond_the_largest_float():
+    """Values computed independently at 30-40 digits (see tests/test_orderstats.py)."""
+    import math as m
+
+    exp, _ = latencies([{"kind": "uncoded"}, {"kind": "replication", "r": 2},
+                        {"kind": "replication", "r": 4}, {"kind": "one"}], 100, 1,
+                       delay={"dist": "pareto", "scale": 1.0, "shape": 1.01})
+    unc = exp.schemes[0].theory_mean(exp.view())
+    exact = m.exp(m.lgamma(101) + m.lgamma(1 - 1 / 1.01) - m.lgamma(101 - 1 / 1.01))
+    assert float(unc) == pytest.approx(exact + 0.01 * 0.0 + TAU, rel=1e-9)
+    assert exp.schemes[3].theory_mean(exp.view()).reason == ""  # E[X] = 101 exists
+    huge, _ = latencies([{"kind": "one"}, {"kind": "uncoded"}, {"kind": "replication", "r": 2},
+                         {"kind": "replication", "r": 4}], 100, 1,
+                        delay={"dist": "lognormal", "mu": 0.0, "sigma": 50.0})
+    one, unc, rep2, rep4 = (s.theory_mean(huge.view()) for s in huge.schemes)
+    assert one.reason == unc.reason == "overflow"  # E[max] >= E[X]: both beyond 1e308
+    assert unc.log10 == pytest.approx(544.868, abs=1e-3) and unc.log10 > one.log10
+    assert float(rep2) == pytest.approx(3.0632e271, rel=1e-4)
+    assert float(rep4) == pytest.approx(8.392e132, rel=1e-4)
+    none, _ = latencies([{"kind": "one"}], 10, 1,
+                        delay={"dist": "pareto", "scale": 1.0, "shape": 1.0})
+    assert none.schemes[0].theory_mean(none.view()).reason == "no finite mean"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simulator.codes.soliton import RobustSoliton, mean_degree, spike_position
-from simulator.model.theory import harmonic
+from simulator.model.orderstats import harmonic
 from tests.helpers import within_sigmas
 from tests.reference import robust_soliton_reference
 

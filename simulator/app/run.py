@@ -180,6 +180,7 @@ def _run_into(request, experiment, jobs, target, stage, held: _Held) -> int:
             raise Failure(f"run failed: {exc.__class__.__name__}: {exc}") from None
     status = "interrupted" if outcome.stop_reason == "interrupted" else "complete"
     if outcome.trials == 0:
+        stage.discard()
         print(f"ltsim: interrupted before any trial finished; nothing written to {target}",
               file=sys.stderr)
         return 130

@@ -7,10 +7,14 @@ it up from there.
 
 from __future__ import annotations
 
+from .backup import Backup
 from .base import Code, CrossFieldError
+from .ideal import Ideal
 from .lt import LTCode
+from .mds import MDSCode
 from .one import AllAtOne
 from .replication import Replication
+from .sum_recovery import SumRecovery
 from .uncoded import Uncoded
 
 CODES: dict[str, type[Code]] = {
@@ -18,6 +22,10 @@ CODES: dict[str, type[Code]] = {
     "uncoded": Uncoded,
     "replication": Replication,
     "lt": LTCode,
+    "mds": MDSCode,
+    "sum_recovery": SumRecovery,
+    "backup": Backup,
+    "ideal": Ideal,
 }
 """Every code by its config ``kind``."""
 

@@ -28,22 +28,10 @@ import numpy as np
 from pydantic import Field
 
 from ..model.outcome import Outcome
-from ..util.validation import StrictModel
+from ..util.validation import CrossFieldError, StrictModel
 
 __all__ = ["Code", "CrossFieldError", "Master", "Outcome", "Plan", "SumMaster", "TaskPlan",
            "TrialBlock", "Work"]
-
-
-class CrossFieldError(ValueError):
-    """A parameter that is valid alone but not with the rest of the experiment."""
-
-    def __init__(self, key: str, rule: str, value) -> None:
-        super().__init__(f"{key}: {rule}, got {value!r}")
-        self.key, self.rule, self.value = key, rule, value
-
-    def under(self, prefix: str) -> CrossFieldError:
-        """The same error with its key placed below ``prefix``."""
-        return CrossFieldError(f"{prefix}.{self.key}", self.rule, self.value)
 
 
 @dataclass(frozen=True)
@@ -55,15 +43,24 @@ class TrialBlock:
     delays : ndarray of float64, shape (trials, workers)
         Start-up delay ``X_j`` of every worker in every trial.
     unit : float
-        Time ``u`` of one unit task (one worker-level function).
+        Time ``u`` of one unit task (one worker-level function) at speed 1.
     rngs : sequence of Generator
         The code's own stream of each trial (empty unless the code draws, see
         :attr:`Code.draws`).
+    speeds : ndarray of float64, shape (trials, workers), or None
+        Every worker's speed factor (its unit task takes ``unit * speed``); ``None`` when
+        all are 1.
+    fresh : callable, optional
+        ``fresh(rng, size) -> (delays, speeds or None)``: new workers drawn like the others
+        (for codes that start extra workers, e.g. speculative backups).
     """
 
     delays: np.ndarray
     unit: float
     rngs: Sequence[np.random.Generator] = ()
+    speeds: np.ndarray | None = None
+    fresh: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray | None]] | None \
+        = None
 
     @property
     def trials(self) -> int:
@@ -72,6 +69,48 @@ class TrialBlock:
     @property
     def workers(self) -> int:
         return int(self.delays.shape[1])
+
+    @property
+    def unit_times(self) -> np.ndarray | float:
+        """Time of one unit task on every worker, shape (trials, workers), or the scalar
+        ``unit`` when every speed is 1."""
+        return self.unit if self.speeds is None else self.unit * self.speeds
+
+
+def busy_and_units(delays: np.ndarray, unit_times: np.ndarray | float, work: np.ndarray,
+                   latency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cost of a block of trials: ``worker_seconds`` and ``units`` per trial.
+
+    Every worker in the arrays started at time 0; worker ``j`` computes its ``work[j]`` unit
+    tasks back to back from ``delays[j]``, one every ``unit_times[j]``, and is stopped at the
+    latency ``T`` (the master cancels what is left). So it is busy for
+    ``min(finish_j, T)`` and has completed ``work_j`` units if ``finish_j <= T``, else
+    ``floor((T - X_j) / unit_time_j)`` of them (at least 0, at most ``work_j - 1``).
+
+    Parameters
+    ----------
+    delays : ndarray, shape (trials, workers)
+    unit_times : float or ndarray, shape (trials, workers)
+    work : ndarray, shape (workers,) or (trials, workers)
+        Unit tasks each worker would do if never stopped.
+    latency : ndarray, shape (trials,)
+        ``inf`` for a failed trial: every worker then runs to its end.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        finish = delays + unit_times * work
+        stop = latency[:, None]
+        done = finish <= stop
+        seconds = np.where(done, finish, stop).sum(axis=1)
+        partial = np.floor((stop - delays) / unit_times)
+        partial = np.where(np.isfinite(partial), partial, np.where(stop > delays, work, 0))
+        units = np.where(done, work, np.clip(partial, 0, np.maximum(work - 1, 0)))
+    return seconds, units.sum(axis=1).astype(np.int64)
+
+
+def cost_columns(delays, unit_times, work, latency) -> dict[str, np.ndarray]:
+    """:func:`busy_and_units` as the ``worker_seconds`` and ``units`` columns of an Outcome."""
+    seconds, units = busy_and_units(delays, unit_times, work, latency)
+    return {"worker_seconds": seconds, "units": units}
 
 
 @dataclass(frozen=True)
@@ -107,6 +146,11 @@ class TaskPlan:
     worker: int
     work: tuple[Work, ...]
     stream: bool = False
+    delay: float | None = None
+    """Start-up delay of a worker the master launches itself (drawn by the code), seconds
+    before any time scaling; ``None`` for the n planned workers (the trial's delays)."""
+    speed: float | None = None
+    """Its speed factor, likewise."""
 
     @property
     def units(self) -> int:
@@ -116,6 +160,9 @@ class TaskPlan:
 
 class Master:
     """The master's side of a code in one real trial: recovers F(x) from the values.
+
+    :attr:`extras` holds per-trial numbers a code reports beside the latency (e.g. the
+    backups launched), as its simulation reports them in ``latencies.csv``.
 
     Feed each result with :meth:`add`; :attr:`complete` turns true as soon as F(x) is
     recoverable, :attr:`failed` when it no longer can be from what this master accepts. A
@@ -150,8 +197,14 @@ class Master:
         return None
 
     def act(self, now: float) -> list[TaskPlan]:
-        """Tasks to launch now (``now`` in seconds after submission)."""
+        """Tasks to launch now (``now`` in seconds after submission); afterwards
+        :meth:`wakeup` returns a later time or ``None``."""
         return []
+
+    @property
+    def extras(self) -> dict[str, float]:
+        """Per-trial numbers of the code for ``executions.csv``."""
+        return {}
 
 
 class SumMaster(Master):
@@ -225,18 +278,22 @@ class Code(StrictModel):
         """Outcomes of a block of trials."""
         raise NotImplementedError
 
-    def plan(self, workers: int, rng: np.random.Generator | None, streaming: bool) -> Plan:
+    def plan(self, workers: int, rng: np.random.Generator, streaming: bool,
+             fresh=None) -> Plan:
         """Tasks and master of one real trial.
 
         Parameters
         ----------
         workers : int
             Number of logical workers ``n``.
-        rng : Generator or None
-            The code's stream of the trial, the same one :meth:`simulate` gets (``None``
-            unless :attr:`draws`), so the real run computes the code the simulation draws.
+        rng : Generator
+            The code's stream of the trial, the same one :meth:`simulate` gets, so the real
+            run computes the code the simulation draws.
         streaming : bool
             Whether the backend can return results one by one while a task runs.
+        fresh : callable, optional
+            ``fresh(rng, size)``: new workers' start-up delays and speeds (see
+            :class:`TrialBlock`), for codes whose master launches workers of its own.
         """
         raise NotImplementedError
 

@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import Field
 
 from ..util.validation import StrictModel
-from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work
+from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work, cost_columns
 from .peeling import back_substitute, new_state, peel, peel_more, sample_neighbours
 from .soliton import RobustSoliton, mean_degree
 
@@ -122,11 +122,15 @@ class LTCode(Code):
             raise OverflowError(f"{ptr[-1]} edges exceed the decoder's limit of {MAX_EDGES}")
         return CodeGraph(ptr, sample_neighbours(ptr, k, rng))
 
-    def arrival_times(self, graph: CodeGraph, delays: np.ndarray, unit: float) -> np.ndarray:
+    def arrival_times(self, graph: CodeGraph, delays: np.ndarray,
+                      unit: float | np.ndarray) -> np.ndarray:
         """Arrival time of every symbol: worker ``j`` computes its symbols one after another
-        from ``delays[j]``, a symbol of degree ``d`` taking ``unit * r * d``; ``returns:
-        worker`` delivers them all when the last is done."""
+        from ``delays[j]``, a symbol of degree ``d`` taking ``unit * r * d`` (``unit`` a
+        scalar, or one per worker); ``returns: worker`` delivers them all when the last is
+        done."""
         n, s = delays.shape[0], self.symbols_per_worker
+        if np.ndim(unit):
+            unit = np.asarray(unit)[:, None]
         cost = (unit * self.r) * graph.degrees.reshape(n, s).astype(np.float64)
         if self.returns == "symbol":
             done = np.cumsum(cost, axis=1)
@@ -142,9 +146,13 @@ class LTCode(Code):
         symbols = np.empty(trials, dtype=np.int64)
         decoded = np.empty(trials, dtype=bool)
         seconds = np.empty(trials)
+        work = np.empty((trials, n))
+        units = block.unit_times
         for b in range(trials):
             graph = self.sample_code(n, block.rngs[b])
-            times = self.arrival_times(graph, block.delays[b], block.unit)
+            unit = units if block.speeds is None else units[b]
+            times = self.arrival_times(graph, block.delays[b], unit)
+            work[b] = self.r * graph.degrees.reshape(n, -1).sum(axis=1)
             order = np.argsort(times, kind="stable")
             start = time.perf_counter()
             used = peel(graph.ptr, graph.nbrs, order, k, limit)
@@ -154,9 +162,10 @@ class LTCode(Code):
                 used = limit if used > 0 else -1
             symbols[b] = used if used > 0 else limit
             latency[b] = times[order[used - 1]] if used > 0 else math.inf
-        return Outcome(latency, symbols, decoded, seconds)
+        return Outcome(latency, symbols, decoded, seconds,
+                       cost_columns(block.delays, units, work, latency))
 
-    def plan(self, workers, rng, streaming) -> Plan:
+    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
         r, s = self.r, self.symbols_per_worker
         graph = self.sample_code(workers, rng)
         tasks = []

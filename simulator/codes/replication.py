@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field
 
-from ..model.theory import harmonic, mean_max_of_minima
-from .base import Code, CrossFieldError, Outcome, Plan, SumMaster, TaskPlan, Work
+from ..model.orderstats import (
+    Expectation,
+    expected_max_of_classes,
+    expected_max_of_minima,
+    harmonic,
+)
+from .base import (
+    Code,
+    CrossFieldError,
+    Outcome,
+    Plan,
+    SumMaster,
+    TaskPlan,
+    Work,
+    cost_columns,
+)
 
 
 class Replication(Code):
@@ -33,10 +48,17 @@ class Replication(Code):
 
     def simulate(self, block) -> Outcome:
         trials, n = block.delays.shape
-        fastest = block.delays.reshape(trials, n // self.r, self.r).min(axis=2)
-        return Outcome.uncoded(fastest.max(axis=1) + block.unit * self.r)
+        r = self.r
+        if block.speeds is None:
+            fastest = block.delays.reshape(trials, n // r, r).min(axis=2)
+            latency = fastest.max(axis=1) + block.unit * r
+        else:
+            finish = block.delays + block.unit_times * r
+            latency = finish.reshape(trials, n // r, r).min(axis=2).max(axis=1)
+        return Outcome.uncoded(latency, **cost_columns(
+            block.delays, block.unit_times, np.full(n, r), latency))
 
-    def plan(self, workers, rng, streaming) -> Plan:
+    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
         r = self.r
         return Plan(one_block_each(workers, r), SumMaster(workers // r, lambda w, i: w // r))
 
@@ -49,12 +71,23 @@ def one_block_each(workers: int, r: int) -> list[TaskPlan]:
     return [TaskPlan(j, (Work(np.arange(j // r * r, j // r * r + r)),)) for j in range(workers)]
 
 
-def expected_replication(system, r: int) -> float:
+def expected_replication(system, r: int) -> float | Expectation:
     """E[T] of r-Replication (``r = 1``: Uncoded): Proposition 1 under (shifted)
     exponential delays, ``E[T] = shift + u r + H_{n/r} / (r rate)``; for any other law
-    ``u r + E[max over n/r groups of the min of r delays]``."""
+    ``u r + E[max over n/r groups of the min of r delays]``
+    (:func:`~simulator.model.orderstats.expected_max_of_minima`). Uncoded with worker classes
+    (no speed law): ``E[max_j (X_j + u speed_j)]`` over the classes. NaN otherwise."""
+    if not system.plain:
+        cluster = system.cluster
+        if r != 1 or cluster.speed is not None or getattr(system.law, "per_worker", False):
+            return math.nan
+        counts = cluster.counts(system.workers)
+        speeds = [c.speed for c in cluster.classes] or [1.0]
+        return expected_max_of_classes(
+            [(law, count, system.unit * speed)
+             for law, count, speed in zip(cluster.laws(), counts, speeds, strict=True)])
     parts = system.law.shift_rate()
     if parts is not None:
         shift, rate = parts
         return shift + system.unit * r + harmonic(system.workers // r) / (r * rate)
-    return system.unit * r + mean_max_of_minima(system.law, system.workers // r, r)
+    return expected_max_of_minima(system.law, system.workers // r, r).plus(system.unit * r)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .base import Code, Outcome, Plan, SumMaster
+import numpy as np
+
+from .base import Code, Outcome, Plan, SumMaster, cost_columns
 from .replication import expected_replication, one_block_each
 
 
@@ -21,9 +23,14 @@ class Uncoded(Code):
         return self.label or "Uncoded"
 
     def simulate(self, block) -> Outcome:
-        return Outcome.uncoded(block.delays.max(axis=1) + block.unit)
+        if block.speeds is None:
+            latency = block.delays.max(axis=1) + block.unit
+        else:
+            latency = (block.delays + block.unit_times).max(axis=1)
+        return Outcome.uncoded(latency, **cost_columns(
+            block.delays, block.unit_times, np.ones(block.workers), latency))
 
-    def plan(self, workers, rng, streaming) -> Plan:
+    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
         return Plan(one_block_each(workers, 1), SumMaster(workers, lambda worker, index: worker))
 
     def theory_mean(self, system) -> float:

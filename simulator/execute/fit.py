@@ -8,28 +8,34 @@ From ``tasks.csv`` of ``ltsim execute``:
    scheme-trials in which no task was cancelled enter the regression (when they hold at
    least two distinct ``B``): elsewhere the finished tasks are the fast ones, a selection
    on ``X`` that biases the slope.
-2. ``X = Y - tau B`` (injected delay included), the start-up part of each task, fitted by
-   maximum likelihood with each delay family (exponential, shifted exponential, Pareto,
-   Weibull, lognormal).
-   Tasks cancelled before any result (the stragglers the master stopped waiting for) are
-   *right-censored* at ``stopped - start``: they contribute ``log P(X > c)``, which removes
-   the bias of keeping only the fast workers.
-3. The family with the lowest AIC is written, with ``tau``, into a config for ``ltsim run``.
+2. ``X = Y - tau B`` (injected delay included), the start-up part of each task that
+   finished work. A task cancelled before its first result (``units = 0``; a straggler the
+   master stopped waiting for) is *right-censored*: its first result, of ``first_units``
+   kernel terms, was not done by ``stopped``, so ``X > stopped - start - tau first_units``
+   (it may have been cancelled while computing it, its start-up over). It contributes
+   ``log P(X > c)``, which removes the bias of keeping only the fast workers. A residual
+   ``Y - tau B`` below :data:`~simulator.model.estimation.MIN_DELAY` is left-censored there
+   (``log P(X <= MIN_DELAY)``): a density at ~0 would reward a spike at 0.
+3. Candidates, fitted by censored maximum likelihood (:mod:`simulator.model.estimation`):
+   every law of :data:`~simulator.model.laws.LAWS` with ``fit_parameters``, mixtures of two
+   laws, and two classes of workers (a fraction computing every unit ``v`` times slower,
+   fitted to the task times with its own ``tau``). The lowest AIC (``2 k - 2 loglik``;
+   ``k`` counts ``tau`` for every candidate) wins; it is written, with ``tau``, into a
+   config for ``ltsim run`` if that config is valid (a candidate whose config keys the
+   installed config model does not accept yet gives way to the next best).
 
 Limits: OLS assumes ``X`` has a finite variance; with a very heavy tail (e.g. Pareto shape
-<= 2) ``tau`` is estimated poorly and its error leaks into the residuals ``X``. Tasks of a
-scheme that do the same work (one ``B``) say nothing about ``tau`` on their own: mix schemes.
-
-Only numpy and the standard library are used (no scipy): closed forms where they exist
-(exponential, shifted exponential, Pareto, and lognormal without censoring), the Weibull
-shape by bisection on its profile-likelihood equation, the censored lognormal by
-Nelder-Mead.
+<= 2) ``tau`` is estimated poorly and its error leaks into the residuals ``X`` (and the
+laws' standard errors do not include it). Tasks of a scheme that do the same work (one
+``B``) say nothing about ``tau`` on their own: mix schemes.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,42 +43,29 @@ import numpy as np
 import pandas as pd
 import yaml
 
-MIN_DELAY = 1e-6
-"""Residual start-up times below this (seconds) are raised to it (positive families)."""
+from ..model.estimation import (
+    FITTERS,
+    MIN_DELAY,
+    MIXTURES,
+    TWO_CLASS_LAWS,
+    CensoredSample,
+    FittedLaw,
+    TaskTimes,
+    fit_mixture,
+    fit_two_class,
+)
 
+Sample = CensoredSample
+"""Start-up times: ``x`` observed exactly, ``c`` right-censored (``X > c``)."""
 
-@dataclass(frozen=True)
-class Sample:
-    """Start-up times: ``x`` observed exactly, ``c`` right-censored (``X > c``)."""
+FamilyFit = FittedLaw
+"""One candidate's fit (the name of earlier releases)."""
 
-    x: np.ndarray
-    c: np.ndarray
-
-    @property
-    def events(self) -> int:
-        return int(self.x.size)
-
-
-@dataclass(frozen=True)
-class FamilyFit:
-    """One family's maximum-likelihood fit."""
-
-    dist: str
-    params: dict[str, float]
-    loglik: float
-    se: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def n_params(self) -> int:
-        return len(self.params)
-
-    @property
-    def aic(self) -> float:
-        return 2 * self.n_params - 2 * self.loglik if math.isfinite(self.loglik) else math.inf
-
-    def delay(self) -> dict[str, Any]:
-        """The fit as a ``delay:`` entry of an ``ltsim run`` config."""
-        return {"dist": self.dist, **{k: float(v) for k, v in self.params.items()}}
+LAW_CANDIDATES: tuple[str, ...] = tuple(FITTERS)
+MIXTURE_CANDIDATES: tuple[str, ...] = tuple(f"mixture({a}+{b})" for a, b in MIXTURES)
+CLASS_CANDIDATES: tuple[str, ...] = tuple(f"two_class({law})" for law in TWO_CLASS_LAWS)
+CANDIDATES: tuple[str, ...] = LAW_CANDIDATES + MIXTURE_CANDIDATES + CLASS_CANDIDATES
+"""Every candidate ``ltsim fit`` tries, by name."""
 
 
 @dataclass(frozen=True)
@@ -87,17 +80,68 @@ class Regression:
 
 
 @dataclass(frozen=True)
-class Fit:
-    """Everything ``ltsim fit`` found."""
+class Prepared:
+    """A ``tasks.csv`` table made ready to fit.
+
+    Attributes
+    ----------
+    regression : Regression
+        ``tau`` by OLS.
+    sample : CensoredSample
+        Start-up times ``X = Y - tau B`` (observed) and censoring bounds.
+    times : TaskTimes
+        The task times themselves, for the two-class model.
+    clamped : int
+        Tasks whose ``Y - tau B`` is below :data:`MIN_DELAY`: left-censored there
+        (``sample.left``).
+    clamped_censored : int
+        Right-censoring bounds raised to :data:`MIN_DELAY` (no information).
+    first_result : int
+        Censored tasks whose bound was lowered by their first result (``first_units > 0``).
+    notes : tuple of str
+        What the reader should know (a missing ``first_units`` column, ...).
+    """
 
     regression: Regression
-    sample: Sample
-    families: list[FamilyFit]
+    sample: CensoredSample
+    times: TaskTimes
     clamped: int
+    clamped_censored: int
+    first_result: int
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Everything ``ltsim fit`` found.
+
+    ``families`` holds every candidate fitted (:class:`FittedLaw`, ``n_params`` counting
+    ``tau``); ``best`` is the lowest AIC, ``chosen`` the best whose ``ltsim run`` config is
+    valid (what :func:`fitted_config` writes).
+    """
+
+    regression: Regression
+    sample: CensoredSample
+    families: list[FittedLaw]
+    clamped: int
+    clamped_censored: int = 0
+    first_result: int = 0
+    times: TaskTimes | None = None
+    notes: tuple[str, ...] = ()
 
     @property
-    def best(self) -> FamilyFit:
+    def best(self) -> FittedLaw:
+        """The candidate with the lowest AIC."""
         return min(self.families, key=lambda f: f.aic)
+
+    @functools.cached_property
+    def chosen(self) -> FittedLaw:
+        """The lowest-AIC candidate whose config ``ltsim run`` accepts."""
+        ranked = sorted(self.families, key=lambda f: f.aic)
+        for candidate in ranked:
+            if config_problem(candidate, self.regression.tau) is None:
+                return candidate
+        return ranked[0]
 
 
 # -- regression ------------------------------------------------------------------------------
@@ -122,162 +166,34 @@ def regress(y: np.ndarray, b: np.ndarray) -> Regression:
     return Regression(tau, intercept, se_tau, se_int, n)
 
 
-# -- maximum likelihood, right-censored -----------------------------------------------------
-
-def fit_exponential(s: Sample) -> FamilyFit:
-    """``rate = events / total time`` (censored times included)."""
-    total = float(s.x.sum() + s.c.sum())
-    rate = s.events / total
-    loglik = s.events * math.log(rate) - rate * total
-    return FamilyFit("exponential", {"rate": rate}, loglik, {"rate": rate / math.sqrt(s.events)})
-
-
-def fit_shifted_exponential(s: Sample) -> FamilyFit:
-    """``shift = min x``; ``rate = events / sum(t - shift)``."""
-    shift = float(s.x.min())
-    total = float((s.x - shift).sum() + np.maximum(s.c - shift, 0).sum())
-    if total <= 0:
-        return FamilyFit("shifted_exponential", {"shift": shift, "rate": math.inf}, -math.inf)
-    rate = s.events / total
-    loglik = s.events * math.log(rate) - rate * total
-    return FamilyFit("shifted_exponential", {"shift": shift, "rate": rate}, loglik,
-                     {"rate": rate / math.sqrt(s.events)})
-
-
-def fit_pareto(s: Sample) -> FamilyFit:
-    """``scale = min x``; ``shape = events / sum(log(t / scale))``."""
-    scale = float(s.x.min())
-    lx = np.log(s.x / scale)
-    lc = np.log(np.maximum(s.c, scale) / scale)
-    total = float(lx.sum() + lc.sum())
-    if total <= 0:
-        return FamilyFit("pareto", {"scale": scale, "shape": math.inf}, -math.inf)
-    shape = s.events / total
-    loglik = s.events * math.log(shape / scale) - (shape + 1) * float(lx.sum()) - shape * float(
-        lc.sum())
-    return FamilyFit("pareto", {"scale": scale, "shape": shape}, loglik,
-                     {"shape": shape / math.sqrt(s.events)})
-
-
-def fit_weibull(s: Sample) -> FamilyFit:
-    """Shape ``k`` solves ``1/k + mean(log x) - sum t^k log t / sum t^k = 0`` (decreasing
-    in ``k``; bisection on ``log k``), then ``scale^k = sum t^k / events``."""
-    t = np.concatenate([s.x, s.c])
-    top = float(t.max())
-    lu, lx = np.log(t / top), np.log(s.x / top)
-
-    def equation(k: float) -> float:
-        w = np.exp(k * lu)
-        return 1.0 / k + float(lx.mean()) - float((w * lu).sum() / w.sum())
-
-    lo, hi = math.log(1e-3), math.log(1e3)
-    if equation(math.exp(hi)) > 0:
-        lo = hi
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if equation(math.exp(mid)) > 0:
-            lo = mid
-        else:
-            hi = mid
-    k = math.exp(0.5 * (lo + hi))
-    scale_u = (float(np.exp(k * lu).sum()) / s.events) ** (1.0 / k)
-    scale = scale_u * top
-    z = np.exp(k * (lu - math.log(scale_u)))  # (t / scale)^k
-    loglik = (s.events * (math.log(k) - math.log(scale)) + (k - 1) * float(
-        (np.log(s.x) - math.log(scale)).sum()) - float(z.sum()))
-    return FamilyFit("weibull", {"scale": scale, "shape": k}, loglik)
-
-
-def _log_sf_normal(z: np.ndarray) -> np.ndarray:
-    """``log P(N(0,1) > z)``, accurate in the far tail."""
-    out = np.empty_like(z)
-    small = z < 8
-    out[small] = np.log(0.5 * np.array([math.erfc(v / math.sqrt(2)) for v in z[small]]))
-    big = z[~small]
-    out[~small] = -0.5 * big**2 - np.log(big * math.sqrt(2 * math.pi)) + np.log1p(-1 / big**2)
-    return out
-
-
-def _lognormal_loglik(s: Sample, mu: float, sigma: float) -> float:
-    lx = np.log(s.x)
-    ll = float((-lx - math.log(sigma) - 0.5 * math.log(2 * math.pi)
-                - (lx - mu) ** 2 / (2 * sigma**2)).sum())
-    if s.c.size:
-        ll += float(_log_sf_normal((np.log(s.c) - mu) / sigma).sum())
-    return ll
-
-
-def fit_lognormal(s: Sample) -> FamilyFit:
-    """Closed form (mean and std of ``log x``) without censoring; with censoring, Nelder-Mead
-    on ``(mu, log sigma)`` from that start."""
-    lx = np.log(s.x)
-    mu, sigma = float(lx.mean()), float(lx.std()) or 1e-3
-    if s.c.size:
-        def neg(p: np.ndarray) -> float:
-            return -_lognormal_loglik(s, float(p[0]), math.exp(float(p[1])))
-
-        best = nelder_mead(neg, np.array([mu, math.log(sigma)]), step=0.3)
-        mu, sigma = float(best[0]), math.exp(float(best[1]))
-    se = {"mu": sigma / math.sqrt(s.events)}
-    return FamilyFit("lognormal", {"mu": mu, "sigma": sigma}, _lognormal_loglik(s, mu, sigma),
-                     se)
-
-
-def nelder_mead(f, x0: np.ndarray, step: float = 0.1, iters: int = 400,
-                tol: float = 1e-10) -> np.ndarray:
-    """Minimise ``f`` from ``x0`` with the Nelder-Mead simplex (standard coefficients)."""
-    dim = x0.size
-    simplex = [x0.astype(float)] + [x0 + step * np.eye(dim)[i] for i in range(dim)]
-    values = [f(p) for p in simplex]
-    for _ in range(iters):
-        order = np.argsort(values)
-        simplex = [simplex[i] for i in order]
-        values = [values[i] for i in order]
-        if abs(values[-1] - values[0]) < tol:
-            break
-        centroid = np.mean(simplex[:-1], axis=0)
-        worst = simplex[-1]
-        reflected = centroid + (centroid - worst)
-        fr = f(reflected)
-        if fr < values[0]:
-            expanded = centroid + 2 * (centroid - worst)
-            fe = f(expanded)
-            simplex[-1], values[-1] = (expanded, fe) if fe < fr else (reflected, fr)
-        elif fr < values[-2]:
-            simplex[-1], values[-1] = reflected, fr
-        else:
-            contracted = centroid + 0.5 * (worst - centroid)
-            fc = f(contracted)
-            if fc < values[-1]:
-                simplex[-1], values[-1] = contracted, fc
-            else:
-                best = simplex[0]
-                simplex = [best + 0.5 * (p - best) for p in simplex]
-                values = [f(p) for p in simplex]
-    return simplex[int(np.argmin(values))]
-
-
-FITTERS = (fit_exponential, fit_shifted_exponential, fit_pareto, fit_weibull, fit_lognormal)
-
-
 # -- from files ------------------------------------------------------------------------------
 
-def fit_tasks(tasks: pd.DataFrame, origin: str = "start") -> Fit:
-    """Fit ``tau`` and every family to a ``tasks.csv`` table.
+def prepare(tasks: pd.DataFrame, origin: str = "start") -> Prepared:
+    """``tau`` by OLS, the censored sample of start-up times and the task times.
 
     Parameters
     ----------
+    tasks : pandas.DataFrame
+        A ``tasks.csv`` table (``units``, ``finish``, ``stopped``, ``status``, the origin
+        column; optional ``first_units``, ``delay``, ``scheme``, ``trial``).
     origin : {"start", "submitted"}
         Time zero of a task: the worker's ``start`` (default), or the master's ``submitted``
         (then dispatch and queueing count as start-up delay).
     """
     if origin not in ("start", "submitted"):
         raise ValueError(f"origin must be 'start' or 'submitted', got {origin!r}")
+    notes = []
     zero = tasks[origin].to_numpy(float)
     units = tasks["units"].to_numpy(float)
     finish = tasks["finish"].to_numpy(float)
     stopped = tasks["stopped"].to_numpy(float)
     status = tasks["status"].astype(str).to_numpy()
+    if "first_units" in tasks:
+        first = np.nan_to_num(tasks["first_units"].to_numpy(float))
+    else:
+        first = np.zeros(len(tasks))
+        notes.append("no first_units column: tasks cancelled during their first result are "
+                     "censored at stopped - start, too late (X is underestimated)")
     observed = (units > 0) & np.isfinite(finish) & np.isfinite(zero) & (status != "failed")
     censored = (status == "cancelled") & (units == 0) & np.isfinite(stopped) & np.isfinite(zero)
     if observed.sum() < 2:
@@ -291,18 +207,78 @@ def fit_tasks(tasks: pd.DataFrame, origin: str = "start") -> Fit:
     # A delay the run injected itself is known exactly: taking it out of the response
     # leaves tau * B plus the engine's own (small) jitter, so tau is identified even when
     # the injected delays dwarf the work. X below still includes it.
-    known = np.nan_to_num(tasks["delay"].to_numpy(float)) if "delay" in tasks else 0.0
-    known = np.broadcast_to(known, y.shape)
+    has_known = "delay" in tasks and bool(np.nan_to_num(tasks["delay"].to_numpy(float)).any())
+    known = np.nan_to_num(tasks["delay"].to_numpy(float)) if has_known else np.zeros(len(y))
     reg = regress((y - known)[use], b[use])
     if reg.tau < 0:
         reg = Regression(0.0, float((y - known)[use].mean()), reg.se_tau, reg.se_intercept,
                          reg.n)
     x = y[observed] - reg.tau * b[observed]
-    clamped = int((x < MIN_DELAY).sum())
-    x = np.maximum(x, MIN_DELAY)
-    c = np.maximum(stopped[censored] - zero[censored], MIN_DELAY)
-    sample = Sample(x, c)
-    return Fit(reg, sample, [fitter(sample) for fitter in FITTERS], clamped)
+    low = x < MIN_DELAY
+    clamped = int(low.sum())
+    # A task cancelled before its first result had not finished it: its start-up plus that
+    # result's work exceeded the time it ran.
+    c = stopped[censored] - zero[censored] - reg.tau * first[censored]
+    clamped_censored = int((c < MIN_DELAY).sum())
+    sample = CensoredSample(x[~low], np.maximum(c, MIN_DELAY), np.full(clamped, MIN_DELAY))
+    times = TaskTimes(y[observed], b[observed], (stopped - zero)[censored], first[censored],
+                      known[observed] if has_known else None,
+                      known[censored] if has_known else None)
+    return Prepared(reg, sample, times, clamped, clamped_censored,
+                    int((first[censored] > 0).sum()), tuple(notes))
+
+
+def fit_candidate(name: str, prepared: Prepared) -> FittedLaw:
+    """Fit the candidate ``name`` (one of :data:`CANDIDATES`) to a prepared table.
+
+    The single laws and the mixtures are fitted to the start-up times ``X = Y - tau B`` at
+    the OLS ``tau``, which their ``n_params`` counts; the two-class models to the task times
+    (their ``tau`` is their own).
+    """
+    if name in FITTERS:
+        fitted = FITTERS[name](prepared.sample)
+    elif name in MIXTURE_CANDIDATES:
+        first, second = MIXTURES[MIXTURE_CANDIDATES.index(name)]
+        fitted = fit_mixture(prepared.sample, first, second)
+    elif name in CLASS_CANDIDATES:
+        return fit_two_class(prepared.times, TWO_CLASS_LAWS[CLASS_CANDIDATES.index(name)])
+    else:
+        raise ValueError(f"unknown candidate {name!r} (one of {', '.join(CANDIDATES)})")
+    return replace(fitted, n_params=fitted.n_params + 1)
+
+
+def fit_tasks(tasks: pd.DataFrame, origin: str = "start",
+              candidates: Iterable[str] | None = None) -> Fit:
+    """Fit ``tau`` and every candidate to a ``tasks.csv`` table.
+
+    Parameters
+    ----------
+    tasks : pandas.DataFrame
+        The table (see :func:`prepare`).
+    origin : {"start", "submitted"}
+        Time zero of a task: the worker's ``start`` (default), or the master's ``submitted``
+        (then dispatch and queueing count as start-up delay).
+    candidates : iterable of str, optional
+        Names of :data:`CANDIDATES` to fit (default: all). A candidate that cannot be
+        fitted (e.g. two classes from tasks of one size) is left out with a note.
+
+    Returns
+    -------
+    Fit
+    """
+    prepared = prepare(tasks, origin)
+    families, notes = [], list(prepared.notes)
+    for name in CANDIDATES if candidates is None else candidates:
+        try:
+            families.append(fit_candidate(name, prepared))
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            if name not in CANDIDATES:
+                raise
+            notes.append(f"{name}: not fitted ({exc})")
+    if not families:
+        raise ValueError("no candidate could be fitted: " + "; ".join(notes))
+    return Fit(prepared.regression, prepared.sample, families, prepared.clamped,
+               prepared.clamped_censored, prepared.first_result, prepared.times, tuple(notes))
 
 
 def _uncancelled_groups(tasks: pd.DataFrame) -> np.ndarray:
@@ -314,45 +290,96 @@ def _uncancelled_groups(tasks: pd.DataFrame) -> np.ndarray:
     return ~any_cancelled.to_numpy(bool)
 
 
+# -- output ----------------------------------------------------------------------------------
+
 def format_fit(fit: Fit) -> str:
-    """The fit table as text."""
+    """The fit table as text: ``tau``, the counts, then one line per candidate (by AIC)."""
     reg, s = fit.regression, fit.sample
     lines = [
         f"tau = {reg.tau:.6g} s per kernel term (SE {reg.se_tau:.3g}), intercept "
         f"{reg.intercept:.6g} s (SE {reg.se_intercept:.3g}); OLS with intercept of "
-        f"finish - start - injected delay on units, {reg.n} tasks of uncancelled scheme-trials",
-        f"start-up X: {s.events} observed, {s.c.size} right-censored (cancelled before any "
-        f"result), {fit.clamped} raised to {MIN_DELAY:g} s",
-        f"{'family':<20} {'parameters':<44} {'loglik':>12} {'AIC':>12} {'dAIC':>9}",
+        f"task time - injected delay on units, {reg.n} tasks of uncancelled scheme-trials",
+        f"start-up X = Y - tau B: {s.events} observed, {s.censored} right-censored "
+        f"(cancelled before their first result: X > stopped - start - tau first_units, "
+        f"{fit.first_result} with first_units > 0); {fit.clamped} left-censored at "
+        f"{MIN_DELAY:g} s (Y - tau B below it), {fit.clamped_censored} censoring bounds "
+        f"raised to it",
+        *fit.notes,
+        f"{'candidate':<34} {'k':>2} {'loglik':>12} {'AIC':>12} {'dAIC':>9}  parameters ± SE "
+        "(k counts tau)",
     ]
-    best = fit.best.aic
+    best, chosen = fit.best, fit.chosen
     for f in sorted(fit.families, key=lambda f: f.aic):
-        params = ", ".join(
-            f"{k}={v:.5g}" + (f"±{f.se[k]:.2g}" if k in f.se else "") for k, v in f.params.items()
-        )
-        mark = "  <- chosen" if f is fit.best else ""
-        lines.append(f"{f.dist:<20} {params:<44} {f.loglik:>12.4f} {f.aic:>12.4f} "
-                     f"{f.aic - best:>9.3f}{mark}")
+        params = ", ".join(f"{k}={v:.5g}" + (f"±{f.se[k]:.2g}" if math.isfinite(
+            f.se.get(k, math.nan)) else "±?") for k, v in f.params.items())
+        mark = ""
+        if f is chosen:
+            mark = "  <- chosen"
+        elif f is best:
+            mark = (f"  <- lowest AIC, not written: {config_problem(f, reg.tau)}")
+        lines.append(f"{f.name:<34} {f.n_params:>2} {f.loglik:>12.4f} {f.aic:>12.4f} "
+                     f"{f.aic - best.aic:>9.3f}  {params}{mark}")
+    notes: dict[str, list[str]] = {}  # text -> where (one line for a note many share)
+    for f in fit.families:
+        for key, text in f.notes.items():
+            notes.setdefault(text, []).append(f"{f.name} {key}" if key else f.name)
+    if notes:
+        lines.append("notes (±?: no standard error):")
+        lines += [f"  {', '.join(where)}: {text}" for text, where in notes.items()]
     return "\n".join(lines)
 
 
+def _entries(candidate: FittedLaw, tau: float) -> dict[str, Any]:
+    """The config entries of a candidate: ``tau``, ``delay`` and any others."""
+    entries = {"tau": tau, **candidate.entries}
+    return {k: _plain(v) for k, v in entries.items()}
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars to Python numbers, recursively (for YAML and pydantic)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def config_problem(candidate: FittedLaw, tau: float) -> str | None:
+    """Why ``ltsim run`` would reject a config with this candidate (``None`` if valid)."""
+    from ..io.config import validate
+    from ..util.validation import ConfigError
+
+    probe = {"name": "probe", "m": 1, "trials": 1, **_entries(candidate, tau),
+             "schemes": [{"kind": "one"}]}
+    try:
+        validate(probe)
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
 def fitted_config(executed: dict[str, Any], fit: Fit) -> dict[str, Any]:
-    """An ``ltsim run`` config with the execution's system and schemes and the fitted model."""
+    """An ``ltsim run`` config with the execution's system and schemes and the fitted model
+    (:attr:`Fit.chosen`)."""
     schemes = [{k: v for k, v in s.items() if v is not None} for s in executed["schemes"]]
+    entries = _entries(fit.chosen, fit.regression.tau)
     return {
         "name": f"{executed['name']}-fit"[:100],
         "m": executed["workload"]["m"],
         "workers": executed["workers"],
-        "tau": fit.regression.tau,
+        "tau": entries.pop("tau"),
         "trials": executed["trials"],
         "seed": executed["seed"],
-        "delay": fit.best.delay(),
+        "delay": entries.pop("delay"),
+        **entries,
         "schemes": schemes,
     }
 
 
 def write_config(data: dict[str, Any], path: Path, header: str) -> Path:
-    """Validate ``data`` with :func:`simulator.config.validate`, then write it atomically."""
+    """Validate ``data`` with :func:`simulator.io.config.validate`, then write it atomically."""
     from ..io.config import validate
 
     validate(data, base_dir=path.parent)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .backends.base import Backend, End
-from .plan import TaskSpec, relative_error, spec, task_specs, trial_draws
+from .plan import TaskSpec, relative_error, spec, trial_draws
 from .workload import direct, make_data
 
 TOLERANCE = 1e-9
@@ -59,17 +59,17 @@ def run_execution(config, backend: Backend,
     out = Execution(exact=direct(data))
     shared = backend.share(data)
     try:
+        fresh = config.cluster().fresh
         for trial in range(config.trials):
-            delays, failing, rngs = trial_draws(config, trial)
+            draws = trial_draws(config, trial)
             rows, tasks = [], []
             for i, scheme in enumerate(config.schemes):
-                plan = scheme.plan(config.n_workers, rngs[i], backend.streams)
-                specs = task_specs(config, i, trial, plan, delays, failing)
-
-                extra = functools.partial(_extra_spec, config, i, trial, delays, failing)
+                plan = scheme.plan(config.n_workers, draws.rngs[i], backend.streams, fresh)
+                extra = functools.partial(spec, config, i, trial, draws)
+                specs = [extra(task) for task in plan.tasks]
 
                 row, done = run_scheme(backend, specs, plan.master, shared, config.timeout,
-                                       out.exact, grace, extra)
+                                       out.exact, grace, extra, config.terms_per_unit)
                 rows.append(row)
                 tasks.extend(done)
             out.executions.extend(rows)
@@ -83,17 +83,9 @@ def run_execution(config, backend: Backend,
     return out
 
 
-def _extra_spec(config, index, trial, delays, failing, task) -> TaskSpec:
-    """The backend task of a worker the master launches during a trial, its injected
-    start-up delay (``task.delay``, drawn by the code) scaled like every other."""
-    delay = getattr(task, "delay", None)
-    delay = 0.0 if delay is None else float(delay) * config.time_scale
-    return spec(config, index, trial, task, delays, failing, delay=delay)
-
-
 def run_scheme(backend: Backend, specs: list[TaskSpec], master, shared: Any, timeout: float,
                exact: float, grace: float = 2.0,
-               extra: Callable[[Any], TaskSpec] | None = None,
+               extra: Callable[[Any], TaskSpec] | None = None, units_per_unit: int = 1,
                ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One scheme in one trial: returns its ``executions.csv`` row and ``tasks.csv`` rows.
 
@@ -140,6 +132,11 @@ def run_scheme(backend: Backend, specs: list[TaskSpec], master, shared: Any, tim
         "tasks": len(specs),
         "failed_tasks": sum(e.status == "failed" for e in ends.values()),
     }
+    busy = [e.stopped - e.start for e in ends.values()
+            if math.isfinite(e.start) and math.isfinite(e.stopped)]
+    row["worker_seconds"] = math.fsum(busy)
+    row["units"] = sum(e.units for e in ends.values()) / units_per_unit
+    row.update(master.extras)
     tasks = []
     for task in specs:
         end = ends.get(task.worker) or End(task.worker, "cancelled", error="no report")
@@ -156,6 +153,7 @@ def run_scheme(backend: Backend, specs: list[TaskSpec], master, shared: Any, tim
             "first_units": task.results[0].size if task.results else 0,
             "status": end.status,
             "delay": task.delay,
+            "speed": task.speed,
             "injected_failure": task.fail or "",
             "error": end.error,
         })

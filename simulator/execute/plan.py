@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..montecarlo.streams import stream
+from ..montecarlo.streams import CLASSES, SPEEDS, stream
 
 if TYPE_CHECKING:  # task bodies import this module on the workers: keep it light
-    from ..codes.base import Plan, TaskPlan, Work
+    from ..codes.base import TaskPlan, Work
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,8 @@ class TaskSpec:
     results: tuple[Result, ...]
     stream: bool
     max_seconds: float
+    speed: float = 1.0
+    """Factor of the emulated compute time (``term_seconds``) of this worker."""
 
     @property
     def units(self) -> int:
@@ -67,29 +69,40 @@ class TaskSpec:
         return int(sum(r.size for r in self.results))
 
 
-def trial_draws(config, trial: int) -> tuple[np.ndarray, set[int], list]:
-    """Start-up delays (seconds, after ``time_scale``), failing workers and the schemes'
-    streams of one trial, from the same streams as ``ltsim run``
-    (:func:`simulator.montecarlo.streams.stream`): child 0 the delays, child ``1 + i``
+@dataclass(frozen=True)
+class Draws:
+    """What one trial of an execution draws: start-up delays (seconds, after
+    ``time_scale``), speed factors, failing workers and every scheme's stream."""
+
+    delays: np.ndarray
+    speeds: np.ndarray
+    failing: set[int]
+    rngs: list[np.random.Generator]
+
+
+def trial_draws(config, trial: int) -> Draws:
+    """The draws of one trial, from the same streams as ``ltsim run``
+    (:mod:`simulator.montecarlo.streams`): the delays and speeds of the workers as the
+    simulation draws them (:meth:`~simulator.model.cluster.Cluster.draw`), child ``1 + i``
     scheme ``i``'s code.
 
     Failures draw from child ``1 + len(schemes)`` of the trial's seed sequence, a stream the
     simulator does not use.
     """
     n, n_schemes = config.n_workers, len(config.schemes)
-    if config.delay is None:
-        delays = np.zeros(n)
-    else:
-        delays = config.delay.sample(stream(config.seed, trial, 0), n) * config.time_scale
+    delays, speeds = config.cluster().draw(n, stream(config.seed, trial, 0),
+                                           stream(config.seed, trial, CLASSES),
+                                           stream(config.seed, trial, SPEEDS))
+    delays = delays * config.time_scale
+    speeds = np.ones(n) if speeds is None else speeds
     failing: set[int] = set()
     if config.fail is not None:
         failing.update(config.fail.workers)
         if config.fail.probability > 0:
             u = stream(config.seed, trial, 1 + n_schemes).random(n)
             failing.update(np.flatnonzero(u < config.fail.probability).tolist())
-    rngs = [stream(config.seed, trial, 1 + i) if s.draws else None
-            for i, s in enumerate(config.schemes)]
-    return delays, failing, rngs
+    rngs = [stream(config.seed, trial, 1 + i) for i in range(n_schemes)]
+    return Draws(delays, speeds, failing, rngs)
 
 
 def terms(work: Work, q: int) -> Result:
@@ -100,24 +113,20 @@ def terms(work: Work, q: int) -> Result:
     return Result(rows, weights)
 
 
-def task_specs(config, index: int, trial: int, plan: Plan, delays: np.ndarray,
-               failing: set[int]) -> list[TaskSpec]:
-    """The backend's tasks for the code plan of scheme ``index`` in ``trial``."""
-    return [spec(config, index, trial, task, delays, failing) for task in plan.tasks]
-
-
-def spec(config, index: int, trial: int, task: TaskPlan, delays: np.ndarray,
-         failing: set[int], delay: float | None = None) -> TaskSpec:
-    """One backend task for ``task`` of scheme ``index``; ``delay`` overrides the worker's
-    injected start-up delay (extra workers launched by the master)."""
+def spec(config, index: int, trial: int, draws: Draws, task: TaskPlan) -> TaskSpec:
+    """The backend task for ``task`` of scheme ``index``: the worker's injected start-up
+    delay and speed from the trial's draws, or, for a worker the master launches itself,
+    those the code drew for it (scaled by ``time_scale`` likewise)."""
     q = config.terms_per_unit
     mode = config.fail.mode if config.fail is not None else None
     worker = task.worker
-    if delay is None:
-        delay = float(delays[worker]) if worker < delays.shape[0] else 0.0
+    if task.delay is not None:
+        delay, speed = task.delay * config.time_scale, task.speed or 1.0
+    else:
+        delay, speed = float(draws.delays[worker]), float(draws.speeds[worker])
     return TaskSpec(config.schemes[index].scheme_id, trial, worker, delay,
-                    mode if worker in failing else None,
-                    tuple(terms(w, q) for w in task.work), task.stream, config.timeout)
+                    mode if worker in draws.failing else None,
+                    tuple(terms(w, q) for w in task.work), task.stream, config.timeout, speed)
 
 
 def relative_error(decoded: float, exact: float) -> float:

@@ -71,7 +71,7 @@ def run_part(spec: TaskSpec, data: KernelData, indices: Sequence[int], startup: 
             return _stop(part, "cancelled")
         result = spec.results[i]
         value = kernel_value(data, result)
-        if data.term_seconds > 0 and cancelled(data.term_seconds * result.size):
+        if data.term_seconds > 0 and cancelled(data.term_seconds * spec.speed * result.size):
             return _stop(part, "cancelled")
         finish = time.time()
         part.units += result.size

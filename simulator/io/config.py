@@ -18,7 +18,8 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ..codes import CODES, Code, CrossFieldError
-from ..model.laws import LAWS, Law
+from ..model.cluster import Cluster, WorkerClass
+from ..model.laws import LAWS, SIMPLE_LAWS, Law
 from ..model.system import SystemView
 from ..util.text import UnreadableFile, read_text
 from ..util.validation import (
@@ -51,6 +52,9 @@ class System(StrictModel):
     workers: Annotated[int, Field(ge=1)] | None = None
     seed: Seed = 0
     schemes: list[Code]
+    classes: Annotated[list[WorkerClass], Field(min_length=1)] | None = None
+    speed: Law | None = None
+    price_per_second: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
     @property
     def n_workers(self) -> int:
@@ -78,10 +82,40 @@ class System(StrictModel):
                 )
             seen[scheme.scheme_id] = i
 
+    def check_cluster(self) -> None:
+        """Rules of worker classes and traces: fractions summing to 1 that leave every class
+        its workers, a per-worker trace with one worker per worker and no classes."""
+        n = self.n_workers
+        if self.classes is not None:
+            total = math.fsum(c.fraction for c in self.classes)
+            if abs(total - 1.0) > 1e-9:
+                raise CrossFieldError("classes", "the fractions must sum to 1", total)
+            counts = self.cluster().counts(n)
+            if counts[0] < 0:
+                raise CrossFieldError("classes", f"the rounded class sizes exceed the {n} "
+                                      "workers", counts)
+        laws = [("delay", self.delay)] + [(f"classes[{i}].delay", c.delay)
+                                          for i, c in enumerate(self.classes or [])]
+        for key, law in laws:
+            if getattr(law, "per_worker", False):
+                if self.classes is not None:
+                    raise CrossFieldError(key, "a per-worker trace cannot be combined with "
+                                          "classes", law.worker)
+                if law.trace_workers != n:
+                    raise CrossFieldError(key + ".worker", f"the trace has {law.trace_workers} "
+                                          f"workers; the system has {n}", law.worker)
+
+    def cluster(self) -> Cluster:
+        """How the workers of a trial are drawn."""
+        return Cluster(self.delay, tuple(self.classes or ()), self.speed)
+
     def resolved(self) -> dict[str, Any]:
         """The configuration with every default filled in, as plain data."""
         data = self.model_dump(mode="json")
         data["workers"] = self.n_workers
+        for key in ("classes", "speed", "price_per_second"):
+            if data.get(key) is None:
+                data.pop(key, None)
         return data
 
 
@@ -108,13 +142,11 @@ class RunConfig(System):
 
     def view(self) -> SystemView:
         """The system as the closed forms see it."""
-        return SystemView(self.delay, self.n_workers, self.unit_time)
+        return SystemView(self.delay, self.n_workers, self.unit_time, self.cluster())
 
     def resolved(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
-        data["workers"] = self.n_workers
-        return _ordered(data, ["name", "m", "workers", "tau", "trials", "seed", "delay",
-                               "schemes"])
+        return _ordered(super().resolved(), ["name", "m", "workers", "tau", "trials", "seed",
+                                             "delay", "classes", "speed", "schemes"])
 
 
 class FailSpec(StrictModel):
@@ -221,6 +253,7 @@ def _models(codes: tuple[type[Code], ...]) -> dict[str, type[System]]:
         @model_validator(mode="after")
         def _cross_fields(self):
             self.check_system()
+            self.check_cluster()
             return self
 
     class Execute(ExecuteConfig):
@@ -230,6 +263,7 @@ def _models(codes: tuple[type[Code], ...]) -> dict[str, type[System]]:
         @model_validator(mode="after")
         def _cross_fields(self):
             self.check_system()
+            self.check_cluster()
             self.check_execution()
             return self
 
@@ -263,18 +297,19 @@ def kind_of_data(data: Any) -> str:
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop the discriminator tags pydantic inserts into locations inside tagged unions."""
+    """The location of an error as the user wrote it: without the discriminator tags pydantic
+    inserts inside tagged unions (after ``delay``, ``speed``, a mixture's ``law``, a scheme
+    entry) and without the ``law`` level of a mixture component."""
     out: list[Any] = []
-    skip_next_tag = False
     for part in loc:
-        if skip_next_tag and isinstance(part, str):
-            skip_next_tag = False
+        previous = out[-1] if out else None
+        is_law_tag = part in LAWS and previous in ("delay", "speed", "law")
+        is_code_tag = (part in CODES and isinstance(previous, int) and len(out) >= 2
+                       and out[-2] == "schemes")
+        if isinstance(part, str) and (is_law_tag or is_code_tag):
             continue
         out.append(part)
-        skip_next_tag = part == "delay" or (
-            isinstance(part, int) and len(out) >= 2 and out[-2] == "schemes"
-        )
-    return tuple(out)
+    return tuple(p for p in out if p != "law")
 
 
 def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
@@ -284,14 +319,16 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     kind = error["type"]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         field = _UNION_FIELDS.get(loc[0], "kind") if loc else "kind"
-        allowed = ", ".join(sorted(CODES)) if field == "kind" else ", ".join(LAWS)
+        laws = SIMPLE_LAWS if "components" in loc else LAWS
+        allowed = ", ".join(sorted(CODES)) if field == "kind" else ", ".join(laws)
         path = key_path((*loc, field))
         if kind == "union_tag_not_found":
             return f"{path}: required key is missing (one of {allowed})"
         got = error["input"].get(field) if isinstance(error["input"], dict) else None
         return one_line(f"{path}: must be one of {allowed}, got {short_repr(got)}", 400)
     if kind == "value_error" and isinstance(error.get("ctx", {}).get("error"), CrossFieldError):
-        return one_line(str(error["ctx"]["error"]), 400)
+        cross = error["ctx"]["error"]
+        return one_line(str(cross.under(key_path(loc)) if loc else cross), 400)
     if kind == "extra_forbidden":
         return unknown_key_message(error, model, key_path(loc))
     return describe_error({**error, "loc": loc})

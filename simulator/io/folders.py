@@ -185,6 +185,10 @@ class Staging:
         self.published = True
         return target
 
+    def discard(self) -> None:
+        """Remove the staging folder: nothing in it is worth keeping."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
     def __exit__(self, *exc) -> None:
         if not self.published and self.path.exists():
             if any(self.path.iterdir()):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 COLUMNS = ["scheme", "trials", "mean", "sem", "p50", "p99", "failure_rate", "failures",
-           "mismatches", "theory_mean", "theory_bound", "decode_ms"]
+           "mismatches", "theory_mean", "theory_bound", "decode_ms", "theory_note"]
 """Columns shown, where the summary has them (simulations and executions differ)."""
 
 NUMERIC = ("trials", "mean", "std", "sem", "p50", "p90", "p99", "max", "failure_rate",
@@ -109,7 +109,8 @@ def read_config(folder: Path) -> dict[str, Any]:
 
 def format_summary(summary: pd.DataFrame) -> str:
     """The main columns of ``summary.csv`` as aligned text."""
-    present = [c for c in COLUMNS if c in summary.columns]
+    present = [c for c in COLUMNS if c in summary.columns
+               and not (c == "theory_note" and summary[c].fillna("").eq("").all())]
     return summary[present].to_string(index=False, float_format=_number, na_rep="-")
 
 

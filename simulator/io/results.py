@@ -28,8 +28,11 @@ from ..model.outcome import Outcome
 
 SUMMARY_COLUMNS = [
     "scheme", "trials", "mean", "std", "sem", "p50", "p90", "p99", "max", "failure_rate",
-    "theory_mean", "theory_bound", "decode_ms", "stop_reason",
+    "worker_seconds", "units", "theory_mean", "theory_bound", "theory_note", "decode_ms",
+    "stop_reason",
 ]
+"""Columns of ``summary.csv`` of a simulation (``cost`` follows ``units`` when the config
+has a ``price_per_second``; codes may add columns of their own, e.g. ``backups``)."""
 
 
 def quantile(latency: np.ndarray, q: float) -> float:
@@ -51,15 +54,38 @@ def _summary(experiment, run) -> pd.DataFrame:
     system = experiment.view()
     for scheme, outcome in zip(experiment.schemes, run.outcomes, strict=True):
         timed = outcome.decode_seconds[np.isfinite(outcome.decode_seconds)]
+        mean = scheme.theory_mean(system)
         rows.append({
             "scheme": scheme.scheme_id,
             **statistics(outcome.latency, outcome.decoded),
-            "theory_mean": scheme.theory_mean(system),
-            "theory_bound": scheme.theory_bound(system),
+            **cost_means(outcome.columns, experiment.price_per_second),
+            "theory_mean": float(mean),
+            "theory_bound": float(scheme.theory_bound(system)),
+            "theory_note": getattr(mean, "note", ""),
             "decode_ms": float(np.median(timed) * 1e3) if timed.size else math.nan,
             "stop_reason": run.stop_reason,
         })
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return pd.DataFrame(rows, columns=_columns(SUMMARY_COLUMNS, rows))
+
+
+def _columns(base: list[str], rows: list[dict[str, Any]]) -> list[str]:
+    """``base`` with the columns some rows add (``cost``, a code's own) after ``units``."""
+    extra = [k for row in rows for k in row if k not in base]
+    extra = list(dict.fromkeys(extra))
+    at = base.index("units") + 1
+    return base[:at] + extra + base[at:]
+
+
+def cost_means(columns: dict[str, np.ndarray], price: float | None) -> dict[str, float]:
+    """Means of the per-trial cost columns (``worker_seconds``, ``units``, a code's own such
+    as ``backups``) and, with a ``price`` per worker-second, the mean ``cost``."""
+    means = {}
+    for name, values in columns.items():
+        values = np.asarray(values, dtype=float)
+        means[name] = float(values.mean()) if values.size else math.nan
+    if price is not None and "worker_seconds" in means:
+        means["cost"] = price * means["worker_seconds"]
+    return means
 
 
 STATISTICS = ["trials", "mean", "std", "sem", "p50", "p90", "p99", "max", "failure_rate"]
@@ -132,7 +158,8 @@ def thin_tail(tail: np.ndarray, budget: int = TAIL_POINTS) -> np.ndarray:
     return np.unique(np.concatenate([first, [n - 1]]))
 
 
-EXECUTION_SUMMARY_COLUMNS = ["scheme", *STATISTICS, "failures", "mismatches", "decode_ms"]
+EXECUTION_SUMMARY_COLUMNS = ["scheme", *STATISTICS, "worker_seconds", "units", "failures",
+                             "mismatches", "decode_ms"]
 
 
 def executions_frame(execution) -> pd.DataFrame:
@@ -156,14 +183,17 @@ def execution_summary(config, execution) -> pd.DataFrame:
         status = sub["status"].astype(str).to_numpy() if not sub.empty else np.empty(0, str)
         with np.errstate(over="ignore", invalid="ignore"):
             stats = statistics(latency, status == "ok")
+        costs = {c: sub[c].to_numpy(float) for c in ("worker_seconds", "units")
+                 if not sub.empty and c in sub}
         rows.append({
             "scheme": sid,
             **stats,
+            **cost_means(costs, config.price_per_second),
             "failures": int((status != "ok").sum()),
             "mismatches": int((status == "mismatch").sum()),
             "decode_ms": float(sub["decode_ms"].mean()) if not sub.empty else math.nan,
         })
-    return pd.DataFrame(rows, columns=EXECUTION_SUMMARY_COLUMNS)
+    return pd.DataFrame(rows, columns=_columns(EXECUTION_SUMMARY_COLUMNS, rows))
 
 
 def execution_frames(config, execution) -> dict[str, pd.DataFrame]:

@@ -27,11 +27,18 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 import numpy as np
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from scipy import special
 
 from ..util.text import UnreadableFile, read_text, reason, shown
-from ..util.validation import StrictModel
+from ..util.validation import CrossFieldError, StrictModel
 
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -277,6 +284,10 @@ class Lognormal(DelayLaw):
             z = (np.log(np.maximum(x, 0.0)) - self.mu) / self.sigma
         return special.log_ndtr(-z)
 
+    def logsf_at_log(self, t: np.ndarray) -> np.ndarray:
+        """``log P(X > exp(t))``, for ``t`` beyond what a float ``x`` can hold."""
+        return special.log_ndtr((self.mu - np.asarray(t, dtype=float)) / self.sigma)
+
     def isf(self, p: np.ndarray) -> np.ndarray:
         """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
         with np.errstate(over="ignore"):
@@ -341,9 +352,11 @@ class Empirical(_Atomic):
 
     dist: Literal["empirical"]
     column: str | Annotated[int, Field(ge=0)] | None = None
+    worker: str | None = None
     path: str
     short: ClassVar[str] = "empirical"
     _samples: np.ndarray = PrivateAttr()
+    _workers: np.ndarray | None = PrivateAttr(default=None)
 
     @field_validator("path")
     @classmethod
@@ -356,16 +369,44 @@ class Empirical(_Atomic):
             p = p.resolve()
         except (OSError, RuntimeError, ValueError) as exc:  # ~nobody, NUL byte, too long
             raise ValueError(f"not a usable file path ({reason(exc)})") from None
-        _cached_samples(p, info.data.get("column"))  # fail here, under the key 'path'
+        # fail here, under the key 'path'
+        _cached_samples(p, info.data.get("column"), info.data.get("worker"))
         return str(p)
 
     @model_validator(mode="after")
     def _load(self) -> Empirical:
-        self._samples = _cached_samples(Path(self.path), self.column)
+        samples = _cached_samples(Path(self.path), self.column, self.worker)
+        if self.worker is None:
+            self._samples = samples
+        else:
+            self._samples, self._workers = samples
         return self
+
+    @property
+    def per_worker(self) -> bool:
+        """Whether worker ``j`` replays the delays of worker ``j`` of the trace."""
+        return self._workers is not None
+
+    @property
+    def trace_workers(self) -> int:
+        """Workers in the trace (``worker`` given), else 0."""
+        return 0 if self._workers is None else int(self._workers.shape[0] - 1)
 
     def sample(self, rng, size):
         return rng.choice(self._samples, size=size, replace=True)
+
+    def sample_workers(self, rng: np.random.Generator, workers: np.ndarray) -> np.ndarray:
+        """One delay for each of ``workers``, drawn from that worker's own trace samples
+        (the trace's workers in the order of their ids)."""
+        ptr = self._workers
+        workers = np.asarray(workers, dtype=np.int64)
+        count = ptr[workers + 1] - ptr[workers]
+        pick = np.minimum((rng.random(workers.size) * count).astype(np.int64), count - 1)
+        return self._samples[ptr[workers] + pick]
+
+    def sample_any(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Delays of new workers, each replaying a trace worker chosen at random."""
+        return self.sample_workers(rng, rng.integers(0, self.trace_workers, size))
 
     @property
     def samples(self) -> np.ndarray:
@@ -387,37 +428,33 @@ class Empirical(_Atomic):
         return float(np.var(self._samples))
 
 
-def _cached_samples(path: Path, column: str | int | None) -> np.ndarray:
-    """:func:`read_samples`, remembered for the file's current size and modification time."""
+def _cached_samples(path: Path, column: str | int | None, worker: str | None = None):
+    """:func:`read_samples` (or :func:`read_trace` with a ``worker`` column), remembered for
+    the file's current size and modification time."""
+    def read():
+        return read_samples(path, column) if worker is None else read_trace(path, column, worker)
+
     try:
         stat = path.stat()
-        key = (str(path), column, stat.st_size, stat.st_mtime_ns)
+        key = (str(path), column, worker, stat.st_size, stat.st_mtime_ns)
     except OSError:
-        return read_samples(path, column)
+        return read()
     if key not in _SAMPLES:
         if len(_SAMPLES) > 8:
             _SAMPLES.clear()
-        _SAMPLES[key] = read_samples(path, column)
+        _SAMPLES[key] = read()
     return _SAMPLES[key]
 
 
-_SAMPLES: dict[tuple, np.ndarray] = {}
+_SAMPLES: dict[tuple, Any] = {}
 
 
 class SamplesError(ValueError):
     """A delay-sample file that cannot be used; reported under the key ``path``."""
 
 
-def read_samples(path: Path, column: str | int | None = None) -> np.ndarray:
-    """Read delay samples from a CSV file; raise :class:`SamplesError` naming what is wrong.
-
-    Parameters
-    ----------
-    path : Path
-        The CSV file: one sample per line, a header line allowed.
-    column : str or int, optional
-        The column to read when the file has several (header name or 0-based position).
-    """
+def _read_table(path: Path) -> tuple[list[str] | None, list[list[str]], str]:
+    """The header (or ``None``) and rows of a CSV file of samples, and its name to show."""
     where = shown(path)
     try:
         text = read_text(path, MAX_SAMPLES_BYTES, "file")
@@ -433,21 +470,28 @@ def read_samples(path: Path, column: str | int | None = None) -> np.ndarray:
     header = None
     if rows and not all(_is_number(cell) for cell in rows[0]):
         header, rows = rows[0], rows[1:]
+    return header, rows, where
+
+
+def _column_index(header, rows, where, column, role: str = "delays") -> int:
     width = max((len(r) for r in ([header] if header else []) + rows), default=1)
-    if column is None and width > 1:
-        names = ", ".join(repr(h) for h in header) if header else f"{width} unnamed columns"
-        raise SamplesError(f"{where} has {width} columns ({names}); give `column:` (a name or a "
-                           "0-based position) to say which holds the delays")
-    index = 0
+    if column is None:
+        if width > 1:
+            names = ", ".join(repr(h) for h in header) if header else f"{width} unnamed columns"
+            raise SamplesError(f"{where} has {width} columns ({names}); give `column:` (a name "
+                               f"or a 0-based position) to say which holds the {role}")
+        return 0
     if isinstance(column, str):
         if header is None or column not in header:
             found = ", ".join(repr(h) for h in header) if header else "no header line"
             raise SamplesError(f"{where} has no column {column!r} (found {found})")
-        index = header.index(column)
-    elif isinstance(column, int):
-        if column >= width:
-            raise SamplesError(f"{where} has {width} column(s); column {column} does not exist")
-        index = column
+        return header.index(column)
+    if column >= width:
+        raise SamplesError(f"{where} has {width} column(s); column {column} does not exist")
+    return column
+
+
+def _values(rows, index: int, where: str) -> np.ndarray:
     if not rows:
         raise SamplesError(f"no samples in {where}")
     values = []
@@ -466,12 +510,135 @@ def read_samples(path: Path, column: str | int | None = None) -> np.ndarray:
     return samples
 
 
+def read_samples(path: Path, column: str | int | None = None) -> np.ndarray:
+    """Read delay samples from a CSV file; raise :class:`SamplesError` naming what is wrong.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file: one sample per line, a header line allowed.
+    column : str or int, optional
+        The column to read when the file has several (header name or 0-based position).
+    """
+    header, rows, where = _read_table(path)
+    return _values(rows, _column_index(header, rows, where, column), where)
+
+
+def read_trace(path: Path, column: str | int | None, worker: str
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Delay samples of a trace with a ``worker`` column: the samples grouped by worker (in
+    the order of the worker ids) and the offsets of each worker's group (CSR)."""
+    header, rows, where = _read_table(path)
+    if header is None or worker not in header:
+        found = ", ".join(repr(h) for h in header) if header else "no header line"
+        raise SamplesError(f"{where} has no worker column {worker!r} (found {found})")
+    index = _column_index(header, rows, where, column if column is not None else
+                          next((h for h in header if h != worker), None), "delays")
+    samples = _values(rows, index, where)
+    ids = [row[header.index(worker)] if header.index(worker) < len(row) else ""
+           for row in rows]
+    keys = sorted(set(ids), key=lambda v: (not _is_number(v), float(v) if _is_number(v)
+                                           else 0.0, v))
+    position = {key: i for i, key in enumerate(keys)}
+    owner = np.array([position[v] for v in ids])
+    order = np.argsort(owner, kind="stable")
+    ptr = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=len(keys)), out=ptr[1:])
+    return samples[order], ptr
+
+
 def _is_number(cell: str) -> bool:
     try:
         float(cell)
     except ValueError:
         return False
     return True
+
+
+_SIMPLE = (Exponential, ShiftedExponential, Pareto, Weibull, Lognormal, Constant, Empirical)
+"""The laws a mixture can mix (every law but a mixture)."""
+SIMPLE_LAWS = ("exponential", "shifted_exponential", "pareto", "weibull", "lognormal",
+               "constant", "empirical")
+
+
+class Component(StrictModel):
+    """One law of a mixture with its ``weight``; in a config the law's keys sit beside the
+    weight: ``{weight: 0.9, dist: exponential, rate: 1.66}``."""
+
+    weight: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    law: Annotated[Union[tuple(_SIMPLE)], Field(discriminator="dist")]  # noqa: UP007
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "law" not in data:
+            law = {k: v for k, v in data.items() if k != "weight"}
+            return {**({"weight": data["weight"]} if "weight" in data else {}), "law": law}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler) -> dict[str, Any]:
+        data = handler(self)
+        return {"weight": data["weight"], **data["law"]}
+
+
+class Mixture(DelayLaw):
+    """A mixture: each delay is drawn from component ``i`` with probability ``weight_i``
+    (the weights sum to 1), e.g. a fast exponential body and a Pareto tail (the PBS latency
+    traces). Its survival function is the weighted sum of the components'."""
+
+    dist: Literal["mixture"]
+    components: Annotated[list[Component], Field(min_length=1)]
+    short: ClassVar[str] = "Mixture"
+
+    @model_validator(mode="after")
+    def _weights(self) -> Mixture:
+        total = math.fsum(c.weight for c in self.components)
+        if abs(total - 1.0) > 1e-9:
+            raise CrossFieldError("components", "the weights must sum to 1", total)
+        return self
+
+    @property
+    def weights(self) -> np.ndarray:
+        return np.array([c.weight for c in self.components])
+
+    def sample(self, rng, size):
+        """Component of each draw from one uniform, then each component's delays in order."""
+        u = rng.random(size)
+        kind = np.minimum(np.searchsorted(np.cumsum(self.weights), u, side="right"),
+                          len(self.components) - 1)
+        out = np.empty(np.shape(u))
+        for k, component in enumerate(self.components):
+            mine = kind == k
+            out[mine] = component.law.sample(rng, int(mine.sum()))
+        return out
+
+    def logsf(self, x):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore"):
+            parts = [math.log(c.weight) + c.law.logsf(x) for c in self.components]
+        return np.logaddexp.reduce(np.stack(parts), axis=0)
+
+    @property
+    def support_min(self) -> float:
+        return min(c.law.support_min for c in self.components)
+
+    @property
+    def tail_index(self) -> float:
+        return min(c.law.tail_index for c in self.components)
+
+    def label(self) -> str:
+        return " + ".join(f"{c.weight:g} {c.law.label()}" for c in self.components)
+
+    @_moment
+    def mean(self) -> float:
+        return math.fsum(c.weight * c.law.mean for c in self.components)
+
+    @_moment
+    def variance(self) -> float:
+        second = math.fsum(c.weight * (c.law.variance + c.law.mean**2)
+                           for c in self.components)
+        return second - self.mean**2
 
 
 LAWS: dict[str, type[DelayLaw]] = {
@@ -482,6 +649,7 @@ LAWS: dict[str, type[DelayLaw]] = {
     "lognormal": Lognormal,
     "constant": Constant,
     "empirical": Empirical,
+    "mixture": Mixture,
 }
 """Every delay law by its ``dist`` name."""
 

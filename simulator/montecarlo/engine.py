@@ -8,9 +8,12 @@ same trials whatever the number of processes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -130,9 +133,10 @@ class _Prefix:
         self.done[index] = outcomes
         while self.stop_reason is None and len(self.kept) in self.done:
             block = self.done.pop(len(self.kept))
-            if self.on_block is not None:
-                self.on_block(*self.blocks[len(self.kept)], block)
-            self.kept.append(block)
+            with _uninterrupted():  # a block is kept (and written) whole or not at all
+                if self.on_block is not None:
+                    self.on_block(*self.blocks[len(self.kept)], block)
+                self.kept.append(block)
             self.moments = [m.merge(Moments.of(o.latency))
                             for m, o in zip(self.moments, block, strict=True)]
             if len(self.kept) == len(self.blocks):
@@ -220,6 +224,26 @@ def run(
         stop_reason=prefix.stop_reason or "trials",
         wall_seconds=time.perf_counter() - started,
     )
+
+
+@contextlib.contextmanager
+def _uninterrupted():
+    """Hold Ctrl-C and SIGTERM back while the block runs (main thread only), then deliver
+    them as ``KeyboardInterrupt``."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    hit: list[int] = []
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in handlers:
+        signal.signal(s, lambda signum, frame: hit.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+    if hit:
+        raise KeyboardInterrupt
 
 
 def _pool_context():

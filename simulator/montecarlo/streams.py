@@ -17,3 +17,9 @@ def stream(seed: int, trial: int, child: int) -> np.random.Generator:
     the same as ``SeedSequence(seed, spawn_key=(trial,)).spawn(...)[child]``."""
     return np.random.Generator(np.random.PCG64(
         np.random.SeedSequence(seed, spawn_key=(trial, child))))
+
+
+CLASSES = 2**32
+"""Child of a trial's seed sequence that assigns the workers to their classes."""
+SPEEDS = 2**32 + 1
+"""Child of a trial's seed sequence that draws the workers' speed factors."""

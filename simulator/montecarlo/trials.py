@@ -6,7 +6,7 @@ import numpy as np
 
 from ..codes.base import TrialBlock
 from ..model.outcome import Outcome
-from .streams import stream
+from .streams import CLASSES, SPEEDS, stream
 
 
 def simulate_trials(experiment, start: int, stop: int) -> list[Outcome]:
@@ -24,17 +24,31 @@ def simulate_trials(experiment, start: int, stop: int) -> list[Outcome]:
 
 
 def _simulate(experiment, start: int, stop: int) -> list[Outcome]:
-    n, schemes = experiment.n_workers, experiment.schemes
+    n, schemes, seed = experiment.n_workers, experiment.schemes, experiment.seed
+    cluster = experiment.cluster()
     delays = np.empty((stop - start, n))
+    speeds = None if cluster.plain else np.empty((stop - start, n))
     rngs: list[list[np.random.Generator]] = [[] for _ in schemes]
     for row, trial in enumerate(range(start, stop)):
-        delays[row] = experiment.delay.sample(stream(experiment.seed, trial, 0), n)
+        if speeds is None:
+            delays[row] = experiment.delay.sample(stream(seed, trial, 0), n)
+        else:
+            delays[row], speeds[row] = workers(cluster, n, seed, trial)
         for i, scheme in enumerate(schemes):
             if scheme.draws:  # only schemes that draw get a generator
-                rngs[i].append(stream(experiment.seed, trial, 1 + i))
+                rngs[i].append(stream(seed, trial, 1 + i))
     unit = experiment.unit_time
-    return [scheme.simulate(TrialBlock(delays, unit, rngs[i]))
+    return [scheme.simulate(TrialBlock(delays, unit, rngs[i], speeds, cluster.fresh))
             for i, scheme in enumerate(schemes)]
+
+
+def workers(cluster, n: int, seed: int, trial: int):
+    """Start-up delays and speeds of a trial's workers (see
+    :class:`~simulator.model.cluster.Cluster`), from the trial's delay stream and the
+    streams of the class assignment and of the speeds."""
+    delays, speeds = cluster.draw(n, stream(seed, trial, 0), stream(seed, trial, CLASSES),
+                                  stream(seed, trial, SPEEDS))
+    return delays, (np.ones(n) if speeds is None else speeds)
 
 
 def batch_size(experiment) -> int:

@@ -15,6 +15,18 @@ class ConfigError(ValueError):
     """An invalid configuration; ``str(error)`` is one line naming key, rule and value."""
 
 
+class CrossFieldError(ValueError):
+    """A parameter that is valid alone but not with the rest of the experiment."""
+
+    def __init__(self, key: str, rule: str, value) -> None:
+        super().__init__(f"{key}: {rule}, got {value!r}")
+        self.key, self.rule, self.value = key, rule, value
+
+    def under(self, prefix: str) -> CrossFieldError:
+        """The same error with its key placed below ``prefix``."""
+        return CrossFieldError(f"{prefix}.{self.key}", self.rule, self.value)
+
+
 class StrictModel(BaseModel):
     """Base of every configuration model: no unknown keys, no type coercion, immutable."""
 

@@ -1,0 +1,131 @@
+"""Speculative backup tasks: the uncoded assignment plus the rule production engines use."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Annotated, ClassVar, Literal
+
+import numpy as np
+from pydantic import Field
+
+from .base import Code, Master, Outcome, Plan, TaskPlan, Work, busy_and_units
+from .replication import one_block_each
+
+
+def backup_time(finish: np.ndarray, q: int, slow_factor: float) -> np.ndarray:
+    """When backups are launched, per trial: ``t_b = max(t0, slow_factor * D)`` with
+    ``t0 = Y_(q)`` the q-th finish time of the original tasks and ``D`` the median of the
+    first q finish times (all tasks start at 0: a finish time is a duration).
+
+    Parameters
+    ----------
+    finish : ndarray, shape (trials, n)
+        Finish times ``Y`` of the original tasks.
+    """
+    first = np.sort(finish, axis=1)[:, :q]
+    return np.maximum(first[:, -1], slow_factor * np.median(first, axis=1))
+
+
+class Backup(Code):
+    """Speculative execution (MapReduce, Spark, cubed): worker ``i`` computes unit ``i``;
+    once ``q = ceil(after n)`` tasks have finished, at ``t_b = max(Y_(q), slow_factor * D)``
+    (``D`` the median of the first q finish times), every task still running gets one backup
+    copy on a fresh worker, which finishes at ``t_b + X' + u`` (``X'`` a fresh draw of the
+    delay law). A task is done at the earlier of its copies; T is when the last task is done.
+    The number of backups launched is reported per trial (column ``backups``).
+    """
+
+    kind: Literal["backup"]
+    draws: ClassVar[bool] = True
+    after: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.5
+    slow_factor: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 3.0
+
+    @property
+    def default_id(self) -> str:
+        return "backup"
+
+    def display_name(self) -> str:
+        return self.label or "Backup"
+
+    def q(self, workers: int) -> int:
+        """Finished tasks that set the backup time: ``ceil(after n)``."""
+        return max(1, math.ceil(self.after * workers - 1e-12))
+
+    def simulate(self, block) -> Outcome:
+        trials, n = block.delays.shape
+        unit_times = np.broadcast_to(np.asarray(block.unit_times, dtype=float), (trials, n))
+        finish = block.delays + unit_times
+        t_b = backup_time(finish, self.q(n), self.slow_factor)
+        fresh_x, fresh_s = np.empty((trials, n)), np.ones((trials, n))
+        for b in range(trials):  # the fresh workers of all n tasks, drawn in task order
+            fresh_x[b], speeds = block.fresh(block.rngs[b], n)
+            if speeds is not None:
+                fresh_s[b] = speeds
+        backup_finish = t_b[:, None] + fresh_x + block.unit * fresh_s
+        late = finish > t_b[:, None]
+        done = np.where(late, np.minimum(finish, backup_finish), finish)
+        latency = done.max(axis=1)
+        seconds, units = busy_and_units(block.delays, unit_times, np.ones(n), latency)
+        start = np.where(late, t_b[:, None], latency[:, None])  # a backup starts at t_b
+        extra_seconds = np.clip(np.minimum(backup_finish, latency[:, None]) - start, 0, None)
+        extra_units = late & (backup_finish <= latency[:, None])
+        return Outcome.uncoded(latency, worker_seconds=seconds + extra_seconds.sum(axis=1),
+                               units=units + extra_units.sum(axis=1),
+                               backups=late.sum(axis=1))
+
+    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
+        delays, speeds = fresh(rng, workers) if fresh is not None else (np.zeros(workers),
+                                                                          None)
+        return Plan(one_block_each(workers, 1),
+                    BackupMaster(workers, self.q(workers), self.slow_factor, delays, speeds))
+
+
+class BackupMaster(Master):
+    """Sums the units as they arrive (first copy wins); once q results are in, asks to be
+    woken at ``t_b`` and then launches a backup of every task still missing on a fresh
+    worker (worker ``n + i`` backs up task ``i``) with the fresh start-up delay and speed the
+    code drew for task ``i``, as the simulation draws them."""
+
+    def __init__(self, n: int, q: int, slow_factor: float, delays: np.ndarray,
+                 speeds: np.ndarray | None) -> None:
+        self.n, self.q, self.slow_factor = n, q, slow_factor
+        self.delays, self.speeds = delays, speeds
+        self.parts: dict[int, float] = {}
+        self.finished: list[float] = []
+        self.t_b: float | None = None
+        self.launched: int | None = None
+
+    def add(self, worker, index, value, at) -> bool:
+        began = time.perf_counter()
+        self.received += 1
+        task = worker % self.n
+        if task not in self.parts:
+            self.parts[task] = value
+            if worker < self.n and self.t_b is None:
+                self.finished.append(at)
+                if len(self.finished) == self.q:
+                    first = np.array(self.finished)
+                    self.t_b = float(max(first[-1], self.slow_factor * np.median(first)))
+        self.complete = len(self.parts) == self.n
+        self.seconds += time.perf_counter() - began
+        return self.complete
+
+    def wakeup(self) -> float | None:
+        return None if self.launched is not None or self.t_b is None else self.t_b
+
+    def act(self, now: float) -> list[TaskPlan]:
+        speeds = self.speeds
+        tasks = [TaskPlan(self.n + i, (Work(np.array([i])),), delay=float(self.delays[i]),
+                          speed=None if speeds is None else float(speeds[i]))
+                 for i in range(self.n) if i not in self.parts]
+        self.launched = len(tasks)
+        return tasks
+
+    @property
+    def value(self) -> float:
+        return math.fsum(self.parts.values()) if self.complete else math.nan
+
+    @property
+    def extras(self) -> dict[str, int]:
+        return {"backups": self.launched or 0}

@@ -1,0 +1,131 @@
+"""The workers of a trial: start-up delays ``X_j`` and speeds, as real clusters have them.
+
+Worker ``j`` doing ``W`` unit tasks finishes at ``X_j + speed_j * u * W``. By default every
+worker draws ``X_j`` i.i.d. from the system's delay law and has speed 1 (the paper's model).
+Beyond it:
+
+* worker classes (``classes: [{fraction: 0.95}, {fraction: 0.05, delay: {...}, speed: 5}]``):
+  each trial assigns exactly ``floor(fraction * n + 1/2)`` workers to every class but the
+  first, the first taking the rest, at random (a uniformly random permutation of the
+  workers); a class may override the delay law and multiply the time of a unit task by
+  ``speed`` (the "slow machines" model of the straggler literature);
+* per-worker speed variation (``speed: {dist: lognormal, mu: 0, sigma: 0.3}``): every worker
+  of every trial draws a factor from the law, multiplying its class's speed;
+* per-worker traces (``delay: {dist: empirical, path: trace.csv, worker: NAME}``): worker
+  ``j`` replays the delays measured on worker ``j`` of the trace (see
+  :class:`~simulator.model.laws.Empirical`).
+
+The draws take their generators as arguments (the caller owns the streams): delays from the
+trial's delay stream, in class order, the class assignment and the speeds from streams of
+their own, so that a system without classes and speeds draws exactly what it always drew.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Annotated
+
+import numpy as np
+from pydantic import Field
+
+from ..util.validation import StrictModel
+from .laws import DelayLaw, Law
+
+
+class WorkerClass(StrictModel):
+    """A class of workers: its share of the workers, its delay law (the system's if not
+    given) and the factor by which it is slower at computing (``speed``, 1 = nominal)."""
+
+    fraction: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    delay: Law | None = None
+    speed: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """How the workers of a trial are drawn (see the module docstring)."""
+
+    delay: DelayLaw | None
+    classes: tuple[WorkerClass, ...] = ()
+    speed: DelayLaw | None = None
+
+    @property
+    def plain(self) -> bool:
+        """The paper's model: i.i.d. delays from one law, every speed 1."""
+        return (self.speed is None and not getattr(self.delay, "per_worker", False)
+                and all(c.delay is None and c.speed == 1.0 for c in self.classes))
+
+    def counts(self, n: int) -> list[int]:
+        """Workers in each class: ``floor(fraction n + 1/2)``, the first class the rest."""
+        if not self.classes:
+            return [n]
+        rest = [math.floor(c.fraction * n + 0.5) for c in self.classes[1:]]
+        return [n - sum(rest), *rest]
+
+    def laws(self) -> list[DelayLaw | None]:
+        """The delay law of each class."""
+        if not self.classes:
+            return [self.delay]
+        return [c.delay if c.delay is not None else self.delay for c in self.classes]
+
+    def draw(self, n: int, delays_rng: np.random.Generator,
+             classes_rng: np.random.Generator | None = None,
+             speeds_rng: np.random.Generator | None = None,
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Start-up delays, shape (n,), and speeds (``None`` when all are 1) of one trial.
+
+        ``classes_rng`` and ``speeds_rng`` are only used by systems with several classes and
+        with a speed law.
+        """
+        if self.plain:
+            return self._sample(self.delay, delays_rng, n), None
+        counts = self.counts(n)
+        delays = np.empty(n)
+        speeds = np.ones(n)
+        if len(counts) == 1:
+            owner = [np.arange(n)]
+        else:
+            order = classes_rng.permutation(n)
+            bounds = np.cumsum([0, *counts])
+            owner = [order[bounds[k]:bounds[k + 1]] for k in range(len(counts))]
+        for k, (law, workers) in enumerate(zip(self.laws(), owner, strict=True)):
+            delays[workers] = self._sample(law, delays_rng, workers.size, workers)
+            if self.classes:
+                speeds[workers] = self.classes[k].speed
+        if self.speed is not None:
+            speeds *= self.speed.sample(speeds_rng, n)
+        return delays, speeds
+
+    @staticmethod
+    def _sample(law: DelayLaw | None, rng, size: int, workers=None) -> np.ndarray:
+        if law is None:
+            return np.zeros(size)
+        if getattr(law, "per_worker", False):
+            return law.sample_workers(rng, np.arange(size) if workers is None else workers)
+        return law.sample(rng, size)
+
+    def fresh(self, rng: np.random.Generator, size: int
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Start-up delays and speeds of ``size`` new workers (e.g. speculative backups): each
+        of a class drawn with the classes' fractions as probabilities."""
+        if self.plain:
+            return self._sample(self.delay, rng, size), None
+        laws = self.laws()
+        if len(laws) > 1:
+            weights = np.array([c.fraction for c in self.classes])
+            kinds = rng.choice(len(laws), size=size, p=weights / weights.sum())
+        else:
+            kinds = np.zeros(size, dtype=np.int64)
+        delays, speeds = np.empty(size), np.ones(size)
+        for k, law in enumerate(laws):
+            mine = np.flatnonzero(kinds == k)
+            if getattr(law, "per_worker", False):  # a new worker replays a random trace
+                delays[mine] = law.sample_any(rng, mine.size)
+            else:
+                delays[mine] = self._sample(law, rng, mine.size)
+            if self.classes:
+                speeds[mine] = self.classes[k].speed
+        if self.speed is not None:
+            speeds *= self.speed.sample(rng, size)
+        return delays, speeds
