@@ -9,13 +9,16 @@ from pathlib import Path
 from .errors import BadInput, Failure
 
 
-def describe(folder: Path) -> str:
-    """The header line and summary table of a results folder."""
+def describe(folder: Path, metric: str = "p99") -> str:
+    """The header line and summary table of a results folder; for a sweep, the best scheme
+    (by ``metric``) at every point."""
     from ..io.report import CorruptResults, describe_folder
 
     if not folder.is_dir():
         raise BadInput(f"FOLDER: no such results folder, got '{folder}'")
     try:
+        if (folder / "points.csv").is_file():
+            return _describe_sweep(folder, metric)
         return describe_folder(folder)
     except CorruptResults as exc:
         raise Failure(str(exc)) from None
@@ -23,12 +26,29 @@ def describe(folder: Path) -> str:
         raise Failure(f"{folder}: not a readable results folder ({exc})") from None
 
 
-def plot_all(path: Path) -> Iterator[tuple[str, bool]]:
+def _describe_sweep(folder: Path, metric: str) -> str:
+    from ..app.sweep import best_table, format_best
+    from ..io.report import read_meta, read_table
+    from ..plots.sweep import sweep_axes
+
+    meta = read_meta(folder)
+    points = read_table(folder / "points.csv", ["point", "scheme", metric],
+                        ("mean", "sem", "p50", "p90", "p99", "max", "trials"))
+    keys = [k for axis in sweep_axes(folder) for k in axis]
+    status = meta.get("status", "complete")
+    flag = "" if status == "complete" else f"  [PARTIAL: {status}]"
+    head = (f"{folder}: sweep of {meta.get('points', '?')} points over "
+            f"{', '.join(keys)}, seed {meta.get('seed', '?')}{flag}")
+    return head + "\n" + format_best(best_table(points, keys, metric))
+
+
+def plot_all(path: Path, metric: str = "p99") -> Iterator[tuple[str, bool]]:
     """Draw every results folder at or below ``path``; one ``(line, ok)`` per folder (the
     files written, or why the folder could not be drawn)."""
     from ..io.folders import result_folders
     from ..io.report import CorruptResults
     from ..plots.execution import plot_execution
+    from ..plots.sweep import plot_sweep
     from ..plots.tail import plot_tail
 
     if not path.exists():
@@ -38,7 +58,9 @@ def plot_all(path: Path) -> Iterator[tuple[str, bool]]:
         raise BadInput(f"PATH: no results (tail.csv or executions.csv) found, got '{path}'")
     for folder in folders:
         try:
-            if (folder / "executions.csv").is_file():
+            if (folder / "points.csv").is_file():
+                files = plot_sweep(folder, metric)
+            elif (folder / "executions.csv").is_file():
                 files = plot_execution(folder)
             else:
                 files = plot_tail(folder)

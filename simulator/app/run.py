@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..io import config, folders, provenance, results
 from ..io.report import format_summary
@@ -35,6 +36,7 @@ class RunRequest:
     sets: tuple[str, ...] = ()
     dry_run: bool = False
     extend: Path | None = None
+    address: str | None = None
 
 
 def available_memory() -> int | None:
@@ -84,11 +86,34 @@ def sigterm_as_interrupt():
 
 
 @dataclass
-class _Held:
+class Held:
     """Trials an extended folder already holds."""
 
     trials: int = 0
     outcomes: list | None = None
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where the blocks of trials run: ``jobs`` local processes, or a Dask cluster's
+    executor (``slots`` blocks in flight)."""
+
+    jobs: int = 1
+    executor: Any = None
+    slots: int | None = None
+    name: str = "processes"
+
+
+@dataclass
+class Written:
+    """A result folder written by :func:`simulate_into`."""
+
+    status: str
+    trials: int
+    summary: Any
+    folder: Path
+    late_interrupt: bool = False
+    """Ctrl-C or SIGTERM came while the complete folder was being written."""
 
 
 def execute_run(request: RunRequest) -> int:
@@ -115,19 +140,55 @@ def execute_run(request: RunRequest) -> int:
         folders.check_target(target, request.force, extend, option)
     except folders.TargetError as exc:
         raise BadInput(str(exc)) from None
-    held = _held_trials(target, experiment) if extend else _Held()
+    held = held_trials(target, experiment) if extend else Held()
     if extend and held.trials >= experiment.trials:
         print(f"{target} already holds {held.trials} trials (>= {experiment.trials}); "
               "nothing to do", file=sys.stderr)
         return 0
+    with dask_engine(request.address, jobs) as where:
+        written = simulate_into(experiment, target, where, request.target_rel_ci,
+                                request.max_time, request.quiet, held, option,
+                                config_file=request.config_path, extend=extend)
+    if written is None:
+        return 130
+    if not request.quiet:
+        print(format_summary(written.summary))
+    note = f" (interrupted after {written.trials} trials)" if written.status != "complete" \
+        else ""
+    print(f"results in {target}{note}", file=sys.stderr)
+    return 130 if written.status != "complete" or written.late_interrupt else 0
+
+
+@contextlib.contextmanager
+def dask_engine(address: str | None, jobs: int):
+    """The :class:`Engine` of a run: ``jobs`` processes, or, with ``address``, the executor
+    of a Dask cluster (``tcp://host:8786``) with two blocks in flight per thread."""
+    if address is None:
+        yield Engine(jobs)
+        return
+    from .execute import check_address
+
+    check_address(address, "dask")
     try:
-        with folders.Staging(target, option) as stage:
-            return _run_into(request, experiment, jobs, target, stage, held)
-    except folders.TargetError as exc:
-        raise BadInput(str(exc)) from None
+        from distributed import Client
+    except ImportError as exc:
+        raise BadInput(f"--address: dask is not installed ({exc}); install ltsim[dask], got "
+                       f"{address!r}") from None
+    try:
+        client = Client(address, timeout=10)
+    except Exception as exc:
+        gist = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise BadInput(f"--address: cannot reach the scheduler ({gist}), got {address!r}"
+                       ) from None
+    try:
+        threads = max(1, sum(client.nthreads().values()))
+        yield Engine(threads, client.get_executor(pure=False), 2 * threads, "dask")
+    finally:
+        with contextlib.suppress(Exception):
+            client.close()
 
 
-def _held_trials(folder: Path, experiment) -> _Held:
+def held_trials(folder: Path, experiment) -> Held:
     """The trials of an ltsim run folder to extend, after checking it is the same
     experiment (the resolved configs may differ in ``trials`` only)."""
     import yaml
@@ -150,29 +211,49 @@ def _held_trials(folder: Path, experiment) -> _Held:
     except (OSError, ValueError, KeyError) as exc:
         raise BadInput(f"--extend: {folder}/latencies.csv cannot be extended ({exc}), got "
                        f"'{folder}'") from None
-    return _Held(n, outcomes)
+    return Held(n, outcomes)
 
 
-def _run_into(request, experiment, jobs, target, stage, held: _Held) -> int:
-    """Simulate into the staging folder ``stage`` and publish it; see :func:`execute_run`."""
+def simulate_into(experiment, target: Path, where: Engine, target_rel_ci, max_time,
+                  quiet: bool, held: Held | None = None, option: str = "-o",
+                  config_file=None, extend: bool = False) -> Written | None:
+    """Simulate ``experiment`` into the result folder ``target`` (staged, locked, published
+    atomically; see :mod:`simulator.io.folders`), resuming from the ``held`` trials.
+
+    Returns the folder written (its status ``complete`` or ``interrupted``), or ``None``
+    when interrupted before any trial (nothing written). Raises :class:`Failure` when the
+    folder cannot be written (what was computed is kept and named).
+    """
+    held = held or Held()
+    try:
+        with folders.Staging(target, option) as stage:
+            return _run_into(experiment, target, stage, where, target_rel_ci, max_time,
+                             quiet, held, config_file, extend)
+    except folders.TargetError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _run_into(experiment, target, stage, where: Engine, target_rel_ci, max_time, quiet,
+              held: Held, config_file, extend) -> Written | None:
     started = provenance.now()
     ids = [s.scheme_id for s in experiment.schemes]
     writer = results.LatencyWriter(stage.path, ids)
     if held.trials:
         writer.append(0, held.outcomes)
     initial = ([engine.Moments.of(o.latency) for o in held.outcomes] if held.trials else None)
-    rule = engine.StopRule(experiment.trials, request.target_rel_ci, request.max_time)
+    rule = engine.StopRule(experiment.trials, target_rel_ci, max_time)
     batch = trials.batch_size(experiment)
-    simulate = functools.partial(trials.simulate_trials, experiment)
+    simulate = functools.partial(trials.simulate_block, experiment,
+                                 results.RowFormatter(ids))
 
-    def keep(start, stop, outcomes):
-        writer.append(start, outcomes)
+    def keep(start, stop, block):
+        writer.append_rows(block.rows, block.outcomes)
 
-    with _progress(experiment.trials, request.quiet, held.trials) as update, \
-            sigterm_as_interrupt():
+    with _progress(experiment.trials, quiet, held.trials) as update, sigterm_as_interrupt():
         try:
-            outcome = engine.run(simulate, len(experiment.schemes), rule, batch, jobs, update,
-                                 first=held.trials, initial=initial, on_block=keep)
+            outcome = engine.run(simulate, len(experiment.schemes), rule, batch, where.jobs,
+                                 update, first=held.trials, initial=initial, on_block=keep,
+                                 executor=where.executor, slots=where.slots)
         except OSError as exc:
             raise Failure(f"writing {stage.path} failed during the run ({exc.strerror or exc});"
                           " the trials written so far are kept there") from None
@@ -183,18 +264,18 @@ def _run_into(request, experiment, jobs, target, stage, held: _Held) -> int:
         stage.discard()
         print(f"ltsim: interrupted before any trial finished; nothing written to {target}",
               file=sys.stderr)
-        return 130
+        return None
     run = engine.RunResult(
         [Outcome.concat([h, o]) for h, o in zip(held.outcomes, outcome.outcomes, strict=True)]
         if held.trials else outcome.outcomes, outcome.trials, outcome.stop_reason,
         outcome.wall_seconds)
     meta = provenance.meta(
-        status=status, config_file=request.config_path, seed=experiment.seed,
+        status=status, config_file=config_file, seed=experiment.seed,
         trials=run.trials, trials_requested=experiment.trials,
-        stop_reason=run.stop_reason, target_rel_ci=request.target_rel_ci,
-        max_time=request.max_time, jobs=jobs, batch_size=batch, started=started,
-        wall_seconds=round(run.wall_seconds, 6),
-        extended_from=held.trials if request.extend is not None else None,
+        stop_reason=run.stop_reason, target_rel_ci=target_rel_ci,
+        max_time=max_time, engine=where.name, jobs=where.jobs, batch_size=batch,
+        started=started, wall_seconds=round(run.wall_seconds, 6),
+        extended_from=held.trials if extend else None,
         input_files=provenance.input_files(experiment.delay))
     frames = results.result_frames(experiment, run)
     with _deferred_interrupts() as deferred:
@@ -205,11 +286,7 @@ def _run_into(request, experiment, jobs, target, stage, held: _Held) -> int:
         except OSError as exc:
             raise Failure(f"writing {target} failed ({exc.strerror or exc}); the "
                           f"{run.trials} trials computed are kept in {stage.path}") from None
-    if not request.quiet:
-        print(format_summary(frames["summary.csv"]))
-    note = f" (interrupted after {run.trials} trials)" if status != "complete" else ""
-    print(f"results in {target}{note}", file=sys.stderr)
-    return 130 if status != "complete" or deferred.hit else 0
+    return Written(status, run.trials, frames["summary.csv"], target, deferred.hit)
 
 
 def load_experiment(path: Path, trials_: int | None = None, seed: int | None = None,

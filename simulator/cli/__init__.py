@@ -9,6 +9,7 @@ inside the commands so that ``ltsim --help`` starts fast.
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 
 import click
@@ -75,6 +76,13 @@ class LtsimGroup(click.Group):
         except (click.Abort, KeyboardInterrupt):
             click.echo("ltsim: interrupted", err=True)
             code = 130
+        except Exception as exc:  # a bug: one line (LTSIM_DEBUG=1 shows the traceback)
+            if os.environ.get("LTSIM_DEBUG"):
+                raise
+            gist = " ".join(str(exc).split())[:300]
+            click.echo(f"ltsim: error: internal error ({type(exc).__name__}: {gist}); rerun "
+                       "with LTSIM_DEBUG=1 for the traceback", err=True)
+            code = 1
         code = code if isinstance(code, int) else 0
         if standalone_mode:
             sys.exit(code)
@@ -95,9 +103,9 @@ def main() -> None:
 
 from .execute import execute, fit  # noqa: E402
 from .results import plot, show  # noqa: E402
-from .run import run, validate  # noqa: E402
+from .run import run, sweep, validate  # noqa: E402
 
-for _command in (run, validate, show, plot, execute, fit):
+for _command in (run, sweep, validate, show, plot, execute, fit):
     main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover

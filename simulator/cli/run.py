@@ -36,9 +36,12 @@ from .types import Integer, PositiveNumber
               help="Add trials to the results folder DIR (complete or interrupted) of the same "
                    "config, up to the config's trials (or --trials): the same bytes as a run "
                    "done in one go.")
+@click.option("--address", default=None, metavar="ADDR",
+              help="Run the blocks of trials on a Dask scheduler, e.g. tcp://host:8786 "
+                   "(same results as a local run).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
 def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, dry_run,
-        force, extend, quiet):
+        force, extend, address, quiet):
     """Run the Monte-Carlo experiment described by CONFIG (YAML) and write CSVs.
 
     \b
@@ -52,7 +55,8 @@ def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, 
         raise click.UsageError("--extend writes into DIR itself; do not combine it with -o or "
                                "--force")
     request = RunRequest(config_path, output, trials, seed, jobs, target_rel_ci, max_time,
-                         force, quiet, sets=tuple(sets), dry_run=dry_run, extend=extend)
+                         force, quiet, sets=tuple(sets), dry_run=dry_run, extend=extend,
+                         address=address)
     return execute_run(request)
 
 
@@ -78,3 +82,40 @@ def validate(configs, show):
     return 0 if ok else 2
 
 
+
+
+@click.command()
+@click.argument("sweep_path", metavar="SWEEP", type=click.Path(path_type=Path, readable=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, readable=False), default=None,
+              help="Sweep folder [default: results/<name>].")
+@click.option("--trials", type=Integer(1, 10**9), default=None,
+              help="Trials per point (overrides the sweep file's).")
+@click.option("--seed", type=Integer(0, 2**63 - 1), default=None,
+              help="The sweep's seed (each point's seed derives from it and its values).")
+@click.option("--jobs", "-j", type=Integer(1), default=None,
+              help="Worker processes [default: all cores]. Results do not depend on it.")
+@click.option("--address", default=None, metavar="ADDR",
+              help="Run the points on a Dask scheduler, e.g. tcp://host:8786.")
+@click.option("--force", is_flag=True,
+              help="Replace an existing sweep folder written by ltsim (or an empty one).")
+@click.option("--extend", is_flag=True,
+              help="Add to the sweep folder: compute only the points (or trials) it lacks, "
+                   "e.g. after an interruption or with more values in the grid.")
+@click.option("--quiet", "-q", is_flag=True, help="No per-point lines and no table.")
+def sweep(sweep_path, output, trials, seed, jobs, address, force, extend, quiet):
+    """Run every point of the design space in SWEEP (a base config and the keys to vary).
+
+    Writes DIR/points.csv (a row per point and scheme), DIR/points/<slug>/ (each point's
+    results), sweep.yaml and meta.json; prints the best scheme at every point.
+
+    \b
+    Example:
+      ltsim sweep configs/which-code.sweep.yaml -o results/which-code
+      ltsim plot results/which-code
+    """
+    from ..app.sweep import SweepRequest, run_sweep
+
+    if extend and force:
+        raise click.UsageError("--extend keeps the folder; do not combine it with --force")
+    return run_sweep(SweepRequest(sweep_path, output, trials, seed, jobs, address, force,
+                                  extend, quiet), click.echo)

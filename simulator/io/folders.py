@@ -220,12 +220,14 @@ def _alive(pid: int) -> bool:
 
 
 def result_folders(path: Path) -> list[Path]:
-    """``path`` itself if it holds results (``summary.csv`` with a ``meta.json``, or the
-    tables of a simulation or an execution), else every results folder below it, staging
-    folders excluded."""
+    """``path`` itself if it holds results (the tables of a simulation, an execution or a
+    sweep), else every results folder below it: staging folders and the points of sweeps
+    (a sweep is drawn as a whole) excluded."""
     markers = ("tail.csv", "executions.csv", "points.csv")
     if any((path / m).is_file() for m in markers):
         return [path]
     found = {p.parent for m in markers for p in path.rglob(m)}
+    sweeps = {f for f in found if (f / "points.csv").is_file()}
     return sorted(f for f in found
-                  if not any(part.startswith(".") for part in f.relative_to(path).parts))
+                  if not any(part.startswith(".") for part in f.relative_to(path).parts)
+                  and not any(s in f.parents for s in sweeps))  # a sweep's points: its own

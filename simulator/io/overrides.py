@@ -48,13 +48,22 @@ def apply(data: Any, assignments: list[str]) -> Any:
     """
     if not assignments:
         return data
+    return set_values(data, [tuple(parse_assignment(text)) + (text.partition("=")[0],)
+                             for text in assignments])
+
+
+def set_values(data: Any, assignments: list[tuple]) -> Any:
+    """A copy of ``data`` with each ``(key, value)`` set (``key`` a path string like
+    ``schemes[1].r`` or a parsed path; an optional third item is the key as shown in
+    messages)."""
     data = copy.deepcopy(data)
-    for text in assignments:
-        path, value = parse_assignment(text)
+    for item in assignments:
+        key, value = item[0], item[1]
+        path = parse_path(key) if isinstance(key, str) else key
+        shown = item[2] if len(item) > 2 else (key if isinstance(key, str) else str(key))
         node = data
         for depth, part in enumerate(path):
             last = depth == len(path) - 1
-            shown = text.partition("=")[0]
             if isinstance(part, int):
                 if not isinstance(node, list) or part >= len(node):
                     size = len(node) if isinstance(node, list) else 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -274,10 +275,14 @@ class LatencyWriter:
 
     def append(self, start: int, outcomes: list[Outcome]) -> None:
         """Write the rows of trials ``start ..`` of every scheme."""
-        for sid, part, outcome in zip(self.ids, self.parts, outcomes, strict=True):
-            rows = latency_rows(sid, start, outcome)
-            self.columns = list(rows.columns)
-            write_csv(rows, part, header=False, mode="a")
+        self.append_rows(RowFormatter(self.ids)(start, outcomes), outcomes)
+
+    def append_rows(self, rows: list[bytes], outcomes: list[Outcome]) -> None:
+        """Append rows already formatted (:class:`RowFormatter`), one chunk per scheme."""
+        self.columns = [*LATENCY_COLUMNS, *outcomes[0].columns] if outcomes else None
+        for part, chunk in zip(self.parts, rows, strict=True):
+            with open(part, "ab") as fh:
+                fh.write(chunk)
 
     def finish(self) -> Path:
         """Join the parts into ``latencies.csv``."""
@@ -295,6 +300,19 @@ class LatencyWriter:
 
 
 LATENCY_COLUMNS = ["scheme", "trial", "latency", "symbols", "decoded"]
+
+
+@dataclass(frozen=True)
+class RowFormatter:
+    """Formats the rows of ``latencies.csv`` for a block of trials (picklable: worker
+    processes call it)."""
+
+    ids: list[str]
+
+    def __call__(self, start: int, outcomes: list[Outcome]) -> list[bytes]:
+        return [latency_rows(sid, start, o).to_csv(index=False, header=False,
+                                                   lineterminator="\n").encode()
+                for sid, o in zip(self.ids, outcomes, strict=True)]
 
 
 def read_latencies(folder: Path, scheme_ids: list[str]) -> tuple[int, list[Outcome]]:

@@ -51,3 +51,13 @@ class Outcome:
         return cls(*(np.concatenate([getattr(p, f) for p in parts])
                      for f in ("latency", "symbols", "decoded", "decode_seconds")),
                    {name: np.concatenate([p.columns[name] for p in parts]) for name in names})
+
+
+@dataclass(frozen=True)
+class Block:
+    """The outcomes of a block of trials, one per scheme, and, when the worker process that
+    simulated them formatted them, their rows of ``latencies.csv`` (bytes, one per scheme), so
+    that the process collecting blocks only appends bytes."""
+
+    outcomes: list[Outcome]
+    rows: list[bytes] | None = None

@@ -1,9 +1,12 @@
 """The Monte-Carlo engine: batches, processes, stopping rules. It knows nothing of the model.
 
-The engine calls ``simulate(start, stop) -> list[Outcome]`` for consecutive blocks of trials
-and keeps the longest run of finished blocks from the first one. Stopping rules are applied
-to that run block by block, in order, so a run that stops on a precision target holds the
-same trials whatever the number of processes.
+The engine calls ``simulate(start, stop)`` for consecutive blocks of trials (it returns one
+:class:`~simulator.model.outcome.Outcome` per scheme, or a
+:class:`~simulator.model.outcome.Block` of them with their rows already formatted) and keeps
+the longest run of finished blocks from the first one. Stopping rules are applied to that run
+block by block, in order, so a run that stops on a precision target holds the same trials
+whatever runs the blocks: this process, a pool of ``--jobs`` processes, or any
+:class:`concurrent.futures.Executor` (a Dask cluster's ``client.get_executor()``).
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..model.outcome import Outcome
+from ..model.outcome import Block, Outcome
 
 MIN_TRIALS_FOR_TARGET = 30
 """Trials needed before a precision target may stop a run."""
@@ -60,8 +63,14 @@ class RunResult:
     wall_seconds: float
 
 
-def concat(parts: list[list[Outcome]], n_schemes: int) -> list[Outcome]:
+def outcomes_of(block) -> list[Outcome]:
+    """The outcomes of a block (a :class:`Block` or a plain list of outcomes)."""
+    return block.outcomes if isinstance(block, Block) else block
+
+
+def concat(parts: list, n_schemes: int) -> list[Outcome]:
     """Join the outcomes of consecutive blocks, scheme by scheme."""
+    parts = [outcomes_of(p) for p in parts]
     return [Outcome.concat([p[i] for p in parts]) for i in range(n_schemes)]
 
 
@@ -138,7 +147,7 @@ class _Prefix:
                     self.on_block(*self.blocks[len(self.kept)], block)
                 self.kept.append(block)
             self.moments = [m.merge(Moments.of(o.latency))
-                            for m, o in zip(self.moments, block, strict=True)]
+                            for m, o in zip(self.moments, outcomes_of(block), strict=True)]
             if len(self.kept) == len(self.blocks):
                 self.stop_reason = "trials"
             elif self._precise_enough():
@@ -161,6 +170,8 @@ def run(
     first: int = 0,
     initial: list[Moments] | None = None,
     on_block: Callable[[int, int, list[Outcome]], None] | None = None,
+    executor: Executor | None = None,
+    slots: int | None = None,
 ) -> RunResult:
     """Run blocks of ``batch`` trials until a stopping rule fires.
 
@@ -184,8 +195,13 @@ def run(
     initial : list of Moments, optional
         Moments of the latencies of those trials, for the precision target.
     on_block : callable, optional
-        ``on_block(start, stop, outcomes)`` for every block kept, in trial order, as soon as
+        ``on_block(start, stop, block)`` for every block kept, in trial order, as soon as
         it is kept (results can be written while the run goes on).
+    executor : Executor, optional
+        Runs the blocks instead of a pool of ``jobs`` processes (e.g. a Dask cluster's
+        ``client.get_executor()``); the engine does not shut it down.
+    slots : int, optional
+        Blocks in flight at once (default ``2 * jobs``).
 
     Notes
     -----
@@ -206,7 +222,7 @@ def run(
     try:
         if not blocks or prefix._precise_enough():
             prefix.stop_reason = "target" if blocks else "trials"
-        elif jobs <= 1:
+        elif jobs <= 1 and executor is None:
             for index, (start, stop) in enumerate(blocks):
                 prefix.add(index, simulate(start, stop))
                 report()
@@ -215,7 +231,8 @@ def run(
                 if prefix.stop_reason:
                     break
         else:
-            _run_pool(simulate, blocks, prefix, jobs, out_of_time, report)
+            _run_pool(simulate, blocks, prefix, jobs, out_of_time, report, executor,
+                      slots or 2 * jobs)
     except KeyboardInterrupt:
         prefix.stop_reason = "interrupted"
     return RunResult(
@@ -251,15 +268,16 @@ def _pool_context():
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def _run_pool(simulate, blocks, prefix: _Prefix, jobs, out_of_time, report) -> None:
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(),
-                               initializer=_ignore_sigint)
+def _run_pool(simulate, blocks, prefix: _Prefix, jobs, out_of_time, report,
+              executor: Executor | None, slots: int) -> None:
+    pool = executor or ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(),
+                                           initializer=_ignore_sigint)
     pending: dict[Future, int] = {}
     next_block = 0
     finished = False
     try:
         while prefix.stop_reason is None:
-            while next_block < len(blocks) and len(pending) < 2 * jobs:
+            while next_block < len(blocks) and len(pending) < slots:
                 start, stop = blocks[next_block]
                 pending[pool.submit(simulate, start, stop)] = next_block
                 next_block += 1
@@ -274,10 +292,11 @@ def _run_pool(simulate, blocks, prefix: _Prefix, jobs, out_of_time, report) -> N
     finally:
         for future in pending:
             future.cancel()
-        if not finished:  # interrupted: do not wait for blocks whose results are dropped
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.terminate()
-        pool.shutdown(wait=finished, cancel_futures=True)
+        if executor is None:
+            if not finished:  # interrupted: do not wait for blocks whose results are dropped
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
+            pool.shutdown(wait=finished, cancel_futures=True)
 
 
 def _ignore_sigint() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..codes.base import TrialBlock
-from ..model.outcome import Outcome
+from ..model.outcome import Block, Outcome
 from .streams import CLASSES, SPEEDS, stream
 
 
@@ -21,6 +21,14 @@ def simulate_trials(experiment, start: int, stop: int) -> list[Outcome]:
     """
     with np.errstate(over="ignore"):  # extreme valid parameters overflow to inf: a result
         return _simulate(experiment, start, stop)
+
+
+def simulate_block(experiment, format_rows, start: int, stop: int) -> Block:
+    """:func:`simulate_trials`, with the rows of the result file formatted here by
+    ``format_rows(start, outcomes) -> list[bytes]`` (in the worker process, so that the
+    process collecting the blocks does no per-trial work)."""
+    outcomes = simulate_trials(experiment, start, stop)
+    return Block(outcomes, format_rows(start, outcomes))
 
 
 def _simulate(experiment, start: int, stop: int) -> list[Outcome]:

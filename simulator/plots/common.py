@@ -41,6 +41,12 @@ def display_name(scheme_id: str, codes: dict[str, Any]) -> str:
     return code.display_name() if code is not None else str(scheme_id)
 
 
+def is_reference(scheme_id: str, codes: dict[str, Any]) -> bool:
+    """Whether ``scheme_id`` is a bound (e.g. Ideal) rather than a runnable scheme."""
+    code = codes.get(scheme_id)
+    return bool(code is not None and code.reference)
+
+
 def describe_delay(delay: dict[str, Any] | None) -> str:
     """Short text of a resolved ``delay:`` entry, e.g. ``Exp(0.2)`` or ``Pareto(1, 1)``."""
     if not isinstance(delay, dict):
@@ -48,6 +54,10 @@ def describe_delay(delay: dict[str, Any] | None) -> str:
     law = LAWS.get(delay.get("dist"))
     if law is None:
         return str(delay.get("dist"))
+    if delay.get("dist") == "mixture":
+        parts = [f"{c.get('weight', '?'):g} {describe_delay(c)}" if isinstance(c, dict) else "?"
+                 for c in delay.get("components", [])]
+        return " + ".join(parts)
     if delay.get("dist") == "empirical":
         return f"empirical ({Path(str(delay.get('path', ''))).name})"
     values = ", ".join(f"{v:g}" if isinstance(v, float) else str(v)

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.report import read_config, read_meta, read_table
-from .common import describe_delay, display_name, legend_names, pyplot, save_figure
+from ..io.report import read_config, read_meta, read_summary, read_table
+from .common import (
+    describe_delay,
+    display_name,
+    is_reference,
+    legend_names,
+    pyplot,
+    save_figure,
+)
 
 
 def plot_tail(folder: Path) -> list[Path]:
@@ -23,16 +30,23 @@ def plot_tail(folder: Path) -> list[Path]:
     meta = read_meta(folder)
     plt = pyplot()
     codes = legend_names(config.get("schemes"))
-    fig, ax = plt.subplots(figsize=(6.0, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
     styles = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1))]
     smallest = 1.0
-    for i, (scheme, rows) in enumerate(tail.groupby("scheme", sort=False)):
+    drawn = 0
+    for scheme, rows in tail.groupby("scheme", sort=False):
         t, p = rows["t"].to_numpy(), rows["tail"].to_numpy()
         keep = p > 0
         if keep.any():
             smallest = min(smallest, p[keep].min())
-        ax.step(t[keep], p[keep], where="post", linestyle=styles[i % len(styles)],
-                linewidth=1.8, label=display_name(str(scheme), codes))
+        name = display_name(str(scheme), codes)
+        if is_reference(str(scheme), codes):  # a bound, not a scheme: thin, dashed, black
+            ax.step(t[keep], p[keep], where="post", linestyle=(0, (4, 2)), linewidth=0.9,
+                    color="black", label=f"{name} (bound)")
+            continue
+        ax.step(t[keep], p[keep], where="post", linestyle=styles[drawn % len(styles)],
+                linewidth=1.8, color=f"C{drawn % 10}", label=name)
+        drawn += 1
     ax.set_yscale("log")
     ax.set_ylim(max(smallest / 2, 1e-6), 1.5)
     finite = tail["t"].to_numpy()
@@ -47,7 +61,42 @@ def plot_tail(folder: Path) -> list[Path]:
         fontsize=9,
     )
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8, ncol=2 if drawn > 6 else 1)
     written = save_figure(fig, folder, "tail")
+    plt.close(fig)
+    return written + plot_cost(folder, config, meta, codes)
+
+
+def plot_cost(folder: Path, config: dict, meta: dict, codes: dict) -> list[Path]:
+    """Draw ``cost.png``: mean latency (filled marker) and p99 (open marker) against mean
+    worker-seconds, one point per scheme: the latency/cost frontier. Nothing is drawn for a
+    summary without costs (folders written before costs were recorded)."""
+    summary = read_summary(folder)
+    if "worker_seconds" not in summary.columns:
+        return []
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    drawn = 0
+    for row in summary.itertuples(index=False):
+        scheme = str(row.scheme)
+        x, mean, p99 = row.worker_seconds, row.mean, row.p99
+        if not (np.isfinite(x) and np.isfinite(mean)):
+            continue
+        name = display_name(scheme, codes)
+        color = "black" if is_reference(scheme, codes) else f"C{drawn % 10}"
+        drawn += not is_reference(scheme, codes)
+        ax.plot([x], [mean], "o", color=color, markersize=7, label=name)
+        if np.isfinite(p99):
+            ax.plot([x, x], [mean, p99], "-", color=color, linewidth=0.8)
+            ax.plot([x], [p99], "o", mfc="none", color=color, markersize=7)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("mean worker-seconds per job (busy time of every started worker)")
+    ax.set_ylabel("latency (seconds): mean (filled), p99 (open)")
+    ax.set_title(f"{config.get('name', folder.name)}: latency against cost, "
+                 f"{meta.get('trials', '?')} trials", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, ncol=2 if drawn > 6 else 1)
+    written = save_figure(fig, folder, "cost", ("png",))
     plt.close(fig)
     return written

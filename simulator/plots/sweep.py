@@ -1,0 +1,160 @@
+"""Figures of a sweep folder: metrics against each varied parameter, and which code wins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..io.report import read_config, read_table
+from .common import display_name, is_reference, legend_names, pyplot, save_figure
+
+Z95 = 1.959963984540054
+
+
+def sweep_axes(folder: Path) -> list[list[str]]:
+    """The varied keys of a sweep folder: one axis per grid key, one for all zip keys."""
+    data = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8"))
+    axes = [[k] for k in (data.get("grid") or {})]
+    if data.get("zip"):
+        axes.append(list(data["zip"]))
+    return axes
+
+
+def plot_sweep(folder: Path, metric: str = "p99") -> list[Path]:
+    """Draw ``<key>.png`` for every varied key (mean and p99 against it, one line per
+    scheme, 95 % bands: the mean's from its standard error, p99's from order statistics;
+    one panel per value of a second varied key) and, for a grid of two or more keys,
+    ``wins.png``: the best scheme by ``metric`` at every point of the first two.
+    """
+    points = read_table(folder / "points.csv", ["point", "scheme", "mean", "p99"],
+                        ("mean", "sem", "p99", "p99_low", "p99_high", "trials"))
+    axes = sweep_axes(folder)
+    for axis in axes:  # numbers read back as numbers (points.csv is text)
+        for key in axis:
+            if key in points:
+                converted = pd.to_numeric(points[key], errors="coerce")
+                if converted.notna().all():
+                    points[key] = converted
+    first = next(iter(sorted((folder / "points").glob("*/config.yaml"))), None)
+    codes = legend_names(read_config(first.parent).get("schemes")) if first else {}
+    written = []
+    for i, axis in enumerate(axes):
+        others = [a for j, a in enumerate(axes) if j != i]
+        written += _lines(folder, points, axis, others, codes)
+    if len(axes) >= 2:
+        written += _wins(folder, points, axes[0], axes[1], axes[2:], metric, codes)
+    return written
+
+
+def _fixed(points: pd.DataFrame, axes: list[list[str]]) -> pd.DataFrame:
+    """The rows where every key of ``axes`` takes its first value."""
+    for axis in axes:
+        key = axis[0]
+        points = points[points[key] == points[key].iloc[0]] if not points.empty else points
+    return points
+
+
+def _numeric(values) -> bool:
+    return all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+               for v in values)
+
+
+def _lines(folder, points, axis, others, codes) -> list[Path]:
+    plt = pyplot()
+    key = axis[0]
+    panel_axis = others[0] if others else None
+    panel_values = list(dict.fromkeys(points[panel_axis[0]])) if panel_axis else [None]
+    panel_values = panel_values[:4]
+    rest = others[1:] if others else []
+    fig, axs = plt.subplots(1, len(panel_values), figsize=(5.2 * len(panel_values), 4.2),
+                            layout="constrained", squeeze=False, sharey=True)
+    for ax, value in zip(axs[0], panel_values, strict=True):
+        rows = points if value is None else points[points[panel_axis[0]] == value]
+        rows = _fixed(rows, rest)
+        for n, (scheme, group) in enumerate(rows.groupby("scheme", sort=False)):
+            group = group.sort_values(key) if _numeric(group[key]) else group
+            x = group[key].to_numpy()
+            xs = x if _numeric(x) else np.arange(x.size)
+            ref = is_reference(str(scheme), codes)
+            color = "black" if ref else f"C{n % 10}"
+            name = display_name(str(scheme), codes)
+            mean = group["mean"].to_numpy(float)
+            sem = group["sem"].to_numpy(float) if "sem" in group else np.zeros_like(mean)
+            ax.plot(xs, mean, "-o", color=color, markersize=3, linewidth=0.9 if ref else 1.5,
+                    label=name)
+            low = np.clip(mean - Z95 * np.nan_to_num(sem), mean * 1e-3, None)
+            ax.fill_between(xs, low, mean + Z95 * np.nan_to_num(sem), color=color,
+                            alpha=0.15, linewidth=0)
+            p99 = group["p99"].to_numpy(float)
+            ax.plot(xs, p99, "--", color=color, linewidth=0.9 if ref else 1.2)
+            if {"p99_low", "p99_high"} <= set(group):
+                ax.fill_between(xs, group["p99_low"].to_numpy(float),
+                                group["p99_high"].to_numpy(float), color=color, alpha=0.08,
+                                linewidth=0)
+        if _numeric(points[key]) and (points[key] > 0).all() and \
+                points[key].max() > 10 * points[key].min():
+            ax.set_xscale("log")
+        elif not _numeric(points[key]):
+            labels = list(dict.fromkeys(points[key]))
+            ax.set_xticks(np.arange(len(labels)), [str(v) for v in labels], fontsize=7)
+        ax.set_yscale("log")
+        ax.set_xlabel(" = ".join(axis) if len(axis) == 1 else f"{key} (zipped with "
+                      f"{', '.join(axis[1:])})")
+        if panel_axis:
+            ax.set_title(f"{panel_axis[0]} = {value}", fontsize=9)
+        ax.grid(True, which="both", alpha=0.3)
+    axs[0, 0].set_ylabel("latency (seconds), 95 % bands")
+    axs[0, -1].legend(fontsize=7, ncol=2, loc="upper left",
+                      title="solid: mean, dashed: p99", title_fontsize=7)
+    fig.suptitle(f"{folder.name}: latency against {key}", fontsize=10)
+    stem = "".join(c if c.isalnum() or c in "._-" else "_" for c in key)
+    written = save_figure(fig, folder, f"sweep-{stem}", ("png",))
+    plt.close(fig)
+    return written
+
+
+def _wins(folder, points, xaxis, yaxis, rest, metric, codes) -> list[Path]:
+    plt = pyplot()
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    rows = _fixed(points, rest)
+    rows = rows[[not is_reference(str(s), codes) for s in rows["scheme"]]]
+    xk, yk = xaxis[0], yaxis[0]
+    xs, ys = list(dict.fromkeys(rows[xk])), list(dict.fromkeys(rows[yk]))
+    if _numeric(xs):
+        xs = sorted(xs)
+    if _numeric(ys):
+        ys = sorted(ys)
+    schemes = list(dict.fromkeys(rows["scheme"]))
+    grid = np.full((len(ys), len(xs)), -1)
+    label = np.full((len(ys), len(xs)), "", dtype=object)
+    for (xv, yv), group in rows.groupby([xk, yk], sort=False):
+        best = group.sort_values(metric, kind="stable").iloc[0]
+        i, j = ys.index(yv), xs.index(xv)
+        grid[i, j] = schemes.index(best["scheme"])
+        label[i, j] = f"{display_name(str(best['scheme']), codes)}\n{best[metric]:.3g}"
+    colors = [f"C{k % 10}" for k in range(len(schemes))]
+    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(xs), 1.2 + 0.8 * len(ys)),
+                           layout="constrained")
+    masked = np.ma.masked_less(grid, 0)
+    ax.imshow(masked, cmap=ListedColormap(colors), vmin=-0.5, vmax=len(schemes) - 0.5,
+              aspect="auto", origin="lower")
+    for i in range(len(ys)):
+        for j in range(len(xs)):
+            ax.text(j, i, label[i, j], ha="center", va="center", fontsize=7, color="white")
+    ax.set_xticks(np.arange(len(xs)), [f"{v:g}" if _numeric([v]) else str(v) for v in xs])
+    ax.set_yticks(np.arange(len(ys)), [f"{v:g}" if _numeric([v]) else str(v) for v in ys])
+    ax.set_xlabel(xk)
+    ax.set_ylabel(yk)
+    used = sorted({int(v) for v in grid.ravel() if v >= 0})
+    ax.legend(handles=[Patch(color=colors[k], label=display_name(str(schemes[k]), codes))
+                       for k in used], fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
+    ax.set_title(f"{folder.name}: which code wins (lowest {metric}; its value in s)",
+                 fontsize=9)
+    written = save_figure(fig, folder, "wins", ("png",))
+    plt.close(fig)
+    return written
