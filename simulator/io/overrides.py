@@ -48,7 +48,7 @@ def apply(data: Any, assignments: list[str]) -> Any:
     """
     if not assignments:
         return data
-    return set_values(data, [tuple(parse_assignment(text)) + (text.partition("=")[0],)
+    return set_values(data, [(*parse_assignment(text), text.partition("=")[0])
                              for text in assignments])
 
 
