@@ -1,8 +1,18 @@
-"""ltsim: tail latency of coded distributed non-linear computations.
+"""ltsim: tail latency and cost of coded distributed non-linear computations.
 
-The package simulates the schemes of Mallick, Smith and Joshi, *Rateless Codes for
-Distributed Non-linear Computations*: All-at-One, Uncoded, r-Replication and LT-r codes
-decoded by an online peeling decoder, under the straggler model Y_j = X_j + tau * B_j.
+The package simulates, and runs for real, straggler-mitigation schemes for jobs of the form
+F(x) = f_1(x) + ... + f_m(x): the schemes of Mallick, Smith and Joshi, *Rateless Codes for
+Distributed Non-linear Computations* (All-at-One, Uncoded, r-Replication, LT-r) and the codes
+a user would weigh beside them (dense MDS, sum-recovery, speculative backups, the genie
+bound), under the straggler model Y_j = X_j + speed_j * u * B_j.
 """
 
-__version__ = "0.1.0"
+import os as _os
+
+# Monte-Carlo trials run in parallel processes, each single-threaded: a BLAS thread pool in
+# every process (OpenBLAS busy-waits) would only steal cores from the others. A user's own
+# setting is kept.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    _os.environ.setdefault(_name, "1")
+
+__version__ = "0.2.0"

@@ -65,6 +65,7 @@ def test_validate_reports_every_file_of_both_kinds(tmp_path):
     assert len(ok) == len(files) and all(": ok (" in line for line in ok)
     assert any("ltsim execute config" in line for line in ok)
     assert any("ltsim run config" in line for line in ok)
+    assert any("ltsim sweep file" in line for line in ok)
     errors = result.stderr.strip().splitlines()
     assert errors == [f"ltsim: error: {bad}: schemes[0].delta: must be less than 1, got 2"]
     assert cli("validate", *files).exit_code == 0

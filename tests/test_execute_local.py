@@ -77,9 +77,10 @@ def test_cancel_stops_sleeping_tasks(local):
 
 def test_plan_uses_the_simulators_code_graph():
     cfg = small_config()
-    rngs = trial_draws(cfg, 1).rngs
-    plan = cfg.schemes[3].plan(cfg.n_workers, rngs[3], streaming=True)
-    again = cfg.schemes[3].sample_code(cfg.n_workers, trial_draws(cfg, 1).rngs[3])
+    draws = trial_draws(cfg, 1)
+    plan = cfg.schemes[3].plan(cfg.n_workers, draws.rngs[3], True, None, draws.delays)
+    again = cfg.schemes[3].sample_code(cfg.n_workers, trial_draws(cfg, 1).rngs[3],
+                                       draws.delays)
     q = cfg.terms_per_unit
     for j, task in enumerate(plan.tasks):
         assert task.worker == j and task.stream

@@ -39,7 +39,7 @@ class Halves(Code):
         first = np.maximum(d[:, 0::2].min(axis=1), d[:, 1::2].min(axis=1))
         return Outcome.uncoded(first + block.unit * block.workers / 2)
 
-    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
+    def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         tasks = [TaskPlan(j, (Work(np.arange(j % 2, workers, 2)),)) for j in range(workers)]
         return Plan(tasks, SumMaster(2, lambda worker, index: worker % 2))
 

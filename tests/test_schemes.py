@@ -144,7 +144,7 @@ def test_lt_fast_path_equals_reference_path(scheme, delay):
     k, s = m // lt.r, lt.symbols_per_worker
     for t in range(trials):
         x = exp.delay.sample(stream(seed, t, 0), m)
-        graph = lt.sample_code(m, stream(seed, t, 1))
+        graph = lt.sample_code(m, stream(seed, t, 1), x, np.full(m, exp.unit_time))
         degrees = graph.degrees.tolist()
         neighbours = [set(graph.nbrs[graph.ptr[i]:graph.ptr[i + 1]].tolist())
                       for i in range(m * s)]

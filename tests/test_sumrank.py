@@ -490,7 +490,7 @@ def test_cap_can_prevent_recovery_and_process_validation():
     assert trial.count == 4 and trial.latency == 1.3
     trial = sr.run_trial(np.zeros(1), 1.0, 1, None, rng)
     assert trial.count == 1 and trial.latency == 1.0
-    for bad in [dict(u=0.0), dict(d=0), dict(cap=0), dict(delays=[np.nan])]:
+    for bad in [dict(u=-1.0), dict(d=0), dict(cap=0), dict(delays=[np.nan])]:
         args = dict(delays=delays, u=1.0, d=2, cap=None) | bad
         with pytest.raises(ValueError):
             sr.run_trial(args["delays"], args["u"], args["d"], args["cap"], rng)

@@ -14,7 +14,7 @@ from ..util.validation import ConfigError
 from .errors import BadInput, Failure
 from .run import sigterm_as_interrupt
 
-ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx|inproc)://[^\s/:]+(:\d{1,5})?/?$")
+ADDRESS = re.compile(r"^((tcp|tls|ws|wss|ucx)://[^\s/:]+(:\d{1,5})?/?|inproc://\S+)$")
 """A dask scheduler address: ``tcp://host:8786`` (or tls, ws, wss, ucx, inproc)."""
 
 

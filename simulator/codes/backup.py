@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from fractions import Fraction
 from typing import Annotated, ClassVar, Literal
 
 import numpy as np
@@ -49,8 +50,9 @@ class Backup(Code):
         return self.label or "Backup"
 
     def q(self, workers: int) -> int:
-        """Finished tasks that set the backup time: ``ceil(after n)``."""
-        return max(1, math.ceil(self.after * workers - 1e-12))
+        """Finished tasks that set the backup time: ``ceil(after n)``, of ``after`` as written
+        (exact decimal arithmetic)."""
+        return max(1, math.ceil(Fraction(repr(self.after)) * workers))
 
     def simulate(self, block) -> Outcome:
         trials, n = block.delays.shape
@@ -74,7 +76,7 @@ class Backup(Code):
                                units=units + extra_units.sum(axis=1),
                                backups=late.sum(axis=1))
 
-    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
+    def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         delays, speeds = fresh(rng, workers) if fresh is not None else (np.zeros(workers),
                                                                           None)
         return Plan(one_block_each(workers, 1),

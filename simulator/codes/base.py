@@ -279,7 +279,7 @@ class Code(StrictModel):
         raise NotImplementedError
 
     def plan(self, workers: int, rng: np.random.Generator, streaming: bool,
-             fresh=None) -> Plan:
+             fresh=None, delays: np.ndarray | None = None, unit_times=None) -> Plan:
         """Tasks and master of one real trial.
 
         Parameters
@@ -294,6 +294,9 @@ class Code(StrictModel):
         fresh : callable, optional
             ``fresh(rng, size)``: new workers' start-up delays and speeds (see
             :class:`TrialBlock`), for codes whose master launches workers of its own.
+        delays, unit_times : ndarray, optional
+            The trial's start-up delays and unit times as injected: codes whose simulation
+            draws in order of arrival (LT) draw the same code for them.
         """
         raise NotImplementedError
 

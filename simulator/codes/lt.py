@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,8 +13,9 @@ import numpy as np
 from pydantic import Field
 
 from ..util.validation import StrictModel
-from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work, cost_columns
-from .peeling import back_substitute, new_state, peel, peel_more, sample_neighbours
+from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work
+from .lt_trial import Workspace, guide_table, lt_trial
+from .peeling import back_substitute, floyd_in_order, new_state, peel_more
 from .soliton import RobustSoliton, mean_degree
 
 MAX_EDGES = 2**31 - 1
@@ -24,6 +26,24 @@ class ThresholdDecoder(StrictModel):
     """Stop at the ``threshold``-th arrival (the paper's AWS Lambda method)."""
 
     threshold: Annotated[int, Field(ge=1)]
+
+
+_LOCAL = threading.local()
+
+
+def _workspace(n: int, s: int, k: int, mean_degree: float) -> Workspace:
+    """Buffers of the compiled trial, reused by every trial of a thread (blocks may run in
+    several threads of one process, e.g. on a Dask worker)."""
+    key = (n, s, k)
+    if getattr(_LOCAL, "key", None) != key:
+        _LOCAL.key, _LOCAL.space = key, Workspace(n, s, k, mean_degree)
+    return _LOCAL.space
+
+
+@lru_cache(maxsize=8)
+def _guide(k: int, c: float, delta: float) -> np.ndarray:
+    """The guide table of the Robust Soliton CDF (see :func:`guide_table`)."""
+    return guide_table(robust_soliton(k, c, delta).cdf)
 
 
 @lru_cache(maxsize=32)
@@ -109,10 +129,14 @@ class LTCode(Code):
     def soliton(self, workers: int) -> RobustSoliton:
         return robust_soliton(workers // self.r, self.c, self.delta)
 
-    def sample_code(self, workers: int, rng: np.random.Generator) -> CodeGraph:
-        """Draw one trial's code: degrees, then the neighbours, from ``rng`` in that order.
-
-        Symbol ``j * s + i`` is worker ``j``'s ``i``-th (``s = symbols_per_worker``).
+    def sample_code(self, workers: int, rng: np.random.Generator,
+                    delays: np.ndarray | None = None, unit_times=None) -> CodeGraph:
+        """Draw one trial's whole code as the simulation draws it: the degrees in symbol
+        order (symbol ``j * s + i`` is worker ``j``'s ``i``-th), then the neighbours of every
+        symbol in order of arrival (given the workers' start-up ``delays`` and ``unit_times``;
+        by worker then symbol when none are given). The simulation
+        (:mod:`simulator.codes.lt_trial`) draws exactly a prefix of these neighbours, those
+        of the symbols it receives.
         """
         s, k = self.symbols_per_worker, workers // self.r
         degrees = self.soliton(workers).sample(rng, workers * s)
@@ -120,7 +144,15 @@ class LTCode(Code):
         np.cumsum(degrees, out=ptr[1:])
         if ptr[-1] >= MAX_EDGES:  # the decoder indexes edges with 32-bit integers
             raise OverflowError(f"{ptr[-1]} edges exceed the decoder's limit of {MAX_EDGES}")
-        return CodeGraph(ptr, sample_neighbours(ptr, k, rng))
+        graph = CodeGraph(ptr, np.empty(ptr[-1], dtype=np.int32))
+        if delays is None:
+            order = np.arange(workers * s)
+        else:
+            unit = np.zeros(workers) if unit_times is None else unit_times
+            times = self.arrival_times(graph, np.asarray(delays, dtype=float), unit)
+            order = np.argsort(times, kind="stable")
+        floyd_in_order(ptr, order, k, rng.random(int(ptr[-1])), graph.nbrs)
+        return graph
 
     def arrival_times(self, graph: CodeGraph, delays: np.ndarray,
                       unit: float | np.ndarray) -> np.ndarray:
@@ -139,35 +171,33 @@ class LTCode(Code):
         return (delays[:, None] + done).ravel()
 
     def simulate(self, block) -> Outcome:
+        """Every trial in one compiled call (:func:`~simulator.codes.lt_trial.lt_trial`):
+        degrees, arrival times, neighbours drawn lazily as symbols arrive, peeling, cost."""
         trials, n = block.delays.shape
         k = n // self.r
-        limit = self.decoder.threshold if self.decoder else n * self.symbols_per_worker
-        latency = np.empty(trials)
+        threshold = self.decoder.threshold if self.decoder else 0
+        soliton = self.soliton(n)
+        space = _workspace(n, self.symbols_per_worker, k, soliton.mean)
+        guide = _guide(k, self.c, self.delta)
+        unit_times = np.broadcast_to(np.asarray(block.unit_times, dtype=float), (trials, n))
+        latency, seconds = np.empty(trials), np.empty(trials)
         symbols = np.empty(trials, dtype=np.int64)
         decoded = np.empty(trials, dtype=bool)
-        seconds = np.empty(trials)
-        work = np.empty((trials, n))
-        units = block.unit_times
+        busy, units = np.empty(trials), np.empty(trials, dtype=np.int64)
         for b in range(trials):
-            graph = self.sample_code(n, block.rngs[b])
-            unit = units if block.speeds is None else units[b]
-            times = self.arrival_times(graph, block.delays[b], unit)
-            work[b] = self.r * graph.degrees.reshape(n, -1).sum(axis=1)
-            order = np.argsort(times, kind="stable")
             start = time.perf_counter()
-            used = peel(graph.ptr, graph.nbrs, order, k, limit)
+            latency[b], symbols[b], decoded[b], busy[b], done = lt_trial(
+                block.delays[b], np.ascontiguousarray(unit_times[b]), self.r,
+                self.symbols_per_worker, k, soliton.cdf, guide, self.returns == "worker",
+                threshold, block.rngs[b], space)
             seconds[b] = time.perf_counter() - start
-            decoded[b] = used > 0
-            if self.decoder is not None:
-                used = limit if used > 0 else -1
-            symbols[b] = used if used > 0 else limit
-            latency[b] = times[order[used - 1]] if used > 0 else math.inf
+            units[b] = done
         return Outcome(latency, symbols, decoded, seconds,
-                       cost_columns(block.delays, units, work, latency))
+                       {"worker_seconds": busy, "units": units})
 
-    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
+    def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         r, s = self.r, self.symbols_per_worker
-        graph = self.sample_code(workers, rng)
+        graph = self.sample_code(workers, rng, delays, unit_times)
         tasks = []
         for j in range(workers):
             work = []

@@ -69,7 +69,7 @@ class MDSCode(Code):
                        np.ones(block.trials, bool), np.full(block.trials, np.nan),
                        cost_columns(block.delays, block.unit_times, work, latency))
 
-    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
+    def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         s, r, k = self.symbols_per_worker, self.r, workers // self.r
         generator = rng.standard_normal((workers * s, k))
         group = np.arange(workers) // r

@@ -34,7 +34,7 @@ class AllAtOne(Code):
         return Outcome.uncoded(latency, **cost_columns(block.delays[:, :1], unit,
                                                        np.array([n]), latency))
 
-    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
+    def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         task = TaskPlan(0, (Work(np.arange(workers)),))
         return Plan([task], SumMaster(1, lambda worker, index: 0))
 

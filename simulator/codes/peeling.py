@@ -75,6 +75,28 @@ def floyd_fill(
 
 
 @njit
+def floyd_in_order(ptr: np.ndarray, order: np.ndarray, k: int, u: np.ndarray,
+                   nbrs: np.ndarray) -> None:
+    """Floyd's algorithm for every symbol, taken in ``order``: symbol ``order[t]`` gets its
+    ``d`` distinct sources from the next ``d`` uniforms of ``u`` (``u`` holds one per edge,
+    in that order), written to ``nbrs[ptr[sym]:ptr[sym + 1]]``."""
+    stamp = np.full(k, -1, dtype=np.int64)
+    pos = 0
+    for t in range(order.shape[0]):
+        sym = order[t]
+        start = ptr[sym]
+        d = ptr[sym + 1] - start
+        for step in range(d):
+            j = k - d + step
+            pick = min(int(u[pos + step] * (j + 1)), j)
+            if stamp[pick] == t:
+                pick = j
+            stamp[pick] = t
+            nbrs[start + step] = pick
+        pos += d
+
+
+@njit
 def peel(ptr: np.ndarray, nbrs: np.ndarray, order: np.ndarray, k: int, limit: int) -> int:
     """Online peeling decoder.
 

@@ -58,7 +58,7 @@ class Replication(Code):
         return Outcome.uncoded(latency, **cost_columns(
             block.delays, block.unit_times, np.full(n, r), latency))
 
-    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
+    def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         r = self.r
         return Plan(one_block_each(workers, r), SumMaster(workers // r, lambda w, i: w // r))
 

@@ -71,7 +71,7 @@ class SumRecovery(Code):
                        cost_columns(block.delays, unit_times, np.full(n, self.work(n)),
                                     latency))
 
-    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
+    def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         n, d, per = workers, self.d, self.per_worker(workers)
         others = np.broadcast_to(np.arange(n), (n, n))
         orders = rng.permuted(others[~np.eye(n, dtype=bool)].reshape(n, n - 1), axis=1)

@@ -30,7 +30,7 @@ class Uncoded(Code):
         return Outcome.uncoded(latency, **cost_columns(
             block.delays, block.unit_times, np.ones(block.workers), latency))
 
-    def plan(self, workers, rng, streaming, fresh=None) -> Plan:
+    def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         return Plan(one_block_each(workers, 1), SumMaster(workers, lambda worker, index: worker))
 
     def theory_mean(self, system) -> float:

@@ -60,11 +60,13 @@ def run_execution(config, backend: Backend,
     shared = backend.share(data)
     try:
         fresh = config.cluster().fresh
+        unit_times = config.workload.term_seconds * config.terms_per_unit
         for trial in range(config.trials):
             draws = trial_draws(config, trial)
             rows, tasks = [], []
             for i, scheme in enumerate(config.schemes):
-                plan = scheme.plan(config.n_workers, draws.rngs[i], backend.streams, fresh)
+                plan = scheme.plan(config.n_workers, draws.rngs[i], backend.streams, fresh,
+                                   draws.delays, unit_times * draws.speeds)
                 extra = functools.partial(spec, config, i, trial, draws)
                 specs = [extra(task) for task in plan.tasks]
 

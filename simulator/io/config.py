@@ -37,7 +37,7 @@ from .yamlio import MAX_CONFIG_BYTES, MAX_NESTING, parse_yaml
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
 Seed = Annotated[int, Field(ge=0, lt=2**63)]
-_UNION_FIELDS = {"delay": "dist", "schemes": "kind"}
+_UNION_FIELDS = {"delay": "dist", "speed": "dist", "components": "dist", "schemes": "kind"}
 
 
 class System(StrictModel):
@@ -94,6 +94,9 @@ class System(StrictModel):
             if counts[0] < 0:
                 raise CrossFieldError("classes", f"the rounded class sizes exceed the {n} "
                                       "workers", counts)
+        if self.speed is not None and not self.speed.mean > 0:
+            raise CrossFieldError("speed", "the speed law must have a positive mean",
+                                  self.speed.mean)
         laws = [("delay", self.delay)] + [(f"classes[{i}].delay", c.delay)
                                           for i, c in enumerate(self.classes or [])]
         for key, law in laws:
@@ -318,7 +321,8 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     loc = _clean_loc(tuple(error["loc"]))
     kind = error["type"]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        field = _UNION_FIELDS.get(loc[0], "kind") if loc else "kind"
+        names = [p for p in loc if isinstance(p, str)]
+        field = _UNION_FIELDS.get(names[-1], "dist") if names else "kind"
         laws = SIMPLE_LAWS if "components" in loc else LAWS
         allowed = ", ".join(sorted(CODES)) if field == "kind" else ", ".join(laws)
         path = key_path((*loc, field))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Annotated
 
 import numpy as np
@@ -42,6 +43,11 @@ class WorkerClass(StrictModel):
     speed: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
 
 
+def decimal(value: float) -> Fraction:
+    """The exact value of ``value`` as its shortest decimal text (what the config says)."""
+    return Fraction(repr(float(value)))
+
+
 @dataclass(frozen=True)
 class Cluster:
     """How the workers of a trial are drawn (see the module docstring)."""
@@ -57,10 +63,12 @@ class Cluster:
                 and all(c.delay is None and c.speed == 1.0 for c in self.classes))
 
     def counts(self, n: int) -> list[int]:
-        """Workers in each class: ``floor(fraction n + 1/2)``, the first class the rest."""
+        """Workers in each class: ``floor(fraction n + 1/2)`` of the fraction as written
+        (exact decimal arithmetic: 0.29 of 50 is 14.5, rounded up to 15), the first class the
+        rest."""
         if not self.classes:
             return [n]
-        rest = [math.floor(c.fraction * n + 0.5) for c in self.classes[1:]]
+        rest = [math.floor(decimal(c.fraction) * n + Fraction(1, 2)) for c in self.classes[1:]]
         return [n - sum(rest), *rest]
 
     def laws(self) -> list[DelayLaw | None]:

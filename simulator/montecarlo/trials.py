@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..codes.base import TrialBlock
 from ..model.outcome import Block, Outcome
-from .streams import CLASSES, SPEEDS, stream
+from .streams import CLASSES, SPEEDS, Streams
 
 
 def simulate_trials(experiment, start: int, stop: int) -> list[Outcome]:
@@ -36,27 +38,45 @@ def _simulate(experiment, start: int, stop: int) -> list[Outcome]:
     cluster = experiment.cluster()
     delays = np.empty((stop - start, n))
     speeds = None if cluster.plain else np.empty((stop - start, n))
-    rngs: list[list[np.random.Generator]] = [[] for _ in schemes]
-    for row, trial in enumerate(range(start, stop)):
-        if speeds is None:
-            delays[row] = experiment.delay.sample(stream(seed, trial, 0), n)
-        else:
-            delays[row], speeds[row] = workers(cluster, n, seed, trial)
-        for i, scheme in enumerate(schemes):
-            if scheme.draws:  # only schemes that draw get a generator
-                rngs[i].append(stream(seed, trial, 1 + i))
+    base = _streams(seed, 0, start, stop)
+    if speeds is None:
+        for row in range(stop - start):
+            delays[row] = experiment.delay.sample(base.at(start + row), n)
+    else:
+        classes, factors = _streams(seed, CLASSES, start, stop), _streams(seed, SPEEDS,
+                                                                          start, stop)
+        for row in range(stop - start):
+            trial = start + row
+            delays[row], drawn = cluster.draw(n, base.at(trial), classes.at(trial),
+                                              factors.at(trial))
+            speeds[row] = 1.0 if drawn is None else drawn
     unit = experiment.unit_time
-    return [scheme.simulate(TrialBlock(delays, unit, rngs[i], speeds, cluster.fresh))
+    return [scheme.simulate(TrialBlock(delays, unit, TrialStreams(seed, 1 + i, start, stop)
+                                       if scheme.draws else (), speeds, cluster.fresh))
             for i, scheme in enumerate(schemes)]
 
 
-def workers(cluster, n: int, seed: int, trial: int):
-    """Start-up delays and speeds of a trial's workers (see
-    :class:`~simulator.model.cluster.Cluster`), from the trial's delay stream and the
-    streams of the class assignment and of the speeds."""
-    delays, speeds = cluster.draw(n, stream(seed, trial, 0), stream(seed, trial, CLASSES),
-                                  stream(seed, trial, SPEEDS))
-    return delays, (np.ones(n) if speeds is None else speeds)
+def _streams(seed: int, child: int, start: int, stop: int) -> Streams:
+    streams = Streams(seed, child)
+    streams.block(start, stop)
+    return streams
+
+
+class TrialStreams(Sequence):
+    """The code streams of a block's trials: ``rngs[b]`` is trial ``start + b``'s generator
+    (:class:`~simulator.montecarlo.streams.Streams`: one generator reused, so a trial's is
+    valid until the next one is taken; codes take them in order)."""
+
+    def __init__(self, seed: int, child: int, start: int, stop: int) -> None:
+        self.streams, self.start, self.stop = _streams(seed, child, start, stop), start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, b: int) -> np.random.Generator:
+        if not 0 <= b < len(self):
+            raise IndexError(b)
+        return self.streams.at(self.start + b)
 
 
 def batch_size(experiment) -> int:

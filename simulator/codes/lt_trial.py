@@ -1,0 +1,297 @@
+"""One LT trial in one compiled call: degrees, arrivals, lazy neighbours, peeling, cost.
+
+The decoder only reads the neighbours of the symbols that arrive before decoding completes:
+degrees are needed for every symbol (they set the arrival times), neighbours only for the
+received ones. So a trial
+
+1. draws every degree by inversion of the Robust Soliton CDF (one uniform per symbol, in
+   symbol order: symbol ``j s + i`` is worker ``j``'s ``i``-th), through a guide table so a
+   draw costs O(1) on average (the same degree as a binary search of the CDF);
+2. merges the workers' arrival sequences (worker ``j`` computes its symbols one after another
+   from ``X_j``, a symbol of degree ``d`` taking ``u_j r d``; ``returns: worker`` delivers all
+   with the last) with a binary heap keyed by (time, worker): symbols come out in the order
+   of a stable sort, ties by worker then symbol, and only as many as the decoder reads;
+3. draws each arriving symbol's ``d`` distinct neighbours just before feeding it to the online
+   peeling decoder (Floyd's algorithm, ``d`` uniforms), and stops as soon as every source is
+   recovered (a threshold decoder takes exactly its M arrivals and decodes them then);
+4. computes the trial's cost: each worker is busy until it finished or until T, and has
+   completed the units it computed by then.
+
+The uniforms are NumPy's PCG64 stream of the trial's generator, run inline
+(:mod:`simulator.util.pcg`): the degrees' uniforms, then the neighbours' uniforms of the
+symbols in arrival order, up to the stopping symbol. Buffers are preallocated
+(:class:`Workspace`): a trial allocates nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..jit import njit
+from ..util.pcg import restore, state_of, step
+
+
+class Workspace:
+    """Buffers of LT trials for ``n`` workers, ``s`` symbols each and ``k`` sources."""
+
+    def __init__(self, n: int, s: int, k: int, mean_degree: float) -> None:
+        symbols = n * s
+        edges = max(int(symbols * mean_degree * 1.25) + 64, 64)
+        self.ints = np.empty((6, max(n, k, symbols) + 1), dtype=np.int64)
+        self.times = np.empty(n)
+        self.nbrs = np.empty(edges, dtype=np.int32)
+        self.link = np.empty(2 * edges, dtype=np.int32)
+        self.small = np.empty((3, max(k, symbols) + 1), dtype=np.int32)
+        self.recovered = np.empty(k, dtype=np.bool_)
+        self.head = np.empty(k, dtype=np.int32)
+        self.work = np.empty(n)
+        self.done = np.empty(n)
+        self.state = np.empty(4, dtype=np.uint64)
+
+    def grow(self, edges: int) -> None:
+        """Room for at least ``edges`` received edges."""
+        self.nbrs = np.empty(edges, dtype=np.int32)
+        self.link = np.empty(2 * edges, dtype=np.int32)
+
+
+def guide_table(cdf: np.ndarray) -> np.ndarray:
+    """``guide[i]`` = the first index whose CDF exceeds ``i / len(cdf)``: inversion then
+    starts there and scans a step or two."""
+    return np.searchsorted(cdf, np.arange(cdf.shape[0]) / cdf.shape[0],
+                           side="right").astype(np.int64)
+
+
+def lt_trial(delays: np.ndarray, unit: np.ndarray, r: int, s: int, k: int, cdf: np.ndarray,
+             guide: np.ndarray, whole: bool, threshold: int, rng: np.random.Generator,
+             space: Workspace) -> tuple[float, int, bool, float, float]:
+    """One trial of an LT-r code (see the module docstring).
+
+    Parameters
+    ----------
+    delays, unit : ndarray, shape (n,)
+        Start-up delay and unit time of every worker.
+    cdf, guide : ndarray, shape (k,)
+        Robust Soliton CDF (last entry exactly 1) and its :func:`guide_table`.
+    whole : bool
+        ``returns: worker``.
+    threshold : int
+        Stop at this arrival (the paper's threshold decoder), or 0 for the online decoder.
+    rng : Generator
+        The trial's code stream (PCG64), advanced by what the trial draws.
+
+    Returns
+    -------
+    tuple
+        ``(latency, symbols, decoded, worker_seconds, units)``; a failed trial has latency
+        ``inf``. The edge buffers grow when a trial's degrees exceed them.
+    """
+    state = space.state
+    state[:] = state_of(rng)
+    out = _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, space.ints,
+                    space.times, space.nbrs, space.link, space.small, space.recovered,
+                    space.head, space.work, space.done)
+    restore(rng, state)
+    if out[5] > space.nbrs.shape[0]:  # the kernel needed (and made) larger edge buffers
+        space.grow(int(out[5]))
+    return out[0], int(out[1]), bool(out[2]), out[3], out[4]
+
+
+@njit
+def _sift_down(heap, size, pos, key):
+    """Restore the heap order below ``pos``: the smallest ``(key[j], j)`` at the root."""
+    item = heap[pos]
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        other = child + 1
+        if other < size and (key[heap[other]] < key[heap[child]] or (
+                key[heap[other]] == key[heap[child]] and heap[other] < heap[child])):
+            child = other
+        c = heap[child]
+        if key[c] < key[item] or (key[c] == key[item] and c < item):
+            heap[pos] = c
+            pos = child
+        else:
+            break
+    heap[pos] = item
+
+
+@njit
+def _ripple(a, degree, residual, recovered, head, link, stack) -> int:
+    """Recover the source of symbol ``a`` (residual degree one) and, in turn, of every
+    symbol left with one unrecovered neighbour; returns the sources recovered. A symbol's
+    residual neighbour is the XOR of its unrecovered ones."""
+    count = 0
+    top = 1
+    stack[0] = a
+    while top > 0:
+        top -= 1
+        b = stack[top]
+        if degree[b] != 1:
+            continue
+        g = residual[b]
+        degree[b] = 0
+        residual[b] = 0
+        if recovered[g]:
+            continue
+        recovered[g] = True
+        count += 1
+        e = head[g]
+        while e >= 0:
+            other = link[2 * e + 1]
+            if degree[other] > 0:
+                degree[other] -= 1
+                residual[other] ^= g
+                if degree[other] == 1:
+                    stack[top] = other
+                    top += 1
+            e = link[2 * e]
+    return count
+
+
+@njit
+def _feed_all(count, ptr, order, degrees, nbrs, link, recovered, head, degree, residual,
+              stack) -> int:
+    """The threshold decoder: feed arrivals ``0..count-1`` at once, peeling as each comes;
+    returns the sources recovered."""
+    recovered_count = 0
+    for a in range(count):
+        lo, hi = ptr[a], ptr[a] + degrees[order[a]]
+        dd = 0
+        x = 0
+        for e in range(lo, hi):
+            g = nbrs[e]
+            fresh = 1 - recovered[g]
+            dd += fresh
+            x ^= g * fresh
+            link[2 * e] = head[g]
+            link[2 * e + 1] = a
+            head[g] = e
+        degree[a] = dd
+        residual[a] = x
+        if dd == 1:
+            recovered_count += _ripple(a, degree, residual, recovered, head, link, stack)
+    return recovered_count
+
+
+@njit
+def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, times,
+              nbrs, link, small, recovered, head, work, done):
+    n = delays.shape[0]
+    symbols = n * s
+    degrees, heap, nxt, order, ptr, stack = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5]
+    stamp, degree, residual = small[0], small[1], small[2]
+    s_hi, s_lo, inc_hi, inc_lo = state[0], state[1], state[2], state[3]
+    # 1. degrees by inversion of the CDF (guide table, then a short scan)
+    total = 0
+    for i in range(symbols):
+        s_hi, s_lo, u = step(s_hi, s_lo, inc_hi, inc_lo)
+        g = guide[min(int(u * k), k - 1)]
+        while cdf[g] <= u:
+            g += 1
+        degrees[i] = g + 1
+        total += g + 1
+    if total > nbrs.shape[0]:  # rare: more edges than the workspace holds
+        nbrs = np.empty(total, dtype=np.int32)
+        link = np.empty(2 * total, dtype=np.int32)
+    # 2. each worker's first arrival and work; a heap of the workers by next arrival
+    for j in range(n):  # times as delays + the running sum of the symbols' costs
+        cost = unit[j] * r
+        whole_work = 0
+        all_cost = 0.0
+        for i in range(s):
+            whole_work += degrees[j * s + i]
+            all_cost += cost * degrees[j * s + i]
+        work[j] = r * whole_work
+        done[j] = all_cost if whole else cost * degrees[j * s]
+        times[j] = delays[j] + done[j]
+        nxt[j] = 0
+        heap[j] = j
+    for pos in range(n // 2 - 1, -1, -1):
+        _sift_down(heap, n, pos, times)
+    size = n
+    for g in range(k):
+        recovered[g] = False
+        head[g] = -1
+        stamp[g] = -1
+    # 3. arrivals in order: neighbours drawn lazily, peeled online
+    limit = threshold if threshold > 0 else symbols
+    edges = 0
+    n_recovered = 0
+    used = -1
+    latency = math.inf
+    for t in range(limit):  # arrival t's edges: nbrs[ptr[t]:ptr[t] + degree of its symbol]
+        # the next arrival: the root of the heap
+        j = heap[0]
+        sym = j * s + nxt[j]
+        arrival = times[j]
+        nxt[j] += 1
+        if nxt[j] < s:
+            if not whole:
+                done[j] += unit[j] * r * degrees[sym + 1]
+                times[j] = delays[j] + done[j]
+        else:
+            size -= 1
+            heap[0] = heap[size]
+        if size > 0:
+            _sift_down(heap, size, 0, times)
+        order[t] = sym
+        d = degrees[sym]
+        ptr[t] = edges
+        dd = 0
+        x = 0
+        for step_i in range(d):  # Floyd: a uniformly random d-subset of 0..k-1
+            jj = k - d + step_i
+            s_hi, s_lo, u = step(s_hi, s_lo, inc_hi, inc_lo)
+            pick = min(int(u * (jj + 1)), jj)
+            if stamp[pick] == t:
+                pick = jj
+            stamp[pick] = t
+            e = edges + step_i
+            nbrs[e] = pick
+            if threshold == 0:  # online: count the unrecovered ones, link every edge
+                fresh = 1 - recovered[pick]
+                dd += fresh
+                x ^= pick * fresh
+                link[2 * e] = head[pick]
+                link[2 * e + 1] = t
+                head[pick] = e
+        edges += d
+        if threshold > 0:
+            if t + 1 < limit:
+                continue
+            n_recovered = _feed_all(limit, ptr, order, degrees, nbrs, link, recovered, head,
+                                    degree, residual, stack)
+            if n_recovered == k:
+                used = limit
+                latency = arrival
+            break
+        degree[t] = dd
+        residual[t] = x
+        if dd != 1:
+            continue
+        n_recovered += _ripple(t, degree, residual, recovered, head, link, stack)
+        if n_recovered == k:
+            used = t + 1
+            latency = arrival
+            break
+    state[0], state[1] = s_hi, s_lo
+    decoded = used > 0
+    count = used if decoded else limit
+    # 4. cost: busy until finished or until T, units completed by T
+    seconds = 0.0
+    units = 0.0
+    for j in range(n):
+        finish = delays[j] + unit[j] * work[j]
+        if finish <= latency:
+            seconds += finish
+            units += work[j]
+        else:
+            seconds += latency
+            if unit[j] > 0:
+                done = math.floor((latency - delays[j]) / unit[j])
+                units += min(max(done, 0.0), work[j] - 1.0)
+    return latency, count, 1 if decoded else 0, seconds, units, total
