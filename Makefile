@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 FIGURES := results/figures
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint reproduce-figures reproduce-execution bench clean
+.PHONY: help install test test-fast lint reproduce-figures reproduce-codes reproduce-systems \
+        reproduce-which-code reproduce-execution reproduce-all docs bench clean
 
 ## help: list the targets (this text)
 help:
@@ -21,10 +22,14 @@ $(STAMP): pyproject.toml
 ## install: create .venv and install ltsim with its test tools
 install: $(STAMP)
 
-## test: run ruff and the whole test suite (creates .venv if needed)
+## test: run ruff and the whole test suite on 2 processes (creates .venv if needed)
 test: $(STAMP)
 	$(BIN)/ruff check simulator tests benchmarks scripts
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
+
+## test-fast: the tests that start no subprocess and no cluster (the edit loop, ~20 s)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 ## lint: ruff only
 lint: $(STAMP)
@@ -51,6 +56,34 @@ reproduce-figures: $(STAMP)
 	$(BIN)/ltsim show results/exp02
 	$(BIN)/ltsim show results/pareto11
 
+## reproduce-codes: every code on Fig. 2's two systems (results/codes-exp02, codes-pareto11)
+reproduce-codes: $(STAMP)
+	$(BIN)/ltsim run configs/codes-exp02.yaml --force --quiet
+	$(BIN)/ltsim run configs/codes-pareto11.yaml --force --quiet
+	$(BIN)/ltsim plot results/codes-exp02
+	$(BIN)/ltsim plot results/codes-pareto11
+	@mkdir -p $(FIGURES)
+	cp results/codes-exp02/tail.png $(FIGURES)/codes-exp02-tail.png
+	cp results/codes-exp02/cost.png $(FIGURES)/codes-exp02-cost.png
+	cp results/codes-pareto11/tail.png $(FIGURES)/codes-pareto11-tail.png
+	cp results/codes-pareto11/cost.png $(FIGURES)/codes-pareto11-cost.png
+
+## reproduce-systems: every code on the named systems of configs/ (PBS mixtures, slow machines)
+reproduce-systems: $(STAMP)
+	$(BIN)/ltsim run configs/exp02-threshold.yaml --force --quiet
+	$(BIN)/ltsim run configs/pbs-lnkd-disk-reads.yaml --force --quiet
+	$(BIN)/ltsim run configs/pbs-lnkd-disk-writes.yaml --force --quiet
+	$(BIN)/ltsim run configs/pbs-ymmr.yaml --force --quiet
+	$(BIN)/ltsim run configs/slow-machines.yaml --force --quiet
+
+## reproduce-which-code: sweep tau * mu and the delay law over every code (which-code.sweep.yaml)
+reproduce-which-code: $(STAMP)
+	$(BIN)/ltsim sweep configs/which-code.sweep.yaml --force --quiet
+	$(BIN)/ltsim plot results/which-code
+	@mkdir -p $(FIGURES)
+	cp results/which-code/sweep-tau.png $(FIGURES)/which-code-tau.png
+	cp results/which-code/wins.png $(FIGURES)/which-code-wins.png
+
 ## reproduce-execution: run configs/execute-small.yaml for real, fit the model, simulate the fit, compare
 reproduce-execution: $(STAMP)
 	$(BIN)/ltsim execute configs/execute-small.yaml -o results/execute-small --force --quiet
@@ -60,10 +93,20 @@ reproduce-execution: $(STAMP)
 	@mkdir -p $(FIGURES) && cp results/execute-small/execution.png $(FIGURES)/fig2c-execute-small.png
 	$(BIN)/python scripts/compare_execution.py results/execute-small results/execute-small-sim
 
-## bench: print the simulator benchmark table (a few minutes)
+## reproduce-all: every result the docs quote, then the docs' tables (about 15 minutes)
+reproduce-all: reproduce-figures reproduce-codes reproduce-systems reproduce-which-code \
+               reproduce-execution docs
+
+## docs: rewrite the generated tables of README.md and docs/*.md from the results folders
+docs: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python scripts/update_docs.py README.md docs/*.md
+
+## bench: run the benchmarks and write their table into docs/performance.md (about 6 minutes)
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_simulator.py
+	$(BIN)/python benchmarks/bench_simulator.py --write-docs
 
 ## clean: remove .venv and generated results (keeps the committed figures)
 clean:
-	rm -rf $(VENV) results/exp02 results/pareto11 results/execute-small* .pytest_cache .ruff_cache
+	rm -rf $(VENV) results/exp02 results/pareto11 results/exp02-threshold results/codes-* \
+	       results/pbs-* results/slow-machines results/which-code results/execute-small* \
+	       .pytest_cache .ruff_cache

@@ -61,7 +61,7 @@ def main(paths: list[str]) -> None:
             delays = exp.delay.sample(stream(exp.seed, t, 0), exp.n_workers)
             for i, scheme in lts:
                 name, tau = f"LT-{scheme.r}", exp.unit_time
-                rows.setdefault((name, "paper's text (ltsim)"), []).append(
+                rows.setdefault((name, "paper's text"), []).append(
                     lt_latency(scheme, delays, tau, stream(exp.seed, t, 1 + i),
                                worker_order_bug=False))
                 if scheme.r > 1:

@@ -73,6 +73,7 @@ def test_bad_config_is_refused_in_one_line(name, tmp_path):
                    [f"ltsim: error: {path}: ", *EXPECTED[name]])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [
     "lt_delta_above_one.yaml", "yaml_billion_laughs.yaml", "empirical_non_numeric.yaml",
 ])

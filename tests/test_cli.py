@@ -110,6 +110,7 @@ def test_bad_config_exits_2_with_one_line_and_writes_nothing(tiny_config, tmp_pa
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_plot_one_folder_and_a_tree(tiny_config, tmp_path):
     for name in ("a", "b"):
         run_cli("run", tiny_config, "-o", tmp_path / "res" / name, "-q")
@@ -138,6 +139,7 @@ def test_every_command_has_an_example(command):
     assert "Example" in result.output
 
 
+@pytest.mark.slow
 def test_extreme_valid_values_run_without_warnings(tmp_path):
     config = tmp_path / "ext.yaml"
     config.write_text("name: ext\nm: 8\ntau: 1.0e+308\ntrials: 3\nseed: 1\n"

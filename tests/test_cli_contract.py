@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from simulator.cli import main
@@ -38,6 +39,7 @@ def test_set_values_are_read_as_the_same_text_in_the_file(tiny_config, tmp_path)
     assert "tau: 0.005" in resolved and "rate: 0.2" in resolved
 
 
+@pytest.mark.slow
 def test_the_recorded_command_reruns_the_run(tiny_config, tmp_path):
     out = tmp_path / "out"
     args = [sys.executable, "-m", "simulator", "run", str(tiny_config), "-o", str(out), "-q",
@@ -92,6 +94,7 @@ def test_execute_exits_1_when_trials_fail_and_still_writes(tmp_path):
     assert "did not recover F(x)" in result.stderr
 
 
+@pytest.mark.slow
 def test_plot_draws_the_good_folders_and_names_the_bad_one(tiny_config, tmp_path):
     root = tmp_path / "res"
     for name in ("a", "c"):

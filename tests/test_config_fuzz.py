@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from simulator.app import run as runner
 from simulator.cli import main
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 BASE = yaml.safe_load((ROOT / "configs" / "exp02.yaml").read_text("utf-8"))
 RESULT_FILES = {"latencies.csv", "summary.csv", "tail.csv", "config.yaml", "meta.json"}

@@ -10,6 +10,8 @@ from simulator.execute.backends.dask import DaskBackend
 from simulator.execute.master import run_execution
 from tests.helpers import cancel_check, small_config
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def dask_backend():

@@ -12,6 +12,8 @@ pytest.importorskip("lithops")
 
 from simulator.cli import main
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from simulator import jit
 
+pytestmark = pytest.mark.slow
+
 
 def test_falls_back_to_no_cache_when_no_cache_folder_is_writable(monkeypatch):
     real = numba.njit

@@ -70,6 +70,7 @@ schemes: [{kind: halves}, {kind: one}]
 """
 
 
+@pytest.mark.slow
 def test_a_registered_code_runs_everywhere(halves, tmp_path):
     runner = CliRunner()
     run_cfg, exec_cfg = tmp_path / "run.yaml", tmp_path / "exec.yaml"

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -174,3 +175,26 @@ def test_fit_never_overwrites_a_file_it_did_not_write(tmp_path):
     one_error_line(cli("fit", folder, "-o", mine, "--force"), 2,
                    "not written by ltsim fit")
     assert mine.read_text() == "my notes\n"
+
+
+def test_a_code_with_columns_of_its_own_anywhere_gives_a_regular_table(tmp_path):
+    """``backup`` reports a ``backups`` column the others lack: the header has it, the other
+    schemes leave it empty, pandas reads the file, and --extend keeps the bytes."""
+    config = tmp_path / "c.yaml"
+    config.write_text("name: c\nm: 24\ntau: 0.01\ntrials: 60\nseed: 5\n"
+                      "delay: {dist: exponential, rate: 0.5}\nschemes:\n"
+                      "  - {kind: uncoded}\n  - {kind: backup}\n  - {kind: lt, r: 2, c: 0.1}\n")
+    part, whole = tmp_path / "part", tmp_path / "whole"
+    assert cli("run", config, "-o", part, "-q", "--trials", 25).exit_code == 0
+    extended = cli("run", config, "--extend", part, "-q")
+    assert extended.exit_code == 0, extended.stderr
+    assert cli("run", config, "-o", whole, "-q").exit_code == 0
+    for name in ("latencies.csv", "tail.csv", "summary.csv"):
+        frame = pd.read_csv(whole / name)
+        assert len(frame) > 0
+    for name in ("latencies.csv", "tail.csv"):
+        assert (part / name).read_bytes() == (whole / name).read_bytes(), name
+    rows = pd.read_csv(whole / "latencies.csv")
+    assert list(rows.columns[-3:]) == ["worker_seconds", "units", "backups"]
+    assert rows.loc[rows["scheme"] == "backup", "backups"].notna().all()
+    assert rows.loc[rows["scheme"] != "backup", "backups"].isna().all()

@@ -66,6 +66,7 @@ def test_point_seeds_depend_on_values_not_positions(base, tmp_path):
     assert point_seed(5, {"tau": 0.01}) != point_seed(6, {"tau": 0.01})
 
 
+@pytest.mark.slow
 def test_sweep_extend_and_the_bytes_of_unchanged_points(base, tmp_path):
     out = tmp_path / "out"
     first = sweep_file(tmp_path, "grid:\n  tau: [0.01, 0.02]\n  delay.rate: [0.5, 2]\n")
@@ -101,6 +102,7 @@ def test_sweep_extend_and_the_bytes_of_unchanged_points(base, tmp_path):
     assert refused.exit_code == 2 and "the varied keys" in refused.stderr
 
 
+@pytest.mark.slow
 def test_an_interrupted_sweep_resumes(base, tmp_path):
     sweep = sweep_file(tmp_path, "grid:\n  tau: [0.01, 0.02, 0.03, 0.04]\ntrials: 4000\n")
     out = tmp_path / "out"
@@ -138,3 +140,19 @@ def test_run_on_a_dask_scheduler_gives_the_bytes_of_a_local_run(tiny_config, tmp
     assert (remote / "latencies.csv").read_bytes() == (local / "latencies.csv").read_bytes()
     assert (remote / "tail.csv").read_bytes() == (local / "tail.csv").read_bytes()
     assert json.loads((remote / "meta.json").read_text())["engine"] == "dask"
+
+
+def test_the_ideal_bound_is_shown_but_never_wins(tmp_path):
+    config = tmp_path / "base.yaml"
+    config.write_text("name: b\nm: 40\ntau: 0.01\ntrials: 20\nseed: 3\n"
+                      "delay: {dist: exponential, rate: 0.2}\n"
+                      "schemes:\n  - {kind: uncoded}\n  - {kind: ideal}\n"
+                      "  - {kind: replication, r: 2}\n")
+    out = tmp_path / "out"
+    ran = cli("sweep", sweep_file(tmp_path, "grid:\n  tau: [0.01, 0.1]\n"), "-o", out, "-j", "1")
+    assert ran.exit_code == 0, ran.stderr
+    points = pd.read_csv(out / "points.csv")
+    assert set(points["scheme"]) == {"uncoded", "ideal", "rep2"}
+    for command in (ran, cli("show", out, "--metric", "mean")):
+        table = command.output.split("best by")[1].split("results in")[0]
+        assert "ideal" not in table and ("uncoded" in table or "rep2" in table), command.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,19 +11,8 @@ from ..io import folders, provenance, results
 from ..io.report import format_summary
 from ..util.validation import ConfigError
 from .errors import BadInput, Failure
-from .run import sigterm_as_interrupt
-
-ADDRESS = re.compile(r"^((tcp|tls|ws|wss|ucx)://[^\s/:]+(:\d{1,5})?/?|inproc://\S+)$")
-"""A dask scheduler address: ``tcp://host:8786`` (or tls, ws, wss, ucx, inproc)."""
-
-
-def check_address(address: str, backend: str) -> None:
-    """Refuse an ``--address`` that is not a dask scheduler address, before anything runs."""
-    if backend != "dask":
-        raise BadInput(f"--address: only used with --backend dask, got {address!r}")
-    if not ADDRESS.match(address):
-        raise BadInput(f"--address: must be a dask scheduler address such as "
-                       f"tcp://host:8786, got {address!r}")
+from .scheduler import check_address
+from .signals import sigterm_as_interrupt
 
 
 @dataclass(frozen=True)

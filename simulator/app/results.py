@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import yaml
+
 from .errors import BadInput, Failure
 
 
@@ -27,7 +29,7 @@ def describe(folder: Path, metric: str = "p99") -> str:
 
 
 def _describe_sweep(folder: Path, metric: str) -> str:
-    from ..app.sweep import best_table, format_best
+    from ..app.sweep import best_table, format_best, reference_ids
     from ..io.report import read_meta, read_table
     from ..plots.sweep import sweep_axes
 
@@ -39,7 +41,9 @@ def _describe_sweep(folder: Path, metric: str) -> str:
     flag = "" if status == "complete" else f"  [PARTIAL: {status}]"
     head = (f"{folder}: sweep of {meta.get('points', '?')} points over "
             f"{', '.join(keys)}, seed {meta.get('seed', '?')}{flag}")
-    return head + "\n" + format_best(best_table(points, keys, metric))
+    base = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8")).get("base")
+    bounds = reference_ids(base.get("schemes", [])) if isinstance(base, dict) else set()
+    return head + "\n" + format_best(best_table(points, keys, metric, bounds))
 
 
 def plot_all(path: Path, metric: str = "p99") -> Iterator[tuple[str, bool]]:

@@ -18,6 +18,8 @@ from ..model.outcome import Outcome
 from ..montecarlo import engine, trials
 from ..util.validation import ConfigError
 from .errors import BadInput, Failure
+from .scheduler import check_address
+from .signals import sigterm_as_interrupt
 
 
 @dataclass(frozen=True)
@@ -69,20 +71,6 @@ def memory_problem(experiment, jobs: int) -> str | None:
     return (f"m: the run needs about {need / 2**30:.1f} GiB per process x {processes} "
             f"process(es) and {have / 2**30:.1f} GiB is available; reduce m (or workers) "
             f"or --jobs, got {experiment.m}")
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt():
-    """Treat SIGTERM like Ctrl-C while the block runs, so a killed run keeps its trials."""
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass
@@ -166,8 +154,6 @@ def dask_engine(address: str | None, jobs: int):
     if address is None:
         yield Engine(jobs)
         return
-    from .execute import check_address
-
     check_address(address, "dask")
     try:
         from distributed import Client

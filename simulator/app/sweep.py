@@ -16,11 +16,13 @@ import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from ..codes import CODES
 from ..io import folders, provenance, results
 from ..io.report import CorruptResults, read_meta, read_summary
 from ..io.sweep import Sweep, load_sweep
@@ -111,7 +113,8 @@ def run_sweep(request: SweepRequest, echo=print) -> int:
         raise Failure(f"writing {target} failed ({exc.strerror or exc}); the points are kept "
                       f"in {target / 'points'}") from None
     if not request.quiet and not table.empty:
-        echo(format_best(best_table(table, sweep.keys, "p99")))
+        bounds = {c.scheme_id for c in sweep.points[0].config.schemes if c.reference}
+        echo(format_best(best_table(table, sweep.keys, "p99", bounds)))
     note = (f" (interrupted after {len(done)} of {len(sweep.points)} points)"
             if status != "complete" else "")
     echo(f"results in {target}{note}", file=sys.stderr)
@@ -214,9 +217,24 @@ def _p99_interval(folder: Path, summary: pd.DataFrame) -> dict[str, list[float]]
     return {"p99_low": low, "p99_high": high}
 
 
-def best_table(points: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
-    """The best scheme (lowest ``metric``) at every point, with the runner-up."""
+def reference_ids(schemes: list[dict[str, Any]]) -> set[str]:
+    """The scheme ids of the bounds (e.g. ``ideal``) among the ``schemes`` of a config
+    mapping: they are drawn for comparison but never win."""
+    ids = set()
+    for entry in schemes or []:
+        cls = CODES.get(entry.get("kind")) if isinstance(entry, dict) else None
+        if cls is not None and cls.reference:
+            with contextlib.suppress(ValueError):
+                ids.add(cls.model_validate(entry).scheme_id)
+    return ids
+
+
+def best_table(points: pd.DataFrame, keys: list[str], metric: str,
+               bounds: set[str] = frozenset()) -> pd.DataFrame:
+    """The best scheme (lowest ``metric``) at every point, with the runner-up; the schemes
+    in ``bounds`` are left out."""
     rows = []
+    points = points[~points["scheme"].astype(str).isin(bounds)]
     for _, group in points.groupby("point", sort=False):
         ranked = group.sort_values(metric, kind="stable")
         first = ranked.iloc[0]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
@@ -28,53 +28,11 @@ import numpy as np
 from pydantic import Field
 
 from ..model.outcome import Outcome
+from ..model.system import TrialBlock
 from ..util.validation import CrossFieldError, StrictModel
 
 __all__ = ["Code", "CrossFieldError", "Master", "Outcome", "Plan", "SumMaster", "TaskPlan",
            "TrialBlock", "Work"]
-
-
-@dataclass(frozen=True)
-class TrialBlock:
-    """What a code's simulation receives for a block of trials.
-
-    Attributes
-    ----------
-    delays : ndarray of float64, shape (trials, workers)
-        Start-up delay ``X_j`` of every worker in every trial.
-    unit : float
-        Time ``u`` of one unit task (one worker-level function) at speed 1.
-    rngs : sequence of Generator
-        The code's own stream of each trial (empty unless the code draws, see
-        :attr:`Code.draws`).
-    speeds : ndarray of float64, shape (trials, workers), or None
-        Every worker's speed factor (its unit task takes ``unit * speed``); ``None`` when
-        all are 1.
-    fresh : callable, optional
-        ``fresh(rng, size) -> (delays, speeds or None)``: new workers drawn like the others
-        (for codes that start extra workers, e.g. speculative backups).
-    """
-
-    delays: np.ndarray
-    unit: float
-    rngs: Sequence[np.random.Generator] = ()
-    speeds: np.ndarray | None = None
-    fresh: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray | None]] | None \
-        = None
-
-    @property
-    def trials(self) -> int:
-        return int(self.delays.shape[0])
-
-    @property
-    def workers(self) -> int:
-        return int(self.delays.shape[1])
-
-    @property
-    def unit_times(self) -> np.ndarray | float:
-        """Time of one unit task on every worker, shape (trials, workers), or the scalar
-        ``unit`` when every speed is 1."""
-        return self.unit if self.speeds is None else self.unit * self.speeds
 
 
 def busy_and_units(delays: np.ndarray, unit_times: np.ndarray | float, work: np.ndarray,
@@ -252,7 +210,9 @@ class Code(StrictModel):
 
     label: Label | None = None
     draws: ClassVar[bool] = False
-    """Whether :meth:`simulate` and :meth:`plan` draw from the code's per-trial stream."""
+    """Whether :meth:`simulate` draws from the code's per-trial stream (the simulation then
+    builds the streams; :meth:`plan` always receives the trial's stream, e.g. for a dense
+    code's random generator matrix, which the simulation never needs)."""
     executable: ClassVar[bool] = True
     """Whether ``ltsim execute`` can run the code for real."""
     reference: ClassVar[bool] = False

@@ -43,8 +43,9 @@ def genie_latency(delays: np.ndarray, unit_times, n: int) -> np.ndarray:
 class Ideal(Code):
     """The genie bound: every worker computes units back to back from ``X_j`` and a genie
     hands out exactly the units needed, so ``T = min t`` with
-    ``sum_j max(0, floor((t - X_j) / u_j)) >= n``. No scheme with unit tasks can beat it;
-    plots draw it as a thin dashed reference line. Simulation only.
+    ``sum_j max(0, floor((t - X_j) / u_j)) >= n``. No scheme whose ``n`` workers compute
+    unit tasks can beat it (speculative backups, which add fresh workers, can); plots draw
+    it as a thin dashed reference line. Simulation only.
 
     Cost: every worker is busy until T (``worker_seconds = n T``) and exactly ``n`` units
     are done.

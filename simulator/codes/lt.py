@@ -211,9 +211,11 @@ class LTCode(Code):
 
     def theory_bound(self, system) -> float:
         # Theorem 1, E[T] <= shift + u (r + 1) dbar_{n/r} + 1/rate, under (shifted)
-        # exponential delays and the online decoder with per-symbol returns only.
+        # exponential delays and the online decoder with per-symbol returns only, on the
+        # paper's plain system (no machine classes, every speed 1).
         parts = system.law.shift_rate()
-        if parts is None or self.returns != "symbol" or self.decoder is not None:
+        if (parts is None or not system.plain or self.returns != "symbol"
+                or self.decoder is not None):
             return math.nan
         shift, rate = parts
         dbar = mean_degree(system.workers // self.r, self.c, self.delta)

@@ -905,7 +905,8 @@ class Trial(NamedTuple):
     ----------
     count : int
         Symbols received at the stop (1-based), or -1 if every symbol arrives without it
-        (possible only with a cap).
+        (which the sum-recovery code never reaches: each worker's first symbol is its own
+        unit, so all ``n`` first symbols recover F).
     latency : float
         Arrival time of the stopping symbol (``inf`` when ``count == -1``).
     received : Arrivals

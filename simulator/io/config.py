@@ -94,6 +94,10 @@ class System(StrictModel):
             if counts[0] < 0:
                 raise CrossFieldError("classes", f"the rounded class sizes exceed the {n} "
                                       "workers", counts)
+        if getattr(self.speed, "worker", None) is not None:
+            raise CrossFieldError("speed.worker", "speed factors are drawn per worker from "
+                                  "the law; a per-worker trace is a delay law only",
+                                  self.speed.worker)
         if self.speed is not None and not self.speed.mean > 0:
             raise CrossFieldError("speed", "the speed law must have a positive mean",
                                   self.speed.mean)

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 COLUMNS = ["scheme", "trials", "mean", "sem", "p50", "p99", "failure_rate", "failures",
-           "mismatches", "theory_mean", "theory_bound", "decode_ms", "theory_note"]
+           "mismatches", "worker_seconds", "cost", "theory_mean", "theory_bound", "decode_ms",
+           "theory_note"]
 """Columns shown, where the summary has them (simulations and executions differ)."""
 
 NUMERIC = ("trials", "mean", "std", "sem", "p50", "p90", "p99", "max", "failure_rate",

@@ -244,17 +244,27 @@ def write_tables(folder: Path, frames: dict[str, pd.DataFrame], resolved: dict[s
     write_json(meta, folder / "meta.json")
 
 
-def latency_rows(scheme_id: str, start: int, outcome: Outcome) -> pd.DataFrame:
-    """Rows of ``latencies.csv`` for one scheme and a block of trials from ``start``."""
+def extra_columns(outcomes: list[Outcome]) -> list[str]:
+    """The columns of ``latencies.csv`` after :data:`LATENCY_COLUMNS`: every column some
+    scheme reports, in scheme order (a scheme without one leaves its cells empty)."""
+    return list(dict.fromkeys(name for o in outcomes for name in o.columns))
+
+
+def latency_rows(scheme_id: str, start: int, outcome: Outcome,
+                 extra: list[str] | None = None) -> pd.DataFrame:
+    """Rows of ``latencies.csv`` for one scheme and a block of trials from ``start``, with
+    the ``extra`` columns (default: the scheme's own)."""
     symbols = pd.array(outcome.symbols, dtype="Int64")
     symbols[outcome.symbols < 0] = pd.NA
+    empty = pd.array([pd.NA] * outcome.trials, dtype="Float64")
     return pd.DataFrame({
         "scheme": scheme_id,
         "trial": np.arange(start, start + outcome.trials),
         "latency": outcome.latency,
         "symbols": symbols,
         "decoded": np.where(outcome.decoded, "true", "false"),
-        **outcome.columns,
+        **{name: outcome.columns.get(name, empty)
+           for name in (outcome.columns if extra is None else extra)},
     })
 
 
@@ -279,7 +289,7 @@ class LatencyWriter:
 
     def append_rows(self, rows: list[bytes], outcomes: list[Outcome]) -> None:
         """Append rows already formatted (:class:`RowFormatter`), one chunk per scheme."""
-        self.columns = [*LATENCY_COLUMNS, *outcomes[0].columns] if outcomes else None
+        self.columns = [*LATENCY_COLUMNS, *extra_columns(outcomes)] if outcomes else None
         for part, chunk in zip(self.parts, rows, strict=True):
             with open(part, "ab") as fh:
                 fh.write(chunk)
@@ -310,8 +320,9 @@ class RowFormatter:
     ids: list[str]
 
     def __call__(self, start: int, outcomes: list[Outcome]) -> list[bytes]:
-        return [latency_rows(sid, start, o).to_csv(index=False, header=False,
-                                                   lineterminator="\n").encode()
+        extra = extra_columns(outcomes)
+        return [latency_rows(sid, start, o, extra).to_csv(index=False, header=False,
+                                                          lineterminator="\n").encode()
                 for sid, o in zip(self.ids, outcomes, strict=True)]
 
 
@@ -343,8 +354,9 @@ def read_latencies(folder: Path, scheme_ids: list[str]) -> tuple[int, list[Outco
         symbols = pd.to_numeric(rows["symbols"]).fillna(-1).to_numpy(np.int64)
         # Python's float() reads back repr() exactly: the rewritten rows are the same bytes
         latency = rows["latency"].to_numpy(object).astype(float)
+        own = [c for c in extra if rows[c].astype(str).ne("").any()]  # empty: another's
         outcomes.append(Outcome(latency, symbols, decoded == "true", np.full(n, np.nan),
-                                {c: pd.to_numeric(rows[c]).to_numpy() for c in extra}))
+                                {c: pd.to_numeric(rows[c]).to_numpy() for c in own}))
     return trials or 0, outcomes
 
 

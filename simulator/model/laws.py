@@ -596,6 +596,11 @@ class Mixture(DelayLaw):
         total = math.fsum(c.weight for c in self.components)
         if abs(total - 1.0) > 1e-9:
             raise CrossFieldError("components", "the weights must sum to 1", total)
+        for i, component in enumerate(self.components):
+            if getattr(component.law, "worker", None) is not None:
+                raise CrossFieldError(f"components[{i}].worker", "a per-worker trace cannot "
+                                      "be a mixture component (replay it as the delay law)",
+                                      component.law.worker)
         return self
 
     @property

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import integrate, optimize, special
+from scipy import special
 
 __all__ = [
     "NO_FINITE_MEAN",
@@ -631,6 +631,8 @@ def _fit_lognormal_tail(
         start[2] = float(np.mean(values - model(start, u)))
         if not np.all(np.isfinite(start)):
             return None
+        from scipy import optimize  # imported on first use: it is slow to import
+
         fit = optimize.least_squares(
             lambda p: (model(p, u) - values) / scale,
             start,
@@ -828,6 +830,8 @@ def _log_integral(target: _MaxTarget | _OrderTarget) -> float:
     errors = []
 
     def quad(f: Callable[[float], float], a: float, b: float, points=None) -> float:
+        from scipy import integrate  # imported on first use: it is slow to import
+
         out = integrate.quad(
             f,
             a,

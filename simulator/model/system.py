@@ -1,8 +1,12 @@
-"""The system a scheme runs on, as the closed forms see it."""
+"""The system a scheme runs on: as the closed forms see it (:class:`SystemView`) and as a
+code's simulation receives a block of its trials (:class:`TrialBlock`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from .cluster import Cluster
 from .laws import DelayLaw
@@ -25,3 +29,46 @@ class SystemView:
     @property
     def plain(self) -> bool:
         return self.cluster is None or self.cluster.plain
+
+
+@dataclass(frozen=True)
+class TrialBlock:
+    """What a code's simulation receives for a block of trials.
+
+    Attributes
+    ----------
+    delays : ndarray of float64, shape (trials, workers)
+        Start-up delay ``X_j`` of every worker in every trial.
+    unit : float
+        Time ``u`` of one unit task (one worker-level function) at speed 1.
+    rngs : sequence of Generator
+        The code's own stream of each trial (empty unless the code draws, see
+        :attr:`Code.draws`).
+    speeds : ndarray of float64, shape (trials, workers), or None
+        Every worker's speed factor (its unit task takes ``unit * speed``); ``None`` when
+        all are 1.
+    fresh : callable, optional
+        ``fresh(rng, size) -> (delays, speeds or None)``: new workers drawn like the others
+        (for codes that start extra workers, e.g. speculative backups).
+    """
+
+    delays: np.ndarray
+    unit: float
+    rngs: Sequence[np.random.Generator] = ()
+    speeds: np.ndarray | None = None
+    fresh: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray | None]] | None \
+        = None
+
+    @property
+    def trials(self) -> int:
+        return int(self.delays.shape[0])
+
+    @property
+    def workers(self) -> int:
+        return int(self.delays.shape[1])
+
+    @property
+    def unit_times(self) -> np.ndarray | float:
+        """Time of one unit task on every worker, shape (trials, workers), or the scalar
+        ``unit`` when every speed is 1."""
+        return self.unit if self.speeds is None else self.unit * self.speeds

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..codes.base import TrialBlock
 from ..model.outcome import Block, Outcome
+from ..model.system import TrialBlock
 from .streams import CLASSES, SPEEDS, Streams
 
 
