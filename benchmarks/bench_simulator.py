@@ -1,29 +1,43 @@
-"""Performance benchmark of the ltsim simulator on this machine; prints a Markdown table.
+"""Performance benchmark of ltsim on this machine: one Markdown table of measurements.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_simulator.py [--quick] [--out bench.md]
+    .venv/bin/python benchmarks/bench_simulator.py [--quick] [--write-docs] [--out FILE]
 
-Measurements
-------------
-1. ``ltsim run configs/exp02.yaml`` whole-process wall time (cold numba cache, then the median
-   of warm runs), with all cores and with ``--jobs 1``; trials per second.
-2. One complete peeling decode at m = 1000 (LT-1, LT-2), against the paper's 55 ms / 29 ms.
-3. The same decoder in pure Python (``peel.py_func``) and the quadratic oracle
-   ``tests/reference.py::peel_reference``: speed-up of the compiled kernel.
-4. Time per LT-1 trial (sampling vs decoding) for m = 10^3 .. 10^6 and the growth exponent.
-5. Peak resident memory of one LT-1 trial at m = 10^6, and of a whole ``ltsim run`` at that m.
-6. ``ltsim --help`` start-up time.
+``make bench`` runs it with ``--write-docs``, which also rewrites the block between
+``<!-- bench:begin -->`` and ``<!-- bench:end -->`` in ``docs/performance.md``. ``--quick``
+runs every measurement at tiny sizes (a smoke run; its numbers mean nothing). Progress goes
+to stderr, the report to stdout.
 
-This is a script, not a test; ``tests/test_bench_smoke.py`` only checks that it runs.
+Measurements (one function each, in this order)
+-----------------------------------------------
+1. :func:`bench_throughput`: trials/s of exp02's Monte-Carlo loop, ``--jobs 1`` and ``2``.
+2. :func:`bench_whole_run`: wall time of a whole ``ltsim run configs/exp02.yaml``, and of
+   ``ltsim --help``.
+3. :func:`bench_write_share`: the share of a run spent writing its result folder.
+4. :func:`bench_lt_kernel`: one compiled LT trial (``lt_trial``) at m = 1000, LT-1 and LT-2,
+   with its time split.
+5. :func:`bench_large_m`: LT-1 at m = 10^6 in the regime tau m = 5 s, the growth of the
+   trial time with m, and the peak memory of ``ltsim run`` at that m.
+6. :func:`bench_reference_ratio`: speed-up over the pure-Python references of the tests.
+7. :func:`bench_sum_recovery`: one sum-recovery trial (``benchmarks/bench_sumrank.py``).
+8. :func:`bench_sweep`: ``ltsim sweep`` on local processes and on a Dask ``LocalCluster``.
+9. :func:`bench_execute`: ``ltsim execute`` on the local and the dask backend.
+
+and two yardsticks of the machine's speed (:func:`bench_yardsticks`).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import collections
+import contextlib
+import datetime
+import functools
+import json
 import math
 import os
+import platform
 import shlex
 import statistics
 import subprocess
@@ -31,33 +45,53 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-from typing import NamedTuple
+from unittest import mock
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 EXP02 = ROOT / "configs" / "exp02.yaml"
+EXECUTE_SMALL = ROOT / "configs" / "execute-small.yaml"
+DOCS = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
-# Decoding setting of the paper's Fig. 2a and its reported decoding times.
-C, DELTA, SYMBOLS, RATE, TAU = 0.03, 0.5, 2, 0.2, 0.005
-PAPER_DECODE_MS = {1: 55.0, 2: 29.0}
-ORACLE_BUDGET_S = 60.0
+# exp02's system (Fig. 2a of the paper): m = n = 1000, s = 2 symbols per worker, Robust
+# Soliton c = 0.03, delta = 0.5, tau = 0.005 s, start-up delays X ~ Exp(rate 0.2).
+M, SYMBOLS, C, DELTA, TAU, RATE = 1000, 2, 0.03, 0.5, 0.005, 0.2
+TAU_M_PAPER = 5.0
+"""tau * m of the paper's regime at any m (tau = 5e-6 s at m = 10^6)."""
 
 # Targets.
-T_DECODE_MS = 0.5
-T_PY_SPEEDUP = 100.0
-T_EXP02_S = 3.0
-T_TRIAL_1E6_S = 3.0
-T_EXPONENT = 1.2
-T_MEMORY_GIB = 2.0
-T_HELP_S = 0.5
+T_TRIALS_J1, T_TRIALS_J2, T_SPEEDUP = 3000.0, 5000.0, 1.8
+T_WHOLE_RUN_S = 1.0
+T_WRITE_SHARE = 0.10
+T_LT1_US = 60.0
+T_BIG_TRIAL_S, T_EXPONENT, T_RSS_GIB = 2.0, 1.2, 1.0
+T_REFERENCE = 100.0
+T_SUMRANK_MS = 20.0
+T_EXECUTE_RATIO = 3.0
+
+
+# --------------------------------------------------------------------------------------------
+# the table
 
 
 @dataclass
 class Row:
-    """One line of the result table."""
+    """One row of the result table.
+
+    Attributes
+    ----------
+    item, value, target, note : str
+        The cells; ``target`` is ``—`` for a row that is information only.
+    ok : bool or None
+        Whether the target is met; ``None`` for an information row.
+    """
 
     item: str
     value: str
@@ -67,462 +101,937 @@ class Row:
 
     @property
     def status(self) -> str:
+        """``PASS``, ``MISS`` or ``—``."""
         return "—" if self.ok is None else ("PASS" if self.ok else "MISS")
 
 
-def format_table(rows: list[Row]) -> str:
-    """The rows as a Markdown table."""
-    lines = ["| Measurement | Value | Target | Status | Notes |",
-             "|---|---|---|---|---|"]
+def format_table(rows: Sequence[Row]) -> str:
+    """The rows as a Markdown table (``|`` inside a cell is escaped).
+
+    Parameters
+    ----------
+    rows : sequence of Row
+
+    Returns
+    -------
+    str
+        Header, separator and one line per row, without a final newline.
+    """
+    lines = ["| Measurement | Value | Target | Status | Notes |", "|---|---|---|---|---|"]
     for r in rows:
         cells = [r.item, r.value, r.target, r.status, r.note]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 
 
-def log(msg: str) -> None:
-    """Progress on stderr, so stdout holds only the report."""
-    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+def tally(rows: Sequence[Row]) -> str:
+    """``"a PASS, b MISS, c information rows"``."""
+    passed = sum(r.ok is True for r in rows)
+    missed = sum(r.ok is False for r in rows)
+    return f"{passed} PASS, {missed} MISS, {len(rows) - passed - missed} information rows"
 
 
-def ms(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A duration with three significant digits in µs, ms or s."""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.3g} µs"
     return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
 
 
+def spread(values: Sequence[float], unit: Callable[[float], str] = duration) -> str:
+    """``"min a / max b"`` of repeated measurements."""
+    return f"min {unit(min(values))} / max {unit(max(values))}"
+
+
+def plural(count: int, noun: str) -> str:
+    """``"1 trial"``, ``"3 trials"``."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so that stdout holds only the report."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
 # --------------------------------------------------------------------------------------------
-# Subprocess helpers
+# child processes
 
 
-def ltsim_command() -> list[str]:
-    """The ``ltsim`` console script of this interpreter's environment."""
+def ltsim(*args: str) -> list[str]:
+    """The command line of ``ltsim *args`` from this interpreter's environment."""
     exe = Path(sys.executable).parent / "ltsim"
-    return [str(exe)] if exe.is_file() else [sys.executable, "-m", "simulator"]
+    launcher = [str(exe)] if exe.is_file() else [sys.executable, "-m", "simulator"]
+    return [*launcher, *args]
+
+
+def run_child(cmd: Sequence[str]) -> tuple[float, float]:
+    """Run ``cmd`` from the repository root, stdout discarded.
+
+    Returns
+    -------
+    (float, float)
+        Wall seconds, and CPU seconds (user + system, from ``os.wait4``) of ``cmd`` and the
+        descendants it waited for (e.g. its worker processes).
+
+    Raises
+    ------
+    RuntimeError
+        If ``cmd`` exits with a non-zero status (the end of its stderr is quoted).
+    """
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"{shlex.join(cmd)} exited {proc.returncode}: {tail}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def run_timed(cmd: Sequence[str]) -> float:
+    """Wall seconds of :func:`run_child`."""
+    return run_child(cmd)[0]
 
 
 # Runs argv[2:] and writes its ru_maxrss (KiB, from os.wait4) to the file argv[1]. Peak RSS
-# must be measured from a small parent: Linux carries the RSS high-water mark of the memory
-# image replaced by exec() over into the new program's ru_maxrss, so a child forked from this
-# (large) benchmark process would report at least this process's own size.
+# is measured from this small parent: Linux carries the RSS high-water mark of the memory
+# image replaced by exec() over into the new program's ru_maxrss, so a child forked from the
+# (large) benchmark process would report at least the benchmark's own size.
 RSS_LAUNCHER = (
     "import os, subprocess, sys\n"
-    "p = subprocess.Popen(sys.argv[2:])\n"
+    "p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)\n"
     "_, status, usage = os.wait4(p.pid, 0)\n"
     "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
     "sys.exit(os.waitstatus_to_exitcode(status))\n"
 )
 
 
-def peak_rss_kib(cmd: list[str]) -> tuple[float, int]:
-    """Run ``cmd`` through :data:`RSS_LAUNCHER`; return (wall seconds, peak RSS in KiB of
-    ``cmd`` and its descendants)."""
+def peak_rss(cmd: Sequence[str]) -> tuple[float, int]:
+    """Run ``cmd`` under :data:`RSS_LAUNCHER`.
+
+    Returns
+    -------
+    (float, int)
+        Wall seconds and the peak resident set size in bytes of ``cmd`` (the largest of
+        it and its waited-for descendants).
+    """
     with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
         report = Path(tmp) / "maxrss"
-        wall, _ = timed_child([sys.executable, "-S", "-c", RSS_LAUNCHER, str(report), *cmd])
-        return wall, int(report.read_text())
+        wall = run_timed([sys.executable, "-S", "-c", RSS_LAUNCHER, str(report), *cmd])
+        return wall, int(report.read_text()) * 1024
 
 
-def timed_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Run ``cmd``; return (wall seconds, ru_maxrss in KiB reported by ``os.wait4``).
-
-    The ru_maxrss is inflated by this process's own size (see :data:`RSS_LAUNCHER`); use
-    :func:`peak_rss_kib` for memory.
-    """
-    with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out_f, stderr=err_f)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out_f.seek(0)
-        err_f.seek(0)
-        out = out_f.read().decode(errors="replace")
-        err = err_f.read().decode(errors="replace")
-    if proc.returncode != 0:
-        raise RuntimeError(f"{shlex.join(cmd)} exited {proc.returncode}:\n{out}\n{err}")
-    return wall, usage.ru_maxrss
-
-
-# --------------------------------------------------------------------------------------------
-# 1. exp02 end to end
-
-
-def bench_exp02(reps: int, jobs: int | None, cold: bool) -> list[Row]:
-    import yaml
-
-    data = yaml.safe_load(EXP02.read_text())
-    trials, n_schemes = int(data["trials"]), len(data["schemes"])
-    label = "all cores" if jobs is None else f"--jobs {jobs}"
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
-        cmd = [*ltsim_command(), "run", str(EXP02), "-o", str(Path(tmp) / "out"), "--quiet",
-               "--force"]
-        if jobs is not None:
-            cmd += ["--jobs", str(jobs)]
-        if cold:
-            # An empty numba cache: every kernel is compiled, as on a fresh install.
-            env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "numba-cache")}
-            wall, _ = timed_child(cmd, env)
-            log(f"exp02 {label} cold: {wall:.2f} s")
-            rows.append(Row(f"exp02 whole run, {label}, cold numba cache", f"{wall:.2f} s",
-                            note="first run with an empty NUMBA_CACHE_DIR (JIT compile)"))
-        timed_child(cmd)  # warm-up: numba's on-disk cache and the OS page cache
-        walls, engine = [], []
-        for _ in range(reps):
-            wall, _ = timed_child(cmd)
-            walls.append(wall)
-            engine.append(_meta_wall(Path(tmp) / "out"))
-        wall = statistics.median(walls)
-        log(f"exp02 {label} warm: {walls}")
-    rows.append(Row(
-        f"exp02 whole run, {label}, warm (median of {reps})", f"{wall:.2f} s",
-        f"≤ {T_EXP02_S:g} s", wall <= T_EXP02_S,
-        f"min {min(walls):.2f} / max {max(walls):.2f} s; Monte-Carlo loop "
-        f"{statistics.median(engine):.2f} s (meta.json), rest is start-up + I/O",
-    ))
-    rows.append(Row(
-        f"exp02 trials/s, {label}", f"{trials / wall:.0f} trials/s",
-        note=f"{trials} trials / wall; {trials * n_schemes / wall:.0f} scheme-trials/s "
-             f"({n_schemes} schemes)",
-    ))
-    return rows
-
-
-def _meta_wall(folder: Path) -> float:
-    import json
-
+def loop_seconds(folder: Path) -> float:
+    """The Monte-Carlo loop time of a result folder: ``wall_seconds`` of its ``meta.json``
+    (the engine's loop, from the first block submitted to the last one kept, including the
+    rows of ``latencies.csv`` appended meanwhile; not start-up, not the final writing)."""
     return float(json.loads((folder / "meta.json").read_text())["wall_seconds"])
 
 
 # --------------------------------------------------------------------------------------------
-# 2-3. decoding at m = 1000
+# 1-3. ltsim run on exp02
 
 
-class Graph(NamedTuple):
-    """A code graph (CSR) and the arrival order of its symbols."""
+def bench_throughput(trials: int, reps: int) -> tuple[list[Row], float]:
+    """Measurement 1: trials/s of exp02's Monte-Carlo loop with ``--jobs 1`` and ``--jobs 2``.
 
-    ptr: np.ndarray
-    nbrs: np.ndarray
-    order: np.ndarray
+    Runs ``ltsim run configs/exp02.yaml --trials TRIALS --jobs J -o TMP --force -q``
+    ``reps`` times for each J (alternating, after a warm-up run) and reads the loop time
+    from ``meta.json`` (:func:`loop_seconds`).
 
-
-def draw_graphs(m: int, r: int, count: int, seed: int):
-    """``count`` freshly drawn LT-r code graphs of the paper's setting, and ``k``."""
-    from simulator.codes.lt import LTCode
-
-    code = LTCode(kind="lt", r=r, symbols_per_worker=SYMBOLS, c=C, delta=DELTA)
-    rng = np.random.default_rng(seed)
-    graphs = []
-    for _ in range(count):
-        delays = rng.exponential(1.0 / RATE, m)
-        graph = code.sample_code(m, rng)
-        order = np.argsort(code.arrival_times(graph, delays, TAU), kind="stable")
-        graphs.append(Graph(graph.ptr, graph.nbrs, order))
-    return graphs, m // r
-
-
-def time_peel(func, graphs, k: int, limit: int) -> tuple[list[float], list[int]]:
-    """Seconds of each ``func(ptr, nbrs, order, k, limit)`` call, and its results."""
-    times, used = [], []
-    for g in graphs:
-        start = time.perf_counter_ns()
-        u = func(g.ptr, g.nbrs, g.order, k, limit)
-        times.append((time.perf_counter_ns() - start) * 1e-9)
-        used.append(int(u))
-    return times, used
-
-
-def measure_decode(m: int, r: int, n_graphs: int, n_python: int, seed: int = 1) -> dict:
-    """Median compiled and pure-Python (``peel.py_func``) decode times on the same graphs."""
-    from simulator.codes.peeling import peel
-
-    graphs, k = draw_graphs(m, r, n_graphs, seed)
-    limit = m * SYMBOLS
-    peel(*graphs[0], k, limit)  # load / compile
-    fast, used = time_peel(peel, graphs, k, limit)
-    py, used_py = time_peel(peel.py_func, graphs[:n_python], k, limit)
-    if used_py != used[:n_python]:
-        raise AssertionError("peel.py_func disagrees with the compiled peel")
-    return {
-        "m": m, "r": r, "k": k, "graphs": graphs,
-        "fast": statistics.median(fast), "fast_all": fast,
-        "py": statistics.median(py) if py else math.nan,
-        "fast_same": statistics.median(fast[:n_python]) if py else math.nan,
-        "decoded": float(np.mean([u > 0 for u in used])),
-        "edges": float(np.mean([g.nbrs.size for g in graphs])),
-    }
-
-
-def load_reference():
-    spec = importlib.util.spec_from_file_location("ltsim_reference", ROOT / "tests/reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.peel_reference
-
-
-def as_sets(g) -> tuple[list[set[int]], list[int]]:
-    nbrs = g.nbrs.tolist()
-    ptr = g.ptr.tolist()
-    return [set(nbrs[ptr[i]:ptr[i + 1]]) for i in range(len(ptr) - 1)], g.order.tolist()
-
-
-def measure_oracle(m: int, n_graphs: int, budget: float) -> dict:
-    """Oracle vs compiled decoder for LT-1 on ``n_graphs`` graphs.
-
-    The oracle's cost grows about as m^2..m^3; a pilot at m/4 predicts the time at ``m`` and,
-    if one decode would exceed ``budget`` seconds, ``m`` is lowered until it would not.
+    Returns
+    -------
+    (list of Row, float)
+        The rows, and the fast path's seconds per trial with ``--jobs 1`` (all five
+        schemes), for :func:`bench_reference_ratio`.
     """
-    from simulator.codes.peeling import peel
-
-    peel_reference = load_reference()
-    pilot_m = max(m // 4, 50)
-    (pg,), pk = draw_graphs(pilot_m, 1, 1, seed=99)
-    start = time.perf_counter()
-    peel_reference(*as_sets(pg), pk, pilot_m * SYMBOLS)
-    pilot = time.perf_counter() - start
-    use_m = m
-    while use_m > pilot_m and pilot * (use_m / pilot_m) ** 3 > budget:
-        use_m //= 2
-    graphs, k = draw_graphs(use_m, 1, n_graphs, seed=7)
-    limit = use_m * SYMBOLS
-    peel(graphs[0].ptr, graphs[0].nbrs, graphs[0].order, k, limit)
-    fast, used = time_peel(peel, graphs, k, limit)
-    oracle = []
-    for g, u in zip(graphs, used, strict=True):
-        nb, order = as_sets(g)
-        start = time.perf_counter()
-        got = peel_reference(nb, order, k, limit)
-        oracle.append(time.perf_counter() - start)
-        if got != u:
-            raise AssertionError(f"oracle gives {got}, compiled peel {u}")
-    return {"m": use_m, "requested_m": m, "pilot_m": pilot_m, "pilot": pilot,
-            "oracle": statistics.median(oracle), "fast": statistics.median(fast)}
-
-
-def bench_decode(n_graphs: int, n_python: int, n_oracle: int, m: int = 1000) -> list[Row]:
+    loops: dict[int, list[float]] = {1: [], 2: []}
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    cores: dict[int, list[float]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
+        out = Path(tmp) / "out"
+        run_timed(ltsim("run", str(EXP02), "--trials", "200", "-o", str(out), "--force", "-q"))
+        for _ in range(reps):
+            for jobs in (1, 2):
+                wall, cpu = run_child(ltsim("run", str(EXP02), "--trials", str(trials),
+                                            "--jobs", str(jobs), "-o", str(out), "--force",
+                                            "-q"))
+                walls[jobs].append(wall)
+                cores[jobs].append(cpu / wall)
+                loops[jobs].append(loop_seconds(out))
+    log(f"exp02 loop seconds: {loops}; cores busy: {cores}")
+    rate = {j: trials / statistics.median(loops[j]) for j in loops}
     rows = []
-    lt1 = None
-    for r in (1, 2):
-        d = measure_decode(m, r, n_graphs, n_python)
-        lt1 = lt1 or d
-        paper = PAPER_DECODE_MS[r]
-        t = d["fast"]
-        log(f"decode LT-{r} m={m}: median {t * 1e3:.4f} ms")
+    for jobs, target in ((1, T_TRIALS_J1), (2, T_TRIALS_J2)):
         rows.append(Row(
-            f"Decode m={m}, LT-{r} (median of {n_graphs} graphs)", f"{t * 1e3:.3f} ms",
-            f"≤ {T_DECODE_MS:g} ms" if r == 1 else "—",
-            t * 1e3 <= T_DECODE_MS if r == 1 else None,
-            f"paper {paper:g} ms → {paper / (t * 1e3):.0f}× faster; k={d['k']}, "
-            f"{d['edges']:.0f} edges, decoded {d['decoded']:.0%}; "
-            f"p90 {np.percentile(d['fast_all'], 90) * 1e3:.3f} ms",
+            f"1. exp02 Monte-Carlo loop, {trials} trials, --jobs {jobs} (median of {reps})",
+            f"{rate[jobs]:.0f} trials/s", f"≥ {target:g} trials/s", rate[jobs] >= target,
+            f"{trials} / loop time of meta.json (median {statistics.median(loops[jobs]):.2f} "
+            f"s, {spread(loops[jobs])}); = {1e6 / rate[jobs]:.0f} µs per trial of the five "
+            f"schemes; whole command median {statistics.median(walls[jobs]):.2f} s, on "
+            f"{statistics.median(cores[jobs]):.2f} cores on average (its CPU time / wall)",
         ))
-    ratio = lt1["py"] / lt1["fast_same"]
-    log(f"py_func LT-1: {lt1['py'] * 1e3:.1f} ms ({ratio:.0f}x)")
+    speedup = rate[2] / rate[1]
     rows.append(Row(
-        f"Speed-up vs the same online algorithm interpreted (peel.py_func), LT-1 m={m}",
-        f"{ratio:.1f}×", "—", None,
-        f"py_func {lt1['py'] * 1e3:.1f} ms vs {lt1['fast_same'] * 1e3:.3f} ms compiled, "
-        f"median over the same {n_python} graphs (what compiling alone buys)",
+        "1. exp02 loop speed-up, --jobs 2 over --jobs 1", f"{speedup:.2f}×",
+        f"≥ {T_SPEEDUP:g}×", speedup >= T_SPEEDUP,
+        "ratio of the median loop times above",
     ))
-    o = measure_oracle(m, n_oracle, ORACLE_BUDGET_S)
-    ratio = o["oracle"] / o["fast"]
-    log(f"oracle LT-1 m={o['m']}: {o['oracle']:.2f} s ({ratio:.0f}x)")
-    where = (f"m={o['m']}" if o["m"] == m else
-             f"m={o['m']} (m={m} predicted > {ORACLE_BUDGET_S:g} s per decode)")
-    rows.append(Row(
-        f"Speed-up vs oracle tests/reference.py::peel_reference, LT-1 {where}",
-        f"{ratio:.0f}×", f"≥ {T_PY_SPEEDUP:g}×", ratio >= T_PY_SPEEDUP,
-        f"oracle {ms(o['oracle'])} vs {o['fast'] * 1e3:.3f} ms compiled, median of "
-        f"{n_oracle} graphs (quadratic: re-peels after each arrival)",
-    ))
-    return rows
+    return rows, 1.0 / rate[1]
 
 
-# --------------------------------------------------------------------------------------------
-# 4. scaling of one LT-1 trial
-
-
-def measure_trials(m: int, reps: int, seed: int = 2021) -> dict:
-    """Wall time of ``LTCode.simulate`` on 1-trial batches, split by its own decode timer."""
-    from simulator.codes.base import TrialBlock
-    from simulator.codes.lt import LTCode
-    from simulator.model.laws import Exponential
-    from simulator.montecarlo.streams import stream
-
-    code = LTCode(kind="lt", r=1, symbols_per_worker=SYMBOLS, c=C, delta=DELTA)
-    delay = Exponential(dist="exponential", rate=RATE)
-    code.soliton(m)  # the cached Robust Soliton table is built once per experiment
-    totals, decodes = [], []
-    for trial in range(reps + 1):
-        delays = delay.sample(stream(seed, trial, 0), m)[None, :]
-        start = time.perf_counter()
-        out = code.simulate(TrialBlock(delays, TAU, [stream(seed, trial, 1)]))
-        wall = time.perf_counter() - start
-        if trial:  # trial 0 loads the kernels
-            totals.append(wall)
-            decodes.append(float(out.decode_seconds[0]))
-    total, decode = statistics.median(totals), statistics.median(decodes)
-    return {"m": m, "reps": reps, "total": total, "decode": decode,
-            "sample": statistics.median([t - d for t, d in zip(totals, decodes, strict=True)])}
-
-
-def slope(ms_: list[int], ts: list[float]) -> float:
-    return float(np.polyfit(np.log(ms_), np.log(ts), 1)[0])
-
-
-def bench_scaling(plan: list[tuple[int, int]]) -> list[Row]:
-    rows, results = [], []
-    for m, reps in plan:
-        res = measure_trials(m, reps)
-        results.append(res)
-        log(f"LT-1 trial m={m}: {res}")
-        big = m == 10**6
-        rows.append(Row(
-            f"LT-1 trial m=10^{round(math.log10(m))} (median of {reps})", ms(res["total"]),
-            f"≤ {T_TRIAL_1E6_S:g} s" if big else "—",
-            res["total"] <= T_TRIAL_1E6_S if big else None,
-            f"sampling {ms(res['sample'])} + decoding {ms(res['decode'])}",
-        ))
-    fit = [x for x in results if 10**4 <= x["m"] <= 10**6]
-    if len(fit) >= 2:
-        mm = [x["m"] for x in fit]
-        e_tot = slope(mm, [x["total"] for x in fit])
-        e_s = slope(mm, [x["sample"] for x in fit])
-        e_d = slope(mm, [x["decode"] for x in fit])
-        span = f"m=10^{round(math.log10(mm[0]))}..10^{round(math.log10(mm[-1]))}"
-        rows.append(Row(
-            f"Growth exponent of LT-1 trial time, {span}", f"{e_tot:.2f}",
-            f"≤ {T_EXPONENT:g}", e_tot <= T_EXPONENT,
-            f"sampling {e_s:.2f}, decoding {e_d:.2f}; edges grow as m·ln m "
-            f"(exponent ≈ 1.09 over 10^4..10^6)",
-        ))
-    return rows
-
-
-# --------------------------------------------------------------------------------------------
-# 5. memory
-
-
-CHILD_TRIAL = textwrap.dedent("""
-    import sys
-    import numpy as np
-    from simulator.codes.base import TrialBlock
-    from simulator.codes.lt import LTCode
-    m = int(sys.argv[1])
-    code = LTCode(kind="lt", r=1, symbols_per_worker=2, c=0.03, delta=0.5)
-    rng = np.random.default_rng(5)
-    delays = rng.exponential(5.0, (1, m))
-    if m:
-        code.simulate(TrialBlock(delays, 0.005, [rng]))
+# Prints, as JSON, the seconds a fresh process spends importing the modules of ``ltsim run``,
+# loading exp02, simulating its first trial (numba loads the compiled kernels from its
+# on-disk cache) and its second trial.
+STARTUP_CHILD = textwrap.dedent("""\
+    import json, sys, time
+    t0 = time.perf_counter()
+    from simulator.app.run import load_experiment
+    from simulator.montecarlo.trials import simulate_trials
+    t1 = time.perf_counter()
+    experiment = load_experiment(__import__("pathlib").Path(sys.argv[1]))
+    t2 = time.perf_counter()
+    simulate_trials(experiment, 0, 1)
+    t3 = time.perf_counter()
+    simulate_trials(experiment, 1, 2)
+    t4 = time.perf_counter()
+    print(json.dumps({"imports": t1 - t0, "config": t2 - t1, "first": t3 - t2,
+                      "second": t4 - t3}))
 """)
 
 
-def bench_memory(m: int) -> list[Row]:
-    _, import_kib = peak_rss_kib([sys.executable, "-c", CHILD_TRIAL, "0"])
-    _, kib = peak_rss_kib([sys.executable, "-c", CHILD_TRIAL, str(m)])
-    gib = kib / 2**20
-    log(f"peak RSS one trial m={m}: {gib:.2f} GiB (imports {import_kib / 1024:.0f} MiB)")
-    exp = f"10^{round(math.log10(m))}"
-    rows = [Row(
-        f"Peak RSS, one LT-1 trial at m={exp} (child process)", f"{gib:.2f} GiB",
-        f"≤ {T_MEMORY_GIB:g} GiB", gib <= T_MEMORY_GIB,
-        f"ru_maxrss via wait4 from a small launcher; {import_kib / 1024:.0f} MiB for the "
-        "imports alone",
-    )]
+def startup_split(reps: int) -> dict[str, float]:
+    """Median seconds, over ``reps`` fresh processes, of the steps of :data:`STARTUP_CHILD`."""
+    runs = []
+    for _ in range(reps):
+        out = subprocess.run([sys.executable, "-c", STARTUP_CHILD, str(EXP02)], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+        runs.append(json.loads(out))
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def bench_whole_run(trials: int | None, reps: int) -> list[Row]:
+    """Measurement 2: wall time of a whole ``ltsim run configs/exp02.yaml`` (its 500 trials,
+    all cores, warm numba cache), median of ``reps``; and ``ltsim --help`` start-up.
+
+    ``trials`` overrides the config's (``--quick``); ``None`` keeps it.
+    """
+    extra = [] if trials is None else ["--trials", str(trials)]
     with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
-        cfg = Path(tmp) / "big.yaml"
-        cfg.write_text(textwrap.dedent(f"""\
-            name: bench_big
-            m: {m}
-            tau: 0.005
+        out = Path(tmp) / "out"
+        cmd = ltsim("run", str(EXP02), "-o", str(out), "--force", "-q", *extra)
+        run_timed(cmd)  # warm: numba's on-disk cache and the OS page cache
+        walls, loops = [], []
+        for _ in range(reps):
+            walls.append(run_timed(cmd))
+            loops.append(loop_seconds(out))
+        jobs = json.loads((out / "meta.json").read_text())["jobs"]
+    split = startup_split(reps)
+    help_cmd = ltsim("--help")
+    run_timed(help_cmd)
+    helps = [run_timed(help_cmd) for _ in range(reps)]
+    wall, loop = statistics.median(walls), statistics.median(loops)
+    log(f"exp02 whole run: {walls}; --help: {helps}")
+    return [
+        Row(f"2. exp02 whole `ltsim run`, {trials or 500} trials, --jobs {jobs} (default), "
+            f"warm (median of {reps})", f"{wall:.2f} s", f"≤ {T_WHOLE_RUN_S:g} s",
+            wall <= T_WHOLE_RUN_S,
+            f"{spread(walls)}; Monte-Carlo loop {loop:.2f} s of it (meta.json), the rest is "
+            "interpreter start-up, imports, config, process pool and writing"),
+        Row(f"2. Start-up of the run path in a fresh process (median of {reps})",
+            duration(split["imports"] + split["first"]),
+            note=f"importing simulator.app.run and its libraries {duration(split['imports'])}"
+                 f" + exp02's first trial {duration(split['first'])} (numba loads the "
+                 f"kernels from its cache; the second trial takes {duration(split['second'])})"
+                 f"; loading the config {duration(split['config'])}"),
+        Row(f"2. `ltsim --help` start-up (median of {reps})", duration(statistics.median(helps)),
+            note=f"{spread(helps)}; interpreter, click and the command modules"),
+    ]
+
+
+@contextlib.contextmanager
+def timing_calls(targets: Sequence[tuple[object, str, str]],
+                 spent: collections.Counter) -> Iterator[None]:
+    """Wrap the callables ``getattr(owner, name)`` so that ``spent[label]`` accumulates their
+    wall seconds while the block runs; the originals are restored after."""
+    with contextlib.ExitStack() as stack:
+        for owner, name, label in targets:
+            original = getattr(owner, name)
+
+            def wrapper(*args, _original=original, _label=label, **kwargs):
+                start = time.perf_counter()
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    spent[_label] += time.perf_counter() - start
+
+            stack.enter_context(mock.patch.object(owner, name, functools.wraps(original)(
+                wrapper)))
+        yield
+
+
+def bench_write_share(trials: int) -> list[Row]:
+    """Measurement 3: the share of a ``trials``-trial exp02 run spent on its result folder.
+
+    Nothing in ``meta.json`` records the writing, so the run is made in this process
+    (``simulator.app.run.simulate_into`` with one process, the code path of ``ltsim run
+    --jobs 1``) with the write calls of ``simulator.io.results`` timed in place: the
+    formatting of the ``latencies.csv`` rows (``RowFormatter``), appending them to the part
+    files (``LatencyWriter.append_rows``), joining the parts (``LatencyWriter.finish``),
+    computing ``summary.csv`` and ``tail.csv`` (``result_frames``) and writing the tables,
+    ``config.yaml`` and ``meta.json`` (``write_tables``, after ``provenance.meta`` gathered
+    the versions and the git revision).
+    """
+    from simulator.app.run import Engine, load_experiment, simulate_into
+    from simulator.io import provenance, results
+
+    experiment = load_experiment(EXP02, trials)
+    spent: collections.Counter = collections.Counter()
+    calls = [(results.RowFormatter, "__call__", "format rows"),
+             (results.LatencyWriter, "append_rows", "append rows"),
+             (results.LatencyWriter, "finish", "join latencies.csv"),
+             (provenance, "meta", "meta.json contents (versions, git)"),
+             (results, "result_frames", "summary + tail"),
+             (results, "write_tables", "write tables")]
+    with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
+        warm, target = Path(tmp) / "warm", Path(tmp) / "out"
+        simulate_into(load_experiment(EXP02, 200), warm, Engine(1), None, None, True,
+                      config_file=EXP02)
+        with timing_calls(calls, spent):
+            start = time.perf_counter()
+            simulate_into(experiment, target, Engine(1), None, None, True, config_file=EXP02)
+            total = time.perf_counter() - start
+        loop = loop_seconds(target)
+    writing = sum(spent.values())
+    share = writing / total
+    log(f"writing: {dict(spent)} of {total:.2f} s")
+    parts = ", ".join(f"{label} {duration(spent[label])}" for *_, label in calls)
+    return [Row(
+        f"3. Writing the result folder, share of a {trials}-trial exp02 run (--jobs 1)",
+        f"{share:.1%}", f"≤ {T_WRITE_SHARE:.0%}", share <= T_WRITE_SHARE,
+        f"{duration(writing)} of {duration(total)} (run in-process with the write calls of "
+        f"simulator.io.results timed in place; loop {duration(loop)}): {parts}",
+    )]
+
+
+# --------------------------------------------------------------------------------------------
+# 4-5. the compiled LT trial
+
+
+def time_lt_trials(m: int, r: int, tau: float, reps: int, threshold: int = 0,
+                   seed: int = 2021) -> tuple[list[float], list[int]]:
+    """Seconds of ``reps`` calls of the compiled LT trial, as ``LTCode.simulate`` makes them.
+
+    The system has n = m workers, ``SYMBOLS`` symbols each, k = m / r sources, unit time
+    ``tau`` and fresh Exp(``RATE``) delays every trial (drawn outside the timing). One
+    untimed call loads the kernel first.
+
+    Parameters
+    ----------
+    threshold : int
+        0 for the online decoder; 1 stops at the first arrival, which leaves the degrees,
+        the setup (arrival times, heap) and one symbol's neighbours.
+
+    Returns
+    -------
+    (list of float, list of int)
+        Seconds per call, and the symbols received at the stop.
+    """
+    from simulator.codes.lt_trial import Workspace, guide_table, lt_trial
+    from simulator.codes.soliton import RobustSoliton
+
+    k = m // r
+    soliton = RobustSoliton(k, C, DELTA)
+    cdf, guide = soliton.cdf, guide_table(soliton.cdf)
+    space = Workspace(m, SYMBOLS, k, soliton.mean)
+    unit = np.full(m, tau)
+    delays_rng, code_rng = np.random.default_rng(seed), np.random.default_rng(seed + 1)
+    seconds, symbols = [], []
+    for rep in range(reps + 1):
+        delays = delays_rng.exponential(1.0 / RATE, m)
+        start = time.perf_counter_ns()
+        out = lt_trial(delays, unit, r, SYMBOLS, k, cdf, guide, False, threshold, code_rng,
+                       space)
+        elapsed = (time.perf_counter_ns() - start) * 1e-9
+        if rep:
+            seconds.append(elapsed)
+            symbols.append(out[1])
+    return seconds, symbols
+
+
+def time_peel(m: int, graphs: int, seed: int = 7) -> tuple[list[float], float]:
+    """Seconds of the compiled online peeling decoder alone (``peeling.peel``) on ``graphs``
+    LT-1 code graphs of exp02's system, each fed in its arrival order; and the mean number
+    of edges it read (those of the symbols received until decoding completed)."""
+    from simulator.codes.lt import LTCode
+    from simulator.codes.peeling import peel
+
+    code = LTCode(kind="lt", r=1, symbols_per_worker=SYMBOLS, c=C, delta=DELTA)
+    rng = np.random.default_rng(seed)
+    unit = np.full(m, TAU)
+    seconds, edges = [], []
+    for rep in range(graphs + 1):
+        delays = rng.exponential(1.0 / RATE, m)
+        graph = code.sample_code(m, rng, delays, unit)
+        order = np.argsort(code.arrival_times(graph, delays, unit), kind="stable")
+        start = time.perf_counter_ns()
+        used = peel(graph.ptr, graph.nbrs, order, m, m * SYMBOLS)
+        elapsed = (time.perf_counter_ns() - start) * 1e-9
+        if rep:
+            seconds.append(elapsed)
+            got = order[:used] if used > 0 else order
+            edges.append(float(np.sum(graph.ptr[got + 1] - graph.ptr[got])))
+    return seconds, statistics.fmean(edges)
+
+
+def heap_merge_seconds(m: int, pops: int, reps: int, seed: int = 11) -> list[float]:
+    """Seconds of the LT trial's arrival merge alone: the kernel's own heap
+    (``lt_trial._sift_down``) built over ``m`` workers' first arrivals, then ``pops`` arrivals
+    taken from it in order, each worker offering its ``SYMBOLS`` symbols one after another
+    (as ``returns: symbol`` does), without degrees, neighbours or decoding."""
+    import numba
+
+    from simulator.codes.lt_trial import _sift_down
+
+    @numba.njit(cache=False)
+    def merge(first, step, pops):
+        n = first.shape[0]
+        times = first.copy()
+        heap = np.arange(n)
+        taken = np.zeros(n, dtype=np.int64)
+        for pos in range(n // 2 - 1, -1, -1):
+            _sift_down(heap, n, pos, times)
+        size, last = n, 0.0
+        for _ in range(pops):
+            j = heap[0]
+            last = times[j]
+            taken[j] += 1
+            if taken[j] < step.shape[1]:
+                times[j] += step[j, taken[j]]
+            else:
+                size -= 1
+                heap[0] = heap[size]
+            if size > 0:
+                _sift_down(heap, size, 0, times)
+        return last
+
+    rng = np.random.default_rng(seed)
+    merge(np.ones(4), np.ones((4, SYMBOLS)), 4)  # compile
+    seconds = []
+    for _ in range(reps):
+        first = rng.exponential(1.0 / RATE, m)
+        step = TAU * rng.integers(1, 20, (m, SYMBOLS)).astype(np.float64)
+        start = time.perf_counter_ns()
+        merge(first, step, pops)
+        seconds.append((time.perf_counter_ns() - start) * 1e-9)
+    return seconds
+
+
+def bench_lt_kernel(m: int, reps: int) -> list[Row]:
+    """Measurement 4: median time of one compiled LT trial (``lt_trial``: degrees, arrivals,
+    neighbours and online peeling in one call) on exp02's system, LT-1 and LT-2, and its
+    split: the trial stopped at the first arrival (degrees and setup), and the decoder
+    alone on graphs of the same system (``peeling.peel``)."""
+    lt1, used1 = time_lt_trials(m, 1, TAU, reps)
+    lt2, used2 = time_lt_trials(m, 2, TAU, reps)
+    setup, _ = time_lt_trials(m, 1, TAU, reps, threshold=1)
+    tiny, _ = time_lt_trials(4, 1, TAU, reps, threshold=1)
+    pops = round(statistics.fmean(used1))
+    heap = heap_merge_seconds(m, pops, reps)
+    peel_s, edges = time_peel(m, max(reps // 5, 3))
+    t1, t2, t0, tt, th, tp = (statistics.median(x) for x in (lt1, lt2, setup, tiny, heap,
+                                                               peel_s))
+    log(f"lt_trial m={m}: LT-1 {t1 * 1e6:.1f} µs, LT-2 {t2 * 1e6:.1f} µs, setup "
+        f"{t0 * 1e6:.1f} µs, call {tt * 1e6:.1f} µs, heap {th * 1e6:.1f} µs, peel "
+        f"{tp * 1e6:.1f} µs")
+    return [
+        Row(f"4. LT-1 trial, compiled kernel, m={m} (median of {reps})", duration(t1),
+            f"≤ {T_LT1_US:g} µs", t1 * 1e6 <= T_LT1_US,
+            f"lt_trial: k={m}, n={m}, s={SYMBOLS}, c={C}, δ={DELTA}, τ={TAU}, Exp({RATE}); "
+            f"p90 {duration(float(np.percentile(lt1, 90)))}; "
+            f"{statistics.fmean(used1):.0f} symbols received on average"),
+        Row(f"4. LT-2 trial, compiled kernel, m={m} (median of {reps})", duration(t2),
+            note=f"k={m // 2}; p90 {duration(float(np.percentile(lt2, 90)))}; "
+                 f"{statistics.fmean(used2):.0f} symbols received on average"),
+        Row(f"4. LT-1 trial stopped at the 1st arrival, m={m} (median of {reps})",
+            duration(t0),
+            note=f"threshold=1: the {m * SYMBOLS} degrees, arrival times, heap build and one "
+                 f"symbol; the other {duration(max(t1 - t0, 0.0))} of a trial go to the "
+                 f"arrivals (heap pops, neighbours, peeling)"),
+        Row(f"4. lt_trial fixed cost of a call (m=4, stopped at the 1st arrival, median of "
+            f"{reps})",
+            duration(tt), note="the Python wrapper (PCG64 state read and written back "
+                               "through its dict) and numba's dispatch of 19 arguments"),
+        Row(f"4. Arrival merge alone (the kernel's heap), m={m} (median of {reps})",
+            duration(th),
+            note=f"measured alone: the kernel's binary heap (_sift_down) over {m} workers, "
+                 f"{pops} arrivals taken (the LT-1 mean above); {th / pops * 1e9:.0f} ns per "
+                 "arrival"),
+        Row(f"4. Peeling decoder alone (peeling.peel), LT-1, m={m} (median of "
+            f"{len(peel_s)})",
+            duration(tp),
+            note=f"measured alone, on separately drawn graphs fed in arrival order; {edges:.0f}"
+                 f" edges read, {tp / edges * 1e9:.0f} ns per edge, including the decoder's "
+                 "allocation of its state"),
+    ]
+
+
+def large_m_split(m: int, trial: float, pops: int) -> Row:
+    """An information row: the LT-1 trial at ``m`` (``trial`` seconds, ``pops`` arrivals)
+    split into the part up to the first arrival, the arrival merge alone and the rest."""
+    first = time_lt_trials(m, 1, TAU_M_PAPER / m, 1, threshold=1)[0][0]
+    merge = heap_merge_seconds(m, pops, 1)[0]
+    rest = trial - first - merge
+    return Row(f"5. LT-1 trial in parts, m={exponent_label(m)}, τ·m = 5 s (1 trial each)",
+               f"{duration(first)} + {duration(merge)} + {duration(rest)}",
+               note="degrees and setup (stopped at the 1st arrival) + arrival merge alone "
+                    f"({pops} arrivals) + the rest: neighbours and online peeling (the median "
+                    "trial above minus the other two)")
+
+
+def growth_exponent(ms: Sequence[int], seconds: Sequence[float]) -> float:
+    """Least-squares slope of log(seconds) against log(m)."""
+    return float(np.polyfit(np.log(ms), np.log(seconds), 1)[0])
+
+
+def exponent_label(m: int) -> str:
+    """``10^k`` for a power of ten, else the number."""
+    k = round(math.log10(m))
+    return f"10^{k}" if 10**k == m else str(m)
+
+
+def bench_large_m(plan: Sequence[tuple[int, int]], old_regime: bool) -> list[Row]:
+    """Measurement 5: LT-1 trials in the paper's regime tau m = 5 s at the sizes and
+    repetitions of ``plan`` (m = 10^6 carries the target), the growth exponent over them,
+    the old regime tau = 0.005 at the largest m (``old_regime``), and the peak RSS of a whole
+    ``ltsim run`` (2 trials, LT-1 only, ``--jobs 1``) at the largest m."""
+    from simulator.codes.soliton import mean_degree
+
+    rows, sizes, medians = [], [], []
+    big = plan[-1][0]
+    for m, reps in plan:
+        seconds, used = time_lt_trials(m, 1, TAU_M_PAPER / m, reps)
+        t = statistics.median(seconds)
+        sizes.append(m)
+        medians.append(t)
+        edges = statistics.fmean(used) * mean_degree(m, C, DELTA)
+        log(f"LT-1 m={m}, tau m = 5: {seconds}")
+        note = (f"τ={TAU_M_PAPER / m:.3g} s; {spread(seconds)}; {statistics.fmean(used):.0f} "
+                f"symbols received ≈ {edges:.3g} edges (× mean degree "
+                f"{mean_degree(m, C, DELTA):.1f}) → {t / edges * 1e9:.0f} ns per edge")
+        if m == 10**6:
+            rows.append(Row(f"5. LT-1 trial, m={exponent_label(m)}, τ·m = 5 s (median of "
+                            f"{reps})", duration(t), f"≤ {T_BIG_TRIAL_S:g} s",
+                            t <= T_BIG_TRIAL_S, note))
+        else:
+            rows.append(Row(f"5. LT-1 trial, m={exponent_label(m)}, τ·m = 5 s (median of "
+                            f"{reps})", duration(t), note=note))
+    if big == 10**6:
+        rows.append(large_m_split(big, medians[-1], round(statistics.fmean(used))))
+    exponent = growth_exponent(sizes, medians)
+    edge_exponent = growth_exponent(sizes, [m * mean_degree(m, C, DELTA) for m in sizes])
+    span = f"m={exponent_label(sizes[0])}..{exponent_label(sizes[-1])}"
+    rows.append(Row(
+        f"5. Growth exponent of the LT-1 trial time, {span}, τ·m = 5 s", f"{exponent:.2f}",
+        f"≤ {T_EXPONENT:g}", exponent <= T_EXPONENT,
+        "least-squares slope of log time vs log m over the rows above; the code's edges "
+        f"(m × mean degree) grow with exponent {edge_exponent:.2f}",
+    ))
+    if old_regime:
+        seconds, used = time_lt_trials(big, 1, TAU, 1)
+        rows.append(Row(f"5. LT-1 trial, m={exponent_label(big)}, τ = 0.005 (old regime, 1 "
+                        "trial)", duration(seconds[0]),
+                        note=f"{used[0]} symbols received: high-degree symbols arrive late, "
+                             "so more symbols of lower degree are needed"))
+    with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
+        config = Path(tmp) / "big.yaml"
+        config.write_text(textwrap.dedent(f"""\
+            name: bench-big
+            m: {big}
+            tau: {TAU_M_PAPER / big!r}
             trials: 2
             seed: 3
-            delay: {{dist: exponential, rate: 0.2}}
+            delay: {{dist: exponential, rate: {RATE}}}
             schemes:
-              - {{kind: lt, r: 1, symbols_per_worker: 2, c: 0.03, delta: 0.5}}
+              - {{kind: lt, r: 1}}
         """))
-        cmd = [*ltsim_command(), "run", str(cfg), "-o", str(Path(tmp) / "out"), "--quiet",
-               "--force", "--jobs", "1"]
-        wall, kib = peak_rss_kib(cmd)
-    gib = kib / 2**20
-    log(f"peak RSS ltsim run m={m}: {gib:.2f} GiB, {wall:.1f} s")
+        wall, rss = peak_rss(ltsim("run", str(config), "-o", str(Path(tmp) / "out"), "--jobs",
+                                   "1", "--force", "-q"))
+        loop = loop_seconds(Path(tmp) / "out")
+    gib = rss / 2**30
+    log(f"peak RSS ltsim run m={big}: {gib:.2f} GiB in {wall:.1f} s")
     rows.append(Row(
-        f"Peak RSS, `ltsim run` m={exp}, 2 trials, lt r=1 only, --jobs 1", f"{gib:.2f} GiB",
-        f"≤ {T_MEMORY_GIB:g} GiB", gib <= T_MEMORY_GIB,
-        f"ru_maxrss via wait4 from a small launcher; whole run took {wall:.1f} s",
+        f"5. Peak RSS of `ltsim run`, m={exponent_label(big)}, τ={TAU_M_PAPER / big:.3g}, "
+        "2 trials, LT-1 only, --jobs 1", f"{gib:.2f} GiB", f"≤ {T_RSS_GIB:g} GiB",
+        gib <= T_RSS_GIB,
+        f"ru_maxrss of the child via os.wait4 from a small launcher; the run took "
+        f"{wall:.1f} s, its loop {loop:.1f} s",
     ))
     return rows
 
 
 # --------------------------------------------------------------------------------------------
-# 6. start-up
+# 6. the pure-Python references
 
 
-def bench_help(reps: int) -> list[Row]:
-    cmd = [*ltsim_command(), "--help"]
-    timed_child(cmd)
-    walls = [timed_child(cmd)[0] for _ in range(reps)]
-    t = statistics.median(walls)
-    return [Row(f"`ltsim --help` start-up (median of {reps})", ms(t), f"≤ {T_HELP_S:g} s",
-                t <= T_HELP_S, f"max {ms(max(walls))}")]
+def bench_reference_ratio(fast_per_trial: float, trials: int, m: int | None = None
+                          ) -> list[Row]:
+    """Measurement 6: seconds per trial of the pure-Python references of the five exp02
+    schemes (``tests/reference_codes.py::scheme_reference``, whose LT path peels with
+    ``tests/reference.py::peel_reference`` from scratch after every arrival) against the
+    fast path's seconds per trial ``fast_per_trial`` (measurement 1, ``--jobs 1``).
+
+    The references are checked against the fast path's latencies of the same trials.
+    ``m`` overrides exp02's m (``--quick``).
+    """
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from simulator.app.run import load_experiment
+    from simulator.montecarlo.trials import simulate_trials
+    from tests.reference_codes import scheme_reference
+
+    experiment = load_experiment(EXP02, sets=() if m is None else (f"m={m}",))
+    fast = simulate_trials(experiment, 0, trials)
+    per_trial, per_scheme = [], collections.Counter()
+    agree = True
+    for trial in range(trials):
+        start = time.perf_counter()
+        for index, scheme in enumerate(experiment.schemes):
+            began = time.perf_counter()
+            ref = scheme_reference(experiment, index, trial)
+            per_scheme[scheme.scheme_id] += time.perf_counter() - began
+            agree &= math.isclose(ref["latency"], fast[index].latency[trial], rel_tol=1e-12)
+        per_trial.append(time.perf_counter() - start)
+    ref_s = statistics.median(per_trial)
+    ratio = ref_s / fast_per_trial
+    log(f"references: {per_trial} s per trial, {dict(per_scheme)}")
+    shares = ", ".join(f"{sid} {duration(t / trials)}" for sid, t in per_scheme.items())
+    return [Row(
+        f"6. Speed-up over the pure-Python references, exp02, per trial (median of "
+        f"{plural(trials, 'trial')})",
+        f"{ratio:.0f}×", f"≥ {T_REFERENCE:g}×", ratio >= T_REFERENCE,
+        f"reference {duration(ref_s)} per trial ({shares}) vs fast path "
+        f"{duration(fast_per_trial)} per trial (row 1, --jobs 1); latencies "
+        + ("agree" if agree else "DISAGREE") + " on these trials",
+    )]
 
 
 # --------------------------------------------------------------------------------------------
+# 7. sum-recovery
 
 
-def environment() -> str:
+def bench_sum_recovery(n: int, d: int, trials: int, warmup: int) -> list[Row]:
+    """Measurement 7: one trial of the sum-recovery code at ``n``, ``d`` under Exp(0.2)
+    delays, by ``benchmarks/bench_sumrank.py``'s ``bench`` (its default block update)."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    import bench_sumrank
+
+    from simulator.codes import sumrank
+
+    blas = sumrank.BLAS_AVAILABLE
+    bench_sumrank.sumrank.run_trial(np.zeros(3), bench_sumrank.U, 1, None,
+                                    np.random.default_rng(0))  # load the kernels
+    r = bench_sumrank.bench("exp", n, d, trials, warmup, 2022, blas)
+    wall, cpu = r["trial"]
+    log(f"sum-recovery n={n} d={d}: {r}")
+    return [Row(
+        f"7. Sum-recovery trial, n={n}, d={d}, Exp(0.2) (median of {trials})", f"{wall:.1f} ms",
+        f"≤ {T_SUMRANK_MS:g} ms", wall <= T_SUMRANK_MS,
+        f"bench_sumrank.bench, {'BLAS' if blas else 'compiled-kernel'} block update: CPU "
+        f"{cpu:.1f} ms; sampling {r['sampling'][0]:.2f} ms + decoding {r['decoding'][0]:.1f} "
+        f"ms alone; {r['count']:.0f} symbols at the stop",
+    )]
+
+
+# --------------------------------------------------------------------------------------------
+# 8-9. distributed engines
+
+
+def bench_sweep(trials: int) -> list[Row]:
+    """Measurement 8: ``ltsim sweep`` of a 3x3 grid of exp02 (tau x delay rate) at
+    ``trials`` trials a point, with ``--jobs 2`` and on a 2-worker Dask ``LocalCluster``
+    started here (``--address``)."""
+    import logging
+
+    from distributed import LocalCluster
+
+    with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
+        sweep = Path(tmp) / "grid.sweep.yaml"
+        sweep.write_text(textwrap.dedent(f"""\
+            name: bench-grid
+            base: {EXP02}
+            grid:
+              tau: [0.0005, 0.005, 0.05]
+              delay.rate: [0.02, 0.2, 2.0]
+            trials: {trials}
+        """))
+        common = ["-q", "--force"]
+        local = run_timed(ltsim("sweep", str(sweep), "-o", str(Path(tmp) / "local"),
+                                "--jobs", "2", *common))
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
+                          silence_logs=logging.ERROR) as cluster:
+            dask = run_timed(ltsim("sweep", str(sweep), "-o", str(Path(tmp) / "dask"),
+                                   "--address", cluster.scheduler_address, *common))
+    log(f"sweep: local {local:.2f} s, dask {dask:.2f} s")
+    what = f"3×3 grid of exp02, {trials} trials a point"
+    return [
+        Row(f"8. `ltsim sweep` --jobs 2, {what}", f"{local:.2f} s",
+            note="whole command, 9 points run one after the other on one process pool"),
+        Row(f"8. `ltsim sweep` --address (2-worker dask LocalCluster), {what}",
+            f"{dask:.2f} s", note="whole command; the cluster was started beforehand"),
+        Row("8. Sweep on dask over --jobs 2", f"{dask / local:.2f}×",
+            note="ratio of the two wall times above (cluster overhead)"),
+    ]
+
+
+def bench_execute(trials: int) -> list[Row]:
+    """Measurement 9: ``ltsim execute configs/execute-small.yaml --trials TRIALS`` on
+    ``--backend local`` and ``--backend dask`` (its own LocalCluster): the wall time ratio."""
+    import pandas as pd
+
+    walls, loops, means, lags = {}, {}, {}, {}
+    with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
+        for backend in ("local", "dask"):
+            out = Path(tmp) / backend
+            walls[backend] = run_timed(ltsim("execute", str(EXECUTE_SMALL), "--backend",
+                                             backend, "--trials", str(trials), "-o", str(out),
+                                             "--force", "-q"))
+            loops[backend] = loop_seconds(out)
+            summary = pd.read_csv(out / "summary.csv")
+            means[backend] = dict(zip(summary["scheme"], summary["mean"], strict=True))
+            tasks = pd.read_csv(out / "tasks.csv")
+            lags[backend] = float((tasks["start"] - tasks["submitted"]).mean())
+    ratio = walls["dask"] / walls["local"]
+    log(f"execute: {walls}, meta {loops}, means {means}, lags {lags}")
+    latencies = ", ".join(f"{sid} {means['local'][sid]:.3g} / {means['dask'][sid]:.3g}"
+                          for sid in means["local"])
+    return [Row(
+        f"9. `ltsim execute` execute-small, {plural(trials, 'trial')}: dask over local",
+        f"{ratio:.2f}×", f"≤ {T_EXECUTE_RATIO:g}×", ratio <= T_EXECUTE_RATIO,
+        f"whole commands: local {walls['local']:.1f} s, dask {walls['dask']:.1f} s "
+        f"(LocalCluster start-up included); executions alone (meta.json wall_seconds): "
+        f"local {loops['local']:.1f} s, dask {loops['dask']:.1f} s = "
+        f"{loops['dask'] / loops['local']:.2f}×",
+    ), Row(
+        "9. `ltsim execute` mean latency per scheme, local / dask (s)", latencies,
+        note="summary.csv of the two runs above: the measured time to F(x), per scheme",
+    ), Row(
+        "9. `ltsim execute` task dispatch lag, local / dask",
+        f"{duration(lags['local'])} / {duration(lags['dask'])}",
+        note="mean over all tasks of tasks.csv of start − submitted: from the master's "
+             "submission to the task's body starting on a worker (before its injected delay)",
+    )]
+
+
+# --------------------------------------------------------------------------------------------
+# yardsticks of the machine
+
+
+def pointer_chase_ns(megabytes: int, steps: int, seed: int = 0) -> float:
+    """Nanoseconds per dependent random read in an int32 array of ``megabytes`` MiB: a walk
+    around one random cycle (Sattolo), each read's address given by the previous read."""
     import numba
 
-    import simulator
+    @numba.njit(cache=False)
+    def chase(nxt, count):
+        i = 0
+        for _ in range(count):
+            i = nxt[i]
+        return i
 
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
-    text = (f"Python {sys.version.split()[0]}, numpy {np.__version__}, numba "
-            f"{numba.__version__}, ltsim {simulator.__version__}, {cpus} cores usable, "
-            f"1-min load average {load:.2f} at start")
-    if load > 0.75 * (cpus or 1):
-        text += " (other processes are busy: timings may be inflated)"
-    return text
+    size = megabytes * 2**20 // 4
+    perm = np.random.default_rng(seed).permutation(size).astype(np.int32)
+    nxt = np.empty(size, dtype=np.int32)
+    nxt[perm] = np.roll(perm, -1)
+    chase(nxt, 10)
+    start = time.perf_counter()
+    chase(nxt, steps)
+    return (time.perf_counter() - start) / steps * 1e9
 
 
-def _shown(path: str) -> str:
+def argsort_us(size: int = 2000, reps: int = 2000, seed: int = 0) -> float:
+    """Median microseconds of ``np.argsort`` of ``size`` random doubles."""
+    values = np.random.default_rng(seed).random(size)
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter_ns()
+        np.argsort(values)
+        times.append(time.perf_counter_ns() - start)
+    return statistics.median(times) / 1e3
+
+
+def bench_yardsticks(megabytes: int, steps: int) -> list[Row]:
+    """Two yardsticks of the machine: ``np.argsort`` of 2000 doubles (compute, in cache) and
+    the latency of a dependent random read far beyond the caches (memory)."""
+    sort = argsort_us()
+    chase = pointer_chase_ns(megabytes, steps)
+    return [
+        Row("Yardstick: np.argsort of 2000 random doubles (median of 2000)", f"{sort:.1f} µs",
+            note="compute speed of this machine, data in cache"),
+        Row(f"Yardstick: dependent random read in {megabytes} MiB (pointer chase)",
+            f"{chase:.0f} ns", note=f"{steps} reads around one random cycle: memory latency "
+                                    "seen by a linked-list walk beyond the caches"),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# report
+
+
+def cpu_model() -> str:
+    """The CPU model name of ``/proc/cpuinfo`` (else the platform's processor string)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def usable_cores() -> int:
+    """Cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def load_average() -> float:
+    """The 1-minute load average (NaN where unknown)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+
+
+def git_short() -> str:
+    """Short hash of the checkout's HEAD, with ``+changes`` if tracked files differ."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                             capture_output=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, text=True, capture_output=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return rev + (" +changes" if dirty.strip() else "")
+
+
+def versions() -> str:
+    """Versions of Python, the libraries that set the speed, ltsim and the git revision."""
+    found = [f"Python {platform.python_version()}"]
+    for name in ("numpy", "numba", "scipy", "pandas", "dask", "distributed", "ltsim"):
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} not installed")
+    return ", ".join(found) + f", git {git_short()}"
+
+
+def describe_run(load_start: float, load_end: float, command: str) -> str:
+    """The line before the table: machine, versions and the exact command."""
+    day = datetime.date.today().isoformat()
+    return (f"Machine: {cpu_model()}, {usable_cores()} usable cores, 1-min load average "
+            f"{load_start:.2f} at start and {load_end:.2f} at end ({day}). Versions: "
+            f"{versions()}. Command: `{command}`")
+
+
+def replace_block(text: str, block: str) -> str:
+    """``text`` with the lines between the :data:`BEGIN` and :data:`END` markers replaced by
+    ``block``.
+
+    Raises
+    ------
+    ValueError
+        If the markers are missing, repeated or out of order.
+    """
+    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
+        raise ValueError(f"expected one {BEGIN} followed by one {END}")
+    head, rest = text.split(BEGIN)
+    _, tail = rest.split(END)
+    return f"{head}{BEGIN}\n{block.strip()}\n{END}{tail}"
+
+
+PAGE_TEMPLATE = f"""# Performance
+
+```
+make bench      # .venv/bin/python benchmarks/bench_simulator.py --write-docs
+```
+
+{BEGIN}
+{END}
+"""
+
+
+def write_docs(block: str, path: Path = DOCS) -> None:
+    """Put ``block`` between the markers of ``path`` (created from a template if missing)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else PAGE_TEMPLATE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(replace_block(text, block), encoding="utf-8")
+
+
+def shown(path: str) -> str:
     """``path`` relative to the working directory when it lies below it."""
     rel = os.path.relpath(path)
-    return rel if not rel.startswith("..") else path
+    return path if rel.startswith("..") else rel
+
+
+def measure_all(quick: bool) -> list[Row]:
+    """Every measurement, full size or (``quick``) tiny."""
+    rows: list[Row] = []
+    q = quick
+    log("1. exp02 throughput")
+    throughput, fast_per_trial = bench_throughput(trials=200 if q else 5000, reps=1 if q else 3)
+    rows += throughput
+    log("2. exp02 whole run")
+    rows += bench_whole_run(trials=50 if q else None, reps=1 if q else 5)
+    log("3. writing share")
+    rows += bench_write_share(trials=200 if q else 5000)
+    log("4. LT kernel at m = 1000")
+    rows += bench_lt_kernel(M, reps=20 if q else 500)
+    log("5. LT-1 at large m")
+    plan = [(10**3, 3), (3000, 2), (10**4, 2)] if q else [(10**4, 20), (10**5, 5), (10**6, 3)]
+    rows += bench_large_m(plan, old_regime=not q)
+    log("6. pure-Python references")
+    rows += bench_reference_ratio(fast_per_trial, trials=1 if q else 3, m=100 if q else None)
+    log("7. sum-recovery")
+    rows += bench_sum_recovery(n=200 if q else 1000, d=10, trials=3 if q else 40,
+                               warmup=1 if q else 5)
+    log("8. sweep")
+    rows += bench_sweep(trials=20 if q else 500)
+    log("9. execute")
+    rows += bench_execute(trials=1 if q else 3)
+    log("yardsticks")
+    rows += bench_yardsticks(megabytes=4 if q else 256, steps=2**14 if q else 2**21)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print (and optionally write) the report; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="few repetitions and m ≤ 10^5 (smoke run, well under a minute)")
+                        help="tiny sizes: checks that every measurement runs (numbers "
+                             "meaningless)")
+    parser.add_argument("--write-docs", action="store_true",
+                        help="rewrite the table block of docs/performance.md")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
-
-    command = shlex.join([_shown(sys.executable), *sys.argv])
-    header = [f"Command: `{command}`", "", environment(), ""]
-    print("\n".join(header), flush=True)
-
-    q = args.quick
-    big = 10**5 if q else 10**6
+    command = shlex.join([shown(sys.executable), *(sys.argv if argv is None else
+                                                    ["benchmarks/bench_simulator.py", *argv])])
+    load_start = load_average()
     started = time.perf_counter()
-    rows: list[Row] = []
-    rows += bench_exp02(1 if q else 5, None, cold=True)
-    rows += bench_exp02(1 if q else 5, 1, cold=False)
-    rows += bench_decode(n_graphs=30 if q else 300, n_python=3 if q else 20,
-                         n_oracle=1 if q else 3)
-    plan = ([(10**3, 5), (10**4, 3), (10**5, 2)] if q else
-            [(10**3, 50), (10**4, 20), (10**5, 5), (10**6, 3)])
-    rows += bench_scaling(plan)
-    rows += bench_memory(big)
-    rows += bench_help(3 if q else 5)
-
-    table = format_table(rows)
-    misses = sum(r.ok is False for r in rows)
-    footer = (f"\n{sum(r.ok is True for r in rows)} PASS, {misses} MISS; "
-              f"benchmark took {time.perf_counter() - started:.0f} s"
-              + (" (--quick: reduced repetitions, m ≤ 10^5)" if q else ""))
-    print(table + footer)
+    rows = measure_all(args.quick)
+    elapsed = time.perf_counter() - started
+    report = "\n\n".join([
+        describe_run(load_start, load_average(), command),
+        format_table(rows),
+        f"{tally(rows)}; the benchmark took {elapsed:.0f} s"
+        + (" (--quick: tiny sizes, numbers not meaningful)" if args.quick else ""),
+    ])
+    print(report, flush=True)
     if args.out:
-        args.out.write_text("\n".join(header) + "\n" + table + footer + "\n")
+        args.out.write_text(report + "\n", encoding="utf-8")
+    if args.write_docs:
+        write_docs(report, DOCS)
+        log(f"wrote {shown(str(DOCS))}")
     return 0
 
 

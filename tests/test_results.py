@@ -4,8 +4,18 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from simulator.io.results import SUMMARY_COLUMNS, quantile, summary_frame, tail_frame
+from simulator.io.results import (
+    SUMMARY_COLUMNS,
+    RowFormatter,
+    extra_columns,
+    latency_rows,
+    quantile,
+    summary_frame,
+    tail_frame,
+)
 from simulator.model.outcome import Outcome
 from simulator.montecarlo.engine import RunResult
 from tests.helpers import experiment
@@ -65,3 +75,36 @@ def test_tail_csv_keeps_at_most_10k_exact_points_and_the_curve():
     assert len(thinned) == keep.size and list(thinned.columns) == ["scheme", "t", "tail"]
     assert np.array_equal(thinned["t"].to_numpy(), t[keep])
     assert np.array_equal(thinned["tail"].to_numpy(), exact[keep])
+
+
+finite_or_not = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.data())
+def test_rows_are_formatted_as_pandas_writes_them(data):
+    """The fast ``latencies.csv`` formatter gives the bytes of ``DataFrame.to_csv``."""
+    n = data.draw(st.integers(0, 12))
+    floats = st.lists(finite_or_not, min_size=n, max_size=n)
+
+    def outcome(extra: dict) -> Outcome:
+        return Outcome(np.array(data.draw(floats)),
+                       np.array(data.draw(st.lists(st.integers(-1, 10**6), min_size=n,
+                                                   max_size=n)), dtype=np.int64),
+                       np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+                                dtype=bool),
+                       np.full(n, np.nan), extra)
+
+    ints = st.lists(st.integers(0, 10**9), min_size=n, max_size=n)
+    outcomes = [outcome({"worker_seconds": np.array(data.draw(floats)),
+                         "units": np.array(data.draw(ints), dtype=np.int64)}),
+                outcome({"worker_seconds": np.array(data.draw(floats)),
+                         "units": np.array(data.draw(floats)),
+                         "backups": np.array(data.draw(ints), dtype=np.int64)})]
+    start = data.draw(st.integers(0, 10**6))
+    fast = RowFormatter(["lt1", "backup"])(start, outcomes)
+    extra = extra_columns(outcomes)
+    slow = [latency_rows(sid, start, o, extra).to_csv(index=False, header=False,
+                                                      lineterminator="\n").encode()
+            for sid, o in zip(["lt1", "backup"], outcomes, strict=True)]
+    assert fast == slow

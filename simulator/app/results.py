@@ -29,8 +29,11 @@ def describe(folder: Path, metric: str = "p99") -> str:
 
 
 def _describe_sweep(folder: Path, metric: str) -> str:
+    import pandas as pd
+
     from ..app.sweep import best_table, format_best, reference_ids
     from ..io.report import read_meta, read_table
+    from ..plots.common import shown_value
     from ..plots.sweep import sweep_axes
 
     meta = read_meta(folder)
@@ -43,7 +46,11 @@ def _describe_sweep(folder: Path, metric: str) -> str:
             f"{', '.join(keys)}, seed {meta.get('seed', '?')}{flag}")
     base = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8")).get("base")
     bounds = reference_ids(base.get("schemes", [])) if isinstance(base, dict) else set()
-    return head + "\n" + format_best(best_table(points, keys, metric, bounds))
+    table = best_table(points, keys, metric, bounds)
+    for key in keys:
+        if key in table and not pd.api.types.is_numeric_dtype(table[key]):
+            table[key] = table[key].map(shown_value)
+    return head + "\n" + format_best(table)
 
 
 def plot_all(path: Path, metric: str = "p99") -> Iterator[tuple[str, bool]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ def run_sweep(request: SweepRequest, echo=print) -> int:
             stage.publish()  # an empty folder replaces the old one atomically
     target.mkdir(parents=True, exist_ok=True)
     _write_yaml(target / "sweep.yaml", sweep.resolved)
-    started = provenance.now()
+    started, clock = provenance.now(), time.perf_counter()
     _write_json(provenance.meta(status="running", config_file=request.sweep_path,
                                 seed=sweep.seed, trials=sweep.trials,
                                 trials_requested=sweep.trials, points=len(sweep.points),
@@ -105,7 +106,8 @@ def run_sweep(request: SweepRequest, echo=print) -> int:
     meta = provenance.meta(
         status=status, config_file=request.sweep_path, seed=sweep.seed,
         trials=sweep.trials, trials_requested=sweep.trials, points=len(sweep.points),
-        points_done=len(done), engine=where.name, jobs=where.jobs, started=started)
+        points_done=len(done), engine=where.name, jobs=where.jobs, started=started,
+        wall_seconds=round(time.perf_counter() - clock, 6))
     try:
         _write_csv(table, target / "points.csv")
         _write_json(meta, target / "meta.json")

@@ -292,6 +292,6 @@ def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, 
         else:
             seconds += latency
             if unit[j] > 0:
-                done = math.floor((latency - delays[j]) / unit[j])
-                units += min(max(done, 0.0), work[j] - 1.0)
+                completed = math.floor((latency - delays[j]) / unit[j])
+                units += min(max(completed, 0.0), work[j] - 1.0)
     return latency, count, 1 if decoded else 0, seconds, units, total

@@ -65,6 +65,24 @@ def describe_delay(delay: dict[str, Any] | None) -> str:
     return f"{law.short}({values})"
 
 
+def shown_value(value: Any) -> str:
+    """A swept value as a label: numbers as ``%g``, a law (``{dist: ...}`` as written in
+    ``points.csv``) in short form such as ``Exp(0.2)``, anything else as written."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}"
+    text = str(value)
+    if text.startswith("{") and "dist" in text:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            return text
+        if isinstance(data, dict) and data.get("dist") in LAWS:
+            return describe_delay(data)
+    return text
+
+
 def save_figure(fig, folder: Path, stem: str, suffixes: tuple[str, ...] = ("png", "pdf"),
                 dpi: int = 150) -> list[Path]:
     """Write ``fig`` as ``folder/stem.<suffix>``, each through a temporary file renamed into

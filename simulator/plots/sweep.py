@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 
 from ..io.report import read_config, read_table
-from .common import display_name, is_reference, legend_names, pyplot, save_figure
+from .common import display_name, is_reference, legend_names, pyplot, save_figure, shown_value
 
 Z95 = 1.959963984540054
 
@@ -99,16 +99,16 @@ def _lines(folder, points, axis, others, codes) -> list[Path]:
             ax.set_xscale("log")
         elif not _numeric(points[key]):
             labels = list(dict.fromkeys(points[key]))
-            ax.set_xticks(np.arange(len(labels)), [str(v) for v in labels], fontsize=7)
+            ax.set_xticks(np.arange(len(labels)), [shown_value(v) for v in labels], fontsize=7)
         ax.set_yscale("log")
         ax.set_xlabel(" = ".join(axis) if len(axis) == 1 else f"{key} (zipped with "
                       f"{', '.join(axis[1:])})")
         if panel_axis:
-            ax.set_title(f"{panel_axis[0]} = {value}", fontsize=9)
+            ax.set_title(f"{panel_axis[0]} = {shown_value(value)}", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
     axs[0, 0].set_ylabel("latency (seconds), 95 % bands")
-    axs[0, -1].legend(fontsize=7, ncol=2, loc="upper left",
-                      title="solid: mean, dashed: p99", title_fontsize=7)
+    axs[0, -1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1),
+                      title="solid: mean\ndashed: p99", title_fontsize=7)
     fig.suptitle(f"{folder.name}: latency against {key}", fontsize=10)
     stem = "".join(c if c.isalnum() or c in "._-" else "_" for c in key)
     written = save_figure(fig, folder, f"sweep-{stem}", ("png",))
@@ -146,8 +146,8 @@ def _wins(folder, points, xaxis, yaxis, rest, metric, codes) -> list[Path]:
     for i in range(len(ys)):
         for j in range(len(xs)):
             ax.text(j, i, label[i, j], ha="center", va="center", fontsize=7, color="white")
-    ax.set_xticks(np.arange(len(xs)), [f"{v:g}" if _numeric([v]) else str(v) for v in xs])
-    ax.set_yticks(np.arange(len(ys)), [f"{v:g}" if _numeric([v]) else str(v) for v in ys])
+    ax.set_xticks(np.arange(len(xs)), [shown_value(v) for v in xs])
+    ax.set_yticks(np.arange(len(ys)), [shown_value(v) for v in ys])
     ax.set_xlabel(xk)
     ax.set_ylabel(yk)
     used = sorted({int(v) for v in grid.ravel() if v >= 0})
