@@ -87,7 +87,7 @@ reproduce-which-code: $(STAMP)
 ## reproduce-execution: run configs/execute-small.yaml for real, fit the model, simulate the fit, compare
 reproduce-execution: $(STAMP)
 	$(BIN)/ltsim execute configs/execute-small.yaml -o results/execute-small --force --quiet
-	$(BIN)/ltsim fit results/execute-small -o results/execute-small-fit.yaml
+	$(BIN)/ltsim fit results/execute-small -o results/execute-small-fit.yaml --force
 	$(BIN)/ltsim run results/execute-small-fit.yaml -o results/execute-small-sim --trials 5000 --force --quiet
 	$(BIN)/ltsim plot results/execute-small
 	@mkdir -p $(FIGURES) && cp results/execute-small/execution.png $(FIGURES)/fig2c-execute-small.png

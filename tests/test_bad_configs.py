@@ -94,6 +94,7 @@ GOOD_SAMPLES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(GOOD_SAMPLES))
 def test_good_empirical_samples_are_read(name, tmp_path):
     samples = DATA / name

@@ -44,6 +44,7 @@ def test_docs_block_is_replaced_between_the_markers(bench, tmp_path):
         bench.replace_block("no markers here", "x")
 
 
+@pytest.mark.slow
 def test_lt_kernel_measurements_at_tiny_m(bench):
     seconds, symbols = bench.time_lt_trials(60, 1, 0.005, reps=3)
     assert len(seconds) == 3 and min(seconds) > 0

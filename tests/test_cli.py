@@ -64,6 +64,7 @@ def test_overrides_and_default_folder(tiny_config, tmp_path, monkeypatch):
     assert meta["trials"] == 7 and meta["seed"] == 3
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_files_for_any_jobs(tiny_config, tmp_path):
     outs = []
     for i, jobs in enumerate([1, 2, 1]):

@@ -83,6 +83,7 @@ BACKUP = [{"kind": "backup", "after": 0.5, "slow_factor": 1.0, "label": "eager"}
           {"kind": "backup", "after": 0.3, "slow_factor": 1.5, "label": "median"}]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", DELAYS)
 def test_backup_matches_reference(delay):
     exp = experiment([*BACKUP, {"kind": "uncoded"}], delay=delay, m=16, trials=8, seed=4)

@@ -134,7 +134,7 @@ def fixed_memory(monkeypatch):
     monkeypatch.setattr(runner, "available_memory", lambda: 4 * 2**30)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(configs())
 def test_random_config_runs_or_is_refused_in_one_line(data):

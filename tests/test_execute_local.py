@@ -23,6 +23,7 @@ def local():
         yield backend
 
 
+@pytest.mark.slow
 def test_every_scheme_decodes_the_direct_sum(local):
     cfg = small_config()
     run = run_execution(cfg, local)
@@ -63,6 +64,7 @@ def test_hanging_workers_are_cancelled_once_lt_decodes(local):
     assert all(t["status"] == "cancelled" and t["units"] == 0 for t in hung)
 
 
+@pytest.mark.slow
 def test_a_scheme_that_cannot_finish_times_out(local):
     cfg = small_config(fail={"workers": [2], "mode": "hang"}, trials=1, timeout=0.5,
                        schemes=[{"kind": "uncoded"}])

@@ -291,6 +291,7 @@ def test_mixture_of_two_exponentials():
         assert within(mix, key, truth), (key, mix)
 
 
+@pytest.mark.slow
 # -- two classes of workers ------------------------------------------------------------------
 
 def test_two_classes_recovered_within_4_se_with_injected_delays_known(two_class_fit):
@@ -305,6 +306,7 @@ def test_two_classes_recovered_within_4_se_with_injected_delays_known(two_class_
     assert fitted.entries["tau"] == fitted.params["tau"]
 
 
+@pytest.mark.slow
 def test_two_classes_recovered_within_4_se_from_task_times_alone():
     times = prepare(two_class_table(known=False, seed=1)).times
     assert times.known is None
@@ -335,6 +337,7 @@ def test_aic_picks_two_classes_on_a_two_class_trace(two_class_fit):
     assert experiment.delay.dist == fit.chosen.dist
 
 
+@pytest.mark.slow
 def test_aic_picks_one_law_on_a_one_class_trace():
     fit = fit_tasks(two_class_table(fraction=0.0, n=2000, seed=2))
     assert {f.name for f in fit.families} == set(CANDIDATES)

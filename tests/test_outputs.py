@@ -70,6 +70,7 @@ def test_force_refuses_results_itself_and_the_current_folders_ancestors(tiny_con
     assert (work / "results" / "figures" / "fig.png").read_text() == "png"
 
 
+@pytest.mark.slow
 def test_force_replaces_ltsim_folders_and_empty_ones(tiny_config, tmp_path):
     out = tmp_path / "out"
     assert cli("run", tiny_config, "-o", out, "-q", "--seed", 1).exit_code == 0
@@ -134,6 +135,7 @@ def test_a_failed_final_write_keeps_the_trials_and_names_them(tiny_config, tmp_p
     assert not (tmp_path / ".out.lock").exists()
 
 
+@pytest.mark.slow
 def test_extend_gives_the_bytes_of_a_direct_run(tiny_config, tmp_path):
     part, whole = tmp_path / "part", tmp_path / "whole"
     assert cli("run", tiny_config, "-o", part, "-q", "--trials", 130).exit_code == 0
@@ -177,6 +179,7 @@ def test_fit_never_overwrites_a_file_it_did_not_write(tmp_path):
     assert mine.read_text() == "my notes\n"
 
 
+@pytest.mark.slow
 def test_a_code_with_columns_of_its_own_anywhere_gives_a_regular_table(tmp_path):
     """``backup`` reports a ``backups`` column the others lack: the header has it, the other
     schemes leave it empty, pandas reads the file, and --extend keeps the bytes."""

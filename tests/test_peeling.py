@@ -4,6 +4,7 @@ import itertools
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,7 @@ def as_sets(ptr, nbrs):
     return [set(nbrs[ptr[i]:ptr[i + 1]].tolist()) for i in range(len(ptr) - 1)]
 
 
+@pytest.mark.slow
 def test_fast_decoder_agrees_with_reference_on_thousands_of_graphs():
     rng = np.random.default_rng(2024)
     outcomes = {"decoded": 0, "failed": 0}
@@ -55,6 +57,7 @@ def test_decoder_on_a_hand_made_graph():
     assert peel(ptr, nbrs, order[::-1].copy(), 4, 4) == 4
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 40), extra=st.integers(0, 40))
 def test_never_decodes_from_fewer_than_k_symbols(seed, k, extra):
@@ -72,6 +75,7 @@ def test_never_decodes_from_fewer_than_k_symbols(seed, k, extra):
         assert peel(ptr, nbrs, order, k, used - 1) == -1
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 60), n=st.integers(1, 30))
 def test_neighbours_are_distinct_and_match_floyd_reference(seed, k, n):

@@ -80,6 +80,7 @@ def test_tail_csv_keeps_at_most_10k_exact_points_and_the_curve():
 finite_or_not = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.data())
 def test_rows_are_formatted_as_pandas_writes_them(data):

@@ -22,6 +22,7 @@ def latencies(schemes, m, trials, delay=None, seed=7, **extra):
     return exp, simulate_trials(exp, 0, trials)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("m", [1, 50, 400])
 def test_all_at_one_matches_proposition_2(m):
     _, (out,) = latencies([{"kind": "one"}], m, 20_000)
@@ -29,6 +30,7 @@ def test_all_at_one_matches_proposition_2(m):
     assert ok, msg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("m", [2, 50, 400])
 def test_uncoded_matches_proposition_1_with_r_1(m):
     _, (out,) = latencies([{"kind": "uncoded"}], m, 20_000)
@@ -36,6 +38,7 @@ def test_uncoded_matches_proposition_1_with_r_1(m):
     assert ok, msg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("m", "r"), [(400, 2), (400, 4), (90, 3), (10, 10)])
 def test_replication_matches_proposition_1(m, r):
     _, (out,) = latencies([{"kind": "replication", "r": r}], m, 20_000)
@@ -43,6 +46,7 @@ def test_replication_matches_proposition_1(m, r):
     assert ok, msg
 
 
+@pytest.mark.slow
 def test_shifted_exponential_adds_the_shift_to_theory():
     delay = {"dist": "shifted_exponential", "shift": 2.0, "rate": RATE}
     exp, outs = latencies([{"kind": "one"}, {"kind": "replication", "r": 2}], 100, 20_000,
@@ -74,6 +78,7 @@ ANY_LAW = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", ANY_LAW, ids=lambda d: f"{d['dist']}{d.get('shape', '')}")
 def test_baseline_means_for_any_delay_law(delay):
     """Simulated means against E[X] + tau m and the order-statistic integrals."""
@@ -91,6 +96,7 @@ def test_baseline_means_for_any_delay_law(delay):
         assert ok, f"{scheme.scheme_id}: {msg}"
 
 
+@pytest.mark.slow
 def test_empirical_delays_have_exact_baseline_means(tmp_path):
     samples = tmp_path / "d.csv"
     samples.write_text("0.1\n0.5\n0.5\n2.0\n9.0\n")

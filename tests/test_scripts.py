@@ -5,6 +5,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from simulator.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -60,8 +63,8 @@ def test_systems_table_ranks_runnable_schemes_only(tmp_path):
     config.write_text("name: s\nm: 20\ntau: 0.01\ntrials: 30\nseed: 2\n"
                       "delay: {dist: exponential, rate: 0.5}\nschemes:\n"
                       "  - {kind: one}\n  - {kind: uncoded}\n  - {kind: ideal}\n")
-    subprocess.run([sys.executable, "-m", "simulator", "run", str(config), "-o",
-                    str(tmp_path / "s"), "-q"], check=True, cwd=ROOT)
+    ran = CliRunner().invoke(main, ["run", str(config), "-o", str(tmp_path / "s"), "-q"])
+    assert ran.exit_code == 0, ran.stderr
     text = script("scripts/systems_table.py", tmp_path / "s")
     rows = [line for line in text.splitlines() if line.startswith("| ")][1:]
     assert [row.split(" | ")[0] for row in rows] == ["| One", "| Uncoded", "| Ideal (bound)"]

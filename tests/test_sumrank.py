@@ -190,6 +190,7 @@ def test_hand_made(n, symbols, expected):
         assert sr.stop_count(ptr, idx, n, workspace(n, batch)) == expected
 
 
+@pytest.mark.slow
 def test_random_instances_against_reference():
     """1600 seeded random sequences, n = 1..12, with batches 1 (a block update after every
     pivot, compiled kernel) and BATCH (none at this size)."""
@@ -206,6 +207,7 @@ def test_random_instances_against_reference():
     assert (stops == -1).sum() > 100 and (stops > 0).sum() > 800  # both outcomes exercised
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(
     n=st.integers(1, 8),

@@ -104,7 +104,7 @@ def test_sweep_extend_and_the_bytes_of_unchanged_points(base, tmp_path):
 
 @pytest.mark.slow
 def test_an_interrupted_sweep_resumes(base, tmp_path):
-    sweep = sweep_file(tmp_path, "grid:\n  tau: [0.01, 0.02, 0.03, 0.04]\ntrials: 4000\n")
+    sweep = sweep_file(tmp_path, "grid:\n  tau: [0.01, 0.02, 0.03, 0.04]\ntrials: 1500\n")
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "simulator", "sweep", str(sweep), "-o",
                              str(out), "-q", "--jobs", "1"], stdout=subprocess.PIPE,
@@ -126,6 +126,7 @@ def test_an_interrupted_sweep_resumes(base, tmp_path):
     assert len(pd.read_csv(out / "points.csv")) == 4 * 5
 
 
+@pytest.mark.slow
 def test_run_on_a_dask_scheduler_gives_the_bytes_of_a_local_run(tiny_config, tmp_path):
     distributed = pytest.importorskip("distributed")
     local = tmp_path / "local"
