@@ -31,6 +31,7 @@ import numpy as np
 
 from ..jit import njit
 from ..util.pcg import restore, state_of, step
+from .peeling import release
 
 
 class Workspace:
@@ -139,16 +140,7 @@ def _ripple(a, degree, residual, recovered, head, link, stack) -> int:
             continue
         recovered[g] = True
         count += 1
-        e = head[g]
-        while e >= 0:
-            other = link[2 * e + 1]
-            if degree[other] > 0:
-                degree[other] -= 1
-                residual[other] ^= g
-                if degree[other] == 1:
-                    stack[top] = other
-                    top += 1
-            e = link[2 * e]
+        top = release(g, head, link, degree, residual, stack, top)
     return count
 
 

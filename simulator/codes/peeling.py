@@ -156,6 +156,24 @@ def new_state(ptr: np.ndarray, k: int):
 
 
 @njit
+def release(g, head, link, degree, residual, stack, top) -> int:
+    """Source ``g`` is recovered: every received symbol still containing it (the linked list
+    from ``head[g]``) loses it, and those left with one unrecovered neighbour are pushed on
+    ``stack``. Returns the new stack top."""
+    e = head[g]
+    while e >= 0:
+        other = link[2 * e + 1]
+        if degree[other] > 0:
+            degree[other] -= 1
+            residual[other] ^= g
+            if degree[other] == 1:
+                stack[top] = other
+                top += 1
+        e = link[2 * e]
+    return top
+
+
+@njit
 def peel_more(ptr, nbrs, order, first, last, recovered, head, link, degree, residual, stack,
               schedule, counter) -> int:
     """Feed arrivals ``order[first:last]`` to the decoder whose state is given (see
@@ -202,16 +220,7 @@ def peel_more(ptr, nbrs, order, first, last, recovered, head, link, degree, resi
             schedule[n_recovered, 0] = g
             schedule[n_recovered, 1] = s
             n_recovered += 1
-            e = head[g]
-            while e >= 0:
-                other = link[2 * e + 1]
-                if degree[other] > 0:
-                    degree[other] -= 1
-                    residual[other] ^= g
-                    if degree[other] == 1:
-                        stack[top] = other
-                        top += 1
-                e = link[2 * e]
+            top = release(g, head, link, degree, residual, stack, top)
         if n_recovered == k:
             counter[0] = n_recovered
             return t + 1

@@ -122,6 +122,7 @@ import numpy as np
 from numba import types
 
 from ..jit import njit
+from ..util.pcg import restore, state_of, step
 
 PRIME = 33554393
 """The field: the largest prime below ``2**25``."""
@@ -317,7 +318,14 @@ def _dec_flush(dec) -> None:
     if k == 0:
         return
     # column moves of "swap with the last free position", removals in decreasing position
-    order = np.sort(bq[:k])[::-1]
+    order = np.empty(k, dtype=bq.dtype)  # bq[:k] in decreasing order (insertion sort: k is
+    for a in range(k):                   # at most a batch, and np.sort is slow to compile)
+        v = bq[a]
+        b = a
+        while b > 0 and order[b - 1] < v:
+            order[b] = order[b - 1]
+            b -= 1
+        order[b] = v
     nm = 0
     cur = nf
     for pos in order:
@@ -583,23 +591,28 @@ def _symbols_per_worker(n: int, d: int, cap: int) -> int:
 
 
 @njit
-def _trial(delays, u, d, cap, rng, decode, limit, perm, pinit, nsym, ntime, heap, dec,
-           whole=False):
+def _trial(delays, u, d, cap, state, decode, limit, perm, pinit, nsym, ntime, heap, dec,
+           by_delay, whole=False):
     """Generate the symbols of one trial in arrival order and, with ``decode``, feed each to
     the decoder until it holds; never more than ``limit`` symbols.
 
     A binary heap keyed by (next arrival time, worker) merges the workers' schedules, so the
     sequence is the stable sort by time with ties by worker then symbol. A worker's random
     order is a Fisher-Yates shuffle of the other units done lazily, one ``rng.random()`` per
-    unit placed (none for the last one), into its row of ``perm``.
+    unit placed (none for the last one), into its row of ``perm``; the uniforms are NumPy's
+    PCG64 run inline on ``state`` (:mod:`simulator.util.pcg`).
 
     ``u`` holds every worker's unit time; with ``whole`` a worker returns all its symbols
     together when the last is done.
+
+    ``by_delay`` lists the workers by increasing delay (the decoder's column priority; unused
+    without ``decode``).
 
     Returns ``(stop, times, worker, ptr, idx)``: ``stop`` the 1-based stopping count or -1,
     and the generated prefix.
     """
     n = delays.shape[0]
+    s_hi, s_lo, inc_hi, inc_lo = state[0], state[1], state[2], state[3]
     per = _symbols_per_worker(n, d, cap)
     last = 1 + min((per - 1) * d, n - 1)  # units of a worker's symbols
     for j in range(n):
@@ -619,9 +632,8 @@ def _trial(delays, u, d, cap, rng, decode, limit, perm, pinit, nsym, ntime, heap
     if decode:
         _dec_reset(n, dec)
         prio = dec[6]
-        order = np.argsort(delays)  # singletons arrive in the order of the delays
-        for r in range(n):
-            prio[order[r]] = r
+        for r in range(n):  # singletons arrive in the order of the delays (by_delay)
+            prio[by_delay[r]] = r
     m = 0
     stop = -1
     while h > 0 and m < limit:
@@ -630,13 +642,16 @@ def _trial(delays, u, d, cap, rng, decode, limit, perm, pinit, nsym, ntime, heap
         if m == times.shape[0]:
             new = 2 * m
             times2 = np.empty(new, dtype=np.float64)
-            times2[:m] = times[:m]
+            for i in range(m):  # element loops: slice copies are slow to compile
+                times2[i] = times[i]
             times = times2
             worker2 = np.empty(new, dtype=np.int64)
-            worker2[:m] = worker[:m]
+            for i in range(m):
+                worker2[i] = worker[i]
             worker = worker2
             ptr2 = np.empty(new + 1, dtype=np.int64)
-            ptr2[: m + 1] = ptr[: m + 1]
+            for i in range(m + 1):
+                ptr2[i] = ptr[i]
             ptr = ptr2
         e0 = ptr[m]
         covered = 0
@@ -646,7 +661,8 @@ def _trial(delays, u, d, cap, rng, decode, limit, perm, pinit, nsym, ntime, heap
             size = min(d, n - 1 - covered)
         if e0 + size > idx.shape[0]:
             idx2 = np.empty(max(2 * idx.shape[0], e0 + size), dtype=np.int64)
-            idx2[:e0] = idx[:e0]
+            for i in range(e0):
+                idx2[i] = idx[i]
             idx = idx2
         if sym == 0:
             idx[e0] = j
@@ -662,7 +678,8 @@ def _trial(delays, u, d, cap, rng, decode, limit, perm, pinit, nsym, ntime, heap
             for s in range(covered, covered + size):
                 span = left - s
                 if span > 1:
-                    r = s + int(rng.random() * span)
+                    s_hi, s_lo, x = step(s_hi, s_lo, inc_hi, inc_lo)  # rng.random()
+                    r = s + int(x * span)
                     if r >= left:  # guards against rounding of u * span up to span
                         r = left - 1
                     tmp = row[s]
@@ -685,6 +702,7 @@ def _trial(delays, u, d, cap, rng, decode, limit, perm, pinit, nsym, ntime, heap
         if decode and _dec_add(idx, e0, e0 + size, dec):
             stop = m
             break
+    state[0], state[1] = s_hi, s_lo
     return stop, times[:m], worker[:m], ptr[: m + 1], idx[: ptr[m]]
 
 
@@ -989,9 +1007,11 @@ def sample_trial(delays: np.ndarray, u, d: int, cap: int | None,
     total = n * _symbols_per_worker(n, d, cap)
     if max_symbols is not None:
         total = min(total, max(int(max_symbols), 0))
-    _, times, worker, ptr, idx = _trial(delays, u, d, cap, rng, False, total,
+    state = state_of(rng)
+    _, times, worker, ptr, idx = _trial(delays, u, d, cap, state, False, total,
                                         *Workspace.generator_buffers(n), _dummy_decoder(),
-                                        whole)
+                                        np.empty(0, dtype=np.int64), whole)
+    restore(rng, state)
     return Arrivals(times, ptr, idx, worker)
 
 
@@ -1022,8 +1042,11 @@ def run_trial(delays: np.ndarray, u, d: int, cap: int | None,
     ws = _workspace(n, workspace)
     limit = n * _symbols_per_worker(n, d, cap)
     with _one_blas_thread(ws.blas):
-        stop, times, worker, ptr, idx = _trial(delays, u, d, cap, rng, True, limit,
-                                               *ws.generator(), ws.dec, whole)
+        state = state_of(rng)
+        stop, times, worker, ptr, idx = _trial(delays, u, d, cap, state, True, limit,
+                                               *ws.generator(), ws.dec,
+                                               np.argsort(delays, kind="stable"), whole)
+        restore(rng, state)
     latency = float(times[stop - 1]) if stop > 0 else math.inf
     certified = stop == n and ws.rank == n
     return Trial(int(stop), latency, Arrivals(times, ptr, idx, worker), bool(certified))
