@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/ruff check simulator tests benchmarks scripts
 	$(BIN)/python -m pytest -n 2
 
-## test-fast: the tests that start no subprocess and no cluster (the edit loop, ~20 s)
+## test-fast: the quick tests: no subprocess, cluster or long statistical run (~20 s)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
@@ -93,7 +93,7 @@ reproduce-execution: $(STAMP)
 	@mkdir -p $(FIGURES) && cp results/execute-small/execution.png $(FIGURES)/fig2c-execute-small.png
 	$(BIN)/python scripts/compare_execution.py results/execute-small results/execute-small-sim
 
-## reproduce-all: every result the docs quote, then the docs' tables (about 15 minutes)
+## reproduce-all: every result the docs quote, then the docs' tables (about 5 minutes)
 reproduce-all: reproduce-figures reproduce-codes reproduce-systems reproduce-which-code \
                reproduce-execution docs
 
@@ -101,7 +101,7 @@ reproduce-all: reproduce-figures reproduce-codes reproduce-systems reproduce-whi
 docs: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python scripts/update_docs.py README.md docs/*.md
 
-## bench: run the benchmarks and write their table into docs/performance.md (about 6 minutes)
+## bench: run the benchmarks and write their table into docs/performance.md (about 4 minutes)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulator.py --write-docs
 
