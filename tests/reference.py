@@ -57,15 +57,16 @@ def robust_soliton_reference(k: int, c: float, delta: float) -> list[float]:
 
 
 def lt_latency_reference(delays, degrees, neighbours, tau, r, s, k, returns="symbol",
-                         threshold=None):
-    """Latency of one LT trial from its delays and code, by sorting (time, worker, symbol).
+                         threshold=None, speeds=None):
+    """Latency of one LT trial from its delays and code, by sorting (time, worker, symbol):
+    worker j's symbol of degree d takes ``speeds[j] tau r d`` (speed 1 when not given).
 
     Returns ``(latency, symbols, decoded)``.
     """
     n = len(delays)
     arrivals = []
-    unit = tau * r
     for j in range(n):
+        unit = (tau if speeds is None else speeds[j] * tau) * r
         costs = [unit * degrees[j * s + i] for i in range(s)]
         elapsed = 0.0
         for i in range(s):

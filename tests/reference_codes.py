@@ -18,7 +18,7 @@ from fractions import Fraction
 import numpy as np
 
 from simulator.montecarlo.streams import CLASSES, SPEEDS, stream
-from tests.reference import peel_reference
+from tests.reference import lt_latency_reference
 
 # --------------------------------------------------------------------------------------------
 # the workers of a trial
@@ -184,68 +184,54 @@ def lt_reference(delays, speeds, unit, degrees, neighbours, r: int, s: int, k: i
                  returns: str = "symbol", threshold: int | None = None):
     """LT-r: worker j computes its s symbols one after another from ``X_j``, a symbol of
     degree d taking ``speed_j u r d``; ``returns: worker`` delivers them together. Symbols are
-    peeled in arrival order (ties by worker, then symbol).
+    peeled in arrival order (ties by worker, then symbol): :func:`tests.reference.
+    lt_latency_reference` with per-worker speeds.
 
     Returns ``(latency, symbols, decoded)``.
     """
-    n = len(delays)
-    arrivals = []
-    for j in range(n):
-        costs = [speeds[j] * unit * r * degrees[j * s + i] for i in range(s)]
-        elapsed = 0.0
-        for i in range(s):
-            elapsed += costs[i]
-            done = elapsed if returns == "symbol" else sum(costs)
-            arrivals.append((delays[j] + done, j, i))
-    arrivals.sort()
-    order = [j * s + i for _, j, i in arrivals]
-    limit = threshold or n * s
-    used = peel_reference(neighbours, order, k, limit)
-    if used < 0:
-        return math.inf, limit, False
-    if threshold:
-        used = threshold
-    return arrivals[used - 1][0], used, True
+    return lt_latency_reference(delays, degrees, neighbours, unit, r, s, k, returns,
+                                threshold, speeds)
+
+
+def reduce_rational(vec: dict[int, Fraction],
+                    basis: list[tuple[int, dict[int, Fraction]]]) -> dict[int, Fraction]:
+    """Reduce a sparse rational vector against an echelon basis, in insertion order: each row
+    ``(c, row)`` has ``row[c] == 1`` and is zero on the pivots of the rows before it, so
+    eliminating in order leaves ``vec`` zero on every pivot."""
+    vec = dict(vec)
+    for c, row in basis:
+        f = vec.get(c, 0)
+        if f:
+            for col, x in row.items():
+                y = vec.get(col, 0) - f * x
+                if y:
+                    vec[col] = y
+                else:
+                    vec.pop(col, None)
+    return vec
 
 
 class OnesInSpan:
     """Exact test of whether the all-ones vector of length n lies in the real row space of
-    the 0/1 rows added so far (reduced row echelon form over ``Fraction``)."""
+    the 0/1 rows added so far (an echelon basis over ``Fraction``)."""
 
     def __init__(self, n: int) -> None:
-        self.basis: dict[int, dict[int, Fraction]] = {}  # pivot -> row, row[pivot] == 1
+        self.basis: list[tuple[int, dict[int, Fraction]]] = []
         self.ones: dict[int, Fraction] = {i: Fraction(1) for i in range(n)}
 
-    def _reduce(self, vec: dict[int, Fraction]) -> dict[int, Fraction]:
-        vec = dict(vec)
-        for pivot, row in self.basis.items():  # RREF: rows vanish on the other pivots
-            f = vec.get(pivot, 0)
-            if f:
-                for col, x in row.items():
-                    y = vec.get(col, 0) - f * x
-                    if y:
-                        vec[col] = y
-                    else:
-                        vec.pop(col, None)
-        return vec
+    @property
+    def rank(self) -> int:
+        """Rank of the rows added so far."""
+        return len(self.basis)
 
     def add(self, units) -> bool:
         """Add the indicator row of ``units``; return whether ones is now in the span."""
-        v = self._reduce({int(c): Fraction(1) for c in units})
+        v = reduce_rational({int(c): Fraction(1) for c in units}, self.basis)
         if v:
             pivot = min(v)
-            w = {col: x / v[pivot] for col, x in v.items()}
-            for row in self.basis.values():
-                f = row.get(pivot, 0)
-                if f:
-                    for col, x in w.items():
-                        y = row.get(col, 0) - f * x
-                        if y:
-                            row[col] = y
-                        else:
-                            row.pop(col, None)
-            self.basis[pivot] = w
-            self.ones = self._reduce(self.ones)
+            new = [(pivot, {col: x / v[pivot] for col, x in v.items()})]
+            self.basis += new
+            self.ones = reduce_rational(self.ones, new)  # already zero on the older pivots
         return not self.ones
 
 

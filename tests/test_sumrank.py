@@ -9,7 +9,6 @@ instances, and at larger n against ranks computed from scratch modulo another pr
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -17,70 +16,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.codes import sumrank as sr
+from tests.reference_codes import OnesInSpan, sum_recovery_stop
 
 # --------------------------------------------------------------------------------------------
 # reference: exact rational elimination, checked after every arrival
 # --------------------------------------------------------------------------------------------
 
 
-Rational = int | Fraction  # exact; ints stay ints while no division needs a fraction
-
-
-def _div(x: Rational, y: Rational) -> Rational:
-    if isinstance(x, int) and isinstance(y, int) and x % y == 0:
-        return x // y
-    return Fraction(x) / y
-
-
-def _reduce(vec: dict[int, Rational], basis: list[tuple[int, dict[int, Rational]]]):
-    """Reduce a sparse rational vector against an echelon basis, in insertion order.
-
-    Each basis row ``(c, row)`` has ``row[c] == 1`` and is zero on the pivots of the rows
-    inserted before it, so eliminating in order leaves ``vec`` zero on every pivot.
-    """
-    vec = dict(vec)
-    for c, row in basis:
-        f = vec.get(c, 0)
-        if f:
-            for col, x in row.items():
-                y = vec.get(col, 0) - f * x
-                if y:
-                    vec[col] = y
-                else:
-                    vec.pop(col, None)
-    return vec
-
-
 def reference_stop(ptr, idx, n: int) -> int:
-    """First m with rank([A_m; 1]) == rank(A_m) over Q, or -1 (A_m: first m symbols).
-
-    ``basis`` is an echelon basis of the rows so far, so rank(A_m) = len(basis) and
-    rank([A_m; 1]) = len(basis) + (1 if the all-ones vector does not reduce to zero else 0).
-    """
-    basis: list[tuple[int, dict[int, Rational]]] = []
-    ones: dict[int, Rational] = dict.fromkeys(range(n), 1)
-    for s in range(len(ptr) - 1):
-        row: dict[int, Rational] = {int(c): 1 for c in idx[ptr[s] : ptr[s + 1]]}
-        v = _reduce(row, basis)
-        if v:
-            c = min(v)
-            basis.append((c, {col: _div(x, v[c]) for col, x in v.items()}))
-        rank_a = len(basis)
-        rank_a1 = rank_a + (1 if _reduce(ones, basis) else 0)
-        if rank_a1 == rank_a:
-            return s + 1
-    return -1
+    """First m with rank([A_m; 1]) == rank(A_m) over Q, or -1 (A_m: first m symbols)."""
+    return sum_recovery_stop([idx[ptr[s] : ptr[s + 1]] for s in range(len(ptr) - 1)], n)
 
 
 def reference_rank(ptr, idx, n: int, m: int) -> int:
     """Rank over Q of the first m symbols."""
-    basis: list[tuple[int, dict[int, Rational]]] = []
+    span = OnesInSpan(n)
     for s in range(m):
-        v = _reduce({int(c): 1 for c in idx[ptr[s] : ptr[s + 1]]}, basis)
-        if v:
-            c = min(v)
-            basis.append((c, {col: _div(x, v[c]) for col, x in v.items()}))
-    return len(basis)
+        span.add(idx[ptr[s] : ptr[s + 1]])
+    return span.rank
 
 
 def csr(symbols) -> tuple[np.ndarray, np.ndarray]:

@@ -145,28 +145,25 @@ def _ripple(a, degree, residual, recovered, head, link, stack) -> int:
 
 
 @njit
-def _feed_all(count, ptr, order, degrees, nbrs, link, recovered, head, degree, residual,
-              stack) -> int:
-    """The threshold decoder: feed arrivals ``0..count-1`` at once, peeling as each comes;
-    returns the sources recovered."""
-    recovered_count = 0
-    for a in range(count):
-        lo, hi = ptr[a], ptr[a] + degrees[order[a]]
-        dd = 0
-        x = 0
-        for e in range(lo, hi):
-            g = nbrs[e]
-            fresh = 1 - recovered[g]
-            dd += fresh
-            x ^= g * fresh
-            link[2 * e] = head[g]
-            link[2 * e + 1] = a
-            head[g] = e
-        degree[a] = dd
-        residual[a] = x
-        if dd == 1:
-            recovered_count += _ripple(a, degree, residual, recovered, head, link, stack)
-    return recovered_count
+def _feed(a, lo, hi, nbrs, link, recovered, head, degree, residual, stack) -> int:
+    """Feed arrival ``a`` (its neighbours ``nbrs[lo:hi]``) to the online decoder: link every
+    edge into its source's list, keep the count and XOR of the unrecovered neighbours, and
+    ripple if one is left; returns the sources recovered."""
+    dd = 0
+    x = 0
+    for e in range(lo, hi):
+        g = nbrs[e]
+        fresh = 1 - recovered[g]
+        dd += fresh
+        x ^= g * fresh
+        link[2 * e] = head[g]
+        link[2 * e + 1] = a
+        head[g] = e
+    degree[a] = dd
+    residual[a] = x
+    if dd != 1:
+        return 0
+    return _ripple(a, degree, residual, recovered, head, link, stack)
 
 
 @njit
@@ -233,8 +230,6 @@ def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, 
         order[t] = sym
         d = degrees[sym]
         ptr[t] = edges
-        dd = 0
-        x = 0
         for step_i in range(d):  # Floyd: a uniformly random d-subset of 0..k-1
             jj = k - d + step_i
             s_hi, s_lo, u = step(s_hi, s_lo, inc_hi, inc_lo)
@@ -242,30 +237,20 @@ def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, 
             if stamp[pick] == t:
                 pick = jj
             stamp[pick] = t
-            e = edges + step_i
-            nbrs[e] = pick
-            if threshold == 0:  # online: count the unrecovered ones, link every edge
-                fresh = 1 - recovered[pick]
-                dd += fresh
-                x ^= pick * fresh
-                link[2 * e] = head[pick]
-                link[2 * e + 1] = t
-                head[pick] = e
+            nbrs[edges + step_i] = pick
         edges += d
-        if threshold > 0:
+        if threshold > 0:  # the paper's threshold decoder: all M arrivals at once
             if t + 1 < limit:
                 continue
-            n_recovered = _feed_all(limit, ptr, order, degrees, nbrs, link, recovered, head,
-                                    degree, residual, stack)
+            for a in range(limit):
+                n_recovered += _feed(a, ptr[a], ptr[a] + degrees[order[a]], nbrs, link,
+                                     recovered, head, degree, residual, stack)
             if n_recovered == k:
                 used = limit
                 latency = arrival
             break
-        degree[t] = dd
-        residual[t] = x
-        if dd != 1:
-            continue
-        n_recovered += _ripple(t, degree, residual, recovered, head, link, stack)
+        n_recovered += _feed(t, edges - d, edges, nbrs, link, recovered, head, degree,
+                             residual, stack)
         if n_recovered == k:
             used = t + 1
             latency = arrival
