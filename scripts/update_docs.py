@@ -16,20 +16,40 @@ Usage::
 
     python scripts/update_docs.py README.md docs/*.md          # rewrite
     python scripts/update_docs.py --check README.md docs/*.md  # exit 1 if any block is stale
+    python scripts/update_docs.py --check --quick README.md docs/*.md  # the cheap blocks
 
 ``make docs`` runs the first form; the results folders it reads come from
 ``make reproduce-all``.
+
+``--quick`` (what ``tests/test_docs_fresh.py`` does on every test run, in about a second)
+first checks that every block names a known generator (:data:`GENERATORS`: ``ltsim show``,
+``python -c``, or a listed script of ``scripts/``), then regenerates only the cheap blocks,
+those whose generator does not simulate and that read nothing but committed files, and
+leaves the others as they are, one ``skipped:`` line each saying why (:func:`slow_reason`).
+Skipped today:
+
+* every block that reads a results folder (``ltsim show results/...``,
+  ``scripts/systems_table.py``, ``scripts/compare_execution.py``): none is committed
+  (``git ls-files results`` holds only the figures); ``make reproduce-all`` makes them in
+  minutes, after which the full ``--check`` compares them;
+* ``scripts/published_code_variant.py``: it reads committed configs only, but simulates
+  their 2 x 500 trials three ways (3-4 s alone, about 10 s beside other tests).
+
+``docs/performance.md``'s benchmark table is not a generated block (``make bench`` writes
+it; its numbers depend on the machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import shlex
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,16 +77,122 @@ def render(command: str) -> str:
     return "```text\n" + text + "```\n"
 
 
-def updated(text: str, cache: dict[str, str]) -> str:
-    """``text`` with every generated block rewritten (each command run once)."""
+def updated(text: str, cache: dict[str, str],
+            skip: Callable[[str], str | None] | None = None,
+            skipped: dict[str, str] | None = None) -> str:
+    """``text`` with every generated block rewritten (each command run once).
+
+    Parameters
+    ----------
+    text : str
+        A Markdown file's content.
+    cache : dict
+        Command -> its block, filled as commands run.
+    skip : callable, optional
+        Command -> why its block is left as it is, or ``None`` to rewrite it (default: every
+        block is rewritten).
+    skipped : dict, optional
+        Filled with command -> reason for every block left as it is.
+
+    Returns
+    -------
+    str
+        The new content.
+    """
 
     def replace(match: re.Match) -> str:
         command = match.group("command").strip()
+        reason = skip(command) if skip is not None else None
+        if reason is not None:
+            if skipped is not None:
+                skipped[command] = reason
+            return match.group(0)
         if command not in cache:
             cache[command] = render(command)
         return match.group(1) + cache[command] + match.group(4)
 
     return BLOCK.sub(replace, text)
+
+
+def commands(text: str) -> list[str]:
+    """The command of every generated block of ``text``, in order."""
+    return [match.group("command").strip() for match in BLOCK.finditer(text)]
+
+
+GENERATORS: dict[str, str | None] = {
+    "ltsim show": None,
+    "python -c": None,
+    "scripts/compare_execution.py": None,
+    "scripts/systems_table.py": None,
+    "scripts/published_code_variant.py": "simulates every trial of its configs (seconds)",
+}
+"""The generators a block may name -> why ``--quick`` skips every block of it (``None``:
+quick when its inputs are committed). ``ltsim show`` and the two table scripts format result
+folders; ``python -c`` computes from the package alone; the published-code variant runs a
+Monte-Carlo simulation of its own."""
+
+
+def generator(command: str) -> str | None:
+    """The generator a block's command names (a key of :data:`GENERATORS`), or ``None`` if
+    it is not a known one: ``ltsim show DIR ...``, ``python -c CODE``, or ``python
+    scripts/NAME.py ...`` for a listed script that exists."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if words[:2] == ["ltsim", "show"] and len(words) > 2:
+        return "ltsim show"
+    if words[:2] == ["python", "-c"] and len(words) == 3:
+        return "python -c"
+    if (words[:1] == ["python"] and len(words) > 1 and words[1] in GENERATORS
+            and (ROOT / words[1]).is_file()):
+        return words[1]
+    return None
+
+
+def inputs(command: str) -> list[str]:
+    """The repository paths a block's command names (words under ``configs/``,
+    ``results/``, ``data/``)."""
+    words = shlex.split(command)
+    return [w for w in words[1:] if w.startswith(("configs/", "results/", "data/"))]
+
+
+def committed(paths: list[str]) -> set[str]:
+    """Those of ``paths`` (relative to the repository) that git tracks files under; none
+    when git or the repository is not available."""
+    if not paths:
+        return set()
+    try:
+        done = subprocess.run(["git", "ls-files", "-z", "--", *paths], cwd=ROOT,
+                              capture_output=True, text=True, check=False, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    if done.returncode != 0:
+        return set()
+    files = [f for f in done.stdout.split("\0") if f]
+    return {p for p in paths if any(f == p or f.startswith(p.rstrip("/") + "/")
+                                    for f in files)}
+
+
+@functools.cache
+def slow_reason(command: str) -> str | None:
+    """Why ``--quick`` leaves the block of ``command`` as it is: an unknown or simulating
+    generator (:data:`GENERATORS`), or results folders that are not committed. ``None`` when
+    a quick generator reads committed files alone."""
+    name = generator(command)
+    if name is None:
+        return "names no known generator"
+    if GENERATORS[name] is not None:
+        return f"{name} {GENERATORS[name]}"
+    named = inputs(command)
+    missing = sorted(set(named) - committed(named))
+    if not missing:
+        return None
+    made = [p for p in missing if p.startswith("results/")]
+    if made:
+        return (f"reads {', '.join(made)}, not committed: `make reproduce-all` makes "
+                f"{'them' if len(made) > 1 else 'it'} (minutes)")
+    return f"names {', '.join(missing)}, not committed"
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -86,24 +212,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--check", action="store_true",
                         help="change nothing; exit 1 if a block differs from its command's output")
+    parser.add_argument("--quick", action="store_true",
+                        help="check that every block names a known generator; regenerate "
+                             "only the blocks that do not simulate and read committed files "
+                             "alone")
     args = parser.parse_args(argv)
     cache: dict[str, str] = {}
     new: dict[Path, str] = {}
+    skipped: dict[str, str] = {}
     try:
-        for path in args.files:
-            old = path.read_text(encoding="utf-8")
-            text = updated(old, cache)
+        texts = {path: path.read_text(encoding="utf-8") for path in args.files}
+        unknown = [(path, c) for path, text in texts.items() for c in commands(text)
+                   if args.quick and generator(c) is None]
+        if unknown:
+            path, command = unknown[0]
+            print(f"update_docs: error: {path}: a block names no known generator: "
+                  f"`{command}`", file=sys.stderr)
+            return 1
+        for path, old in texts.items():
+            text = updated(old, cache, slow_reason if args.quick else None, skipped)
             if text != old:
                 new[path] = text
     except (CommandFailed, OSError) as exc:
         print(f"update_docs: error: {exc}", file=sys.stderr)
         return 1
+    for command, reason in skipped.items():
+        print(f"skipped: `{command}`: {reason}")
     for path in new:
         print(f"{'stale' if args.check else 'updated'}: {path}")
         if not args.check:
             write_atomically(path, new[path])
     done = "stale" if args.check else "rewritten"
-    print(f"{len(cache)} generated blocks, {len(new)} file(s) {done}")
+    left = f" ({len(skipped)} more left as they are)" if skipped else ""
+    print(f"{len(cache)} generated blocks{left}, {len(new)} file(s) {done}")
     return 1 if args.check and new else 0
 
 

@@ -4,6 +4,7 @@ measurement functions at tiny sizes (the full benchmark is ``make bench``)."""
 from __future__ import annotations
 
 import importlib.util
+import math
 import sys
 from pathlib import Path
 
@@ -44,17 +45,58 @@ def test_docs_block_is_replaced_between_the_markers(bench, tmp_path):
         bench.replace_block("no markers here", "x")
 
 
+UNITS = {"µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def seconds_of(text: str) -> float:
+    """Seconds of a duration cell written by ``bench.duration`` (``"12.3 µs"``)."""
+    number, unit = text.split()
+    return float(number) * UNITS[unit]
+
+
+def plausible(seconds) -> bool:
+    """Finite, positive and below a second: what a call at m = 60 takes (microseconds)."""
+    return all(math.isfinite(s) and 0 < s < 1.0 for s in seconds)
+
+
 @pytest.mark.slow
 def test_lt_kernel_measurements_at_tiny_m(bench):
     seconds, symbols = bench.time_lt_trials(60, 1, 0.005, reps=3)
-    assert len(seconds) == 3 and min(seconds) > 0
+    assert len(seconds) == len(symbols) == 3 and plausible(seconds), seconds
     assert all(60 <= s <= 120 for s in symbols)  # at least k, at most all symbols
+    assert bench.time_lt_trials(60, 1, 0.005, reps=3)[1] == symbols  # seeded: same trials
     _, first = bench.time_lt_trials(60, 2, 0.005, reps=2, threshold=1)
     assert first == [1, 1]
-    assert min(bench.heap_merge_seconds(60, 80, reps=2)) > 0
+    heap = bench.heap_merge_seconds(60, 80, reps=2)
+    assert len(heap) == 2 and plausible(heap), heap
     peel, edges = bench.time_peel(60, graphs=2)
-    assert min(peel) > 0 and edges >= 30
+    assert len(peel) == 2 and plausible(peel), peel
+    assert 60 <= edges <= 120 * 60  # at least one edge a source, at most k a symbol
     assert bench.growth_exponent([10, 100, 1000], [1.0, 10.0, 100.0]) == pytest.approx(1.0)
+    assert bench.growth_exponent([10, 100], [1.0, 100.0]) == pytest.approx(2.0)
+
+
+@pytest.mark.slow
+def test_lt_kernel_rows_at_tiny_m(bench):
+    """Measurement 4 at m = 60: its six rows, their cells, and values that agree with the
+    status, the tally and the notes."""
+    rows = bench.bench_lt_kernel(60, 5)
+    assert [r.item.split(",")[0].split(" (")[0] for r in rows] == [
+        "4. LT-1 trial", "4. LT-2 trial", "4. LT-1 trial stopped at the 1st arrival",
+        "4. lt_trial fixed cost of a call", "4. Arrival merge alone", "4. Peeling decoder alone"]
+    lines = bench.format_table(rows).splitlines()
+    assert len(lines) == 2 + len(rows) and all(line.count(" | ") == 4 for line in lines[2:])
+    values = [seconds_of(r.value) for r in rows]
+    assert plausible(values), values
+    lt1 = rows[0]
+    assert lt1.target == f"≤ {bench.T_LT1_US:g} µs"
+    if abs(values[0] * 1e6 - bench.T_LT1_US) > 0.5:  # the cell is rounded to 3 digits
+        assert lt1.ok == (values[0] * 1e6 <= bench.T_LT1_US)
+    assert [r.status for r in rows[1:]] == ["—"] * 5
+    assert bench.tally(rows) == f"{int(lt1.ok)} PASS, {1 - int(lt1.ok)} MISS, 5 information rows"
+    received = float(lt1.note.split("; ")[-1].split()[0])
+    assert 60 <= received <= 120  # symbols of an LT-1 trial: k to n s
+    assert "k=30" in rows[1].note  # LT-2 decodes m / 2 sources
 
 
 def test_main_prints_the_machine_line_then_the_table(bench, monkeypatch, tmp_path, capsys):

@@ -59,3 +59,72 @@ def test_units_and_statuses_match_the_plan_on_local_and_dask(dask_backend):
                 assert r["units"] < r["planned_units"], (name, r)
         assert any(r["status"] == "cancelled" for r in rows), name
     assert plans["local"] == plans["dask"]
+
+
+def test_the_default_local_cluster_has_a_thread_per_logical_worker(dask_backend):
+    """meta.json records the cluster's threads; the LocalCluster started without --address
+    runs every logical worker at once."""
+    info = dask_backend.describe()
+    assert info["cluster_threads"] == dask_backend.capacity().count >= 16
+
+
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # the fixture's cluster
+def test_an_undersized_cluster_is_refused_unless_queueing_is_allowed(tmp_path):
+    """--address on a cluster with fewer threads than logical workers: one line, exit 2,
+    nothing written; with --allow-queueing one warning line and meta.json says so."""
+    import json
+
+    from click.testing import CliRunner
+    from distributed import LocalCluster
+
+    from simulator.cli import main
+
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text("name: tiny\nworkload: {kind: gaussian_kernel, m: 4, dim: 2, seed: 1}\n"
+                   "trials: 1\nseed: 3\ndelay: {dist: exponential, rate: 100}\ntimeout: 20\n"
+                   "schemes: [{kind: uncoded}]\n")
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        args = ["execute", str(cfg), "--backend", "dask", "--address", address, "-o", str(out),
+                "-q"]
+        refused = CliRunner().invoke(main, args)
+        assert refused.exit_code == 2, refused.output
+        assert refused.stderr.splitlines() == [
+            "ltsim: error: --address: the cluster has 1 thread and the execution needs 4 "
+            "concurrent workers; tasks would queue (latency measuring queueing, not "
+            "stragglers): start workers with more threads (dask worker --nthreads N) or pass "
+            f"--allow-queueing, got {address!r}"]
+        assert not out.exists()
+        allowed = CliRunner().invoke(main, [*args, "--allow-queueing"])
+    assert allowed.exit_code == 0, allowed.output
+    warnings = [line for line in allowed.stderr.splitlines() if "warning" in line]
+    assert warnings == ["ltsim: warning: --address: the cluster has 1 thread and the execution "
+                        "needs 4 concurrent workers; tasks queue and latency includes queueing "
+                        "(--allow-queueing; meta.json records \"queueing\": true)"]
+    meta = json.loads((out / "meta.json").read_text())
+    assert (meta["cluster_threads"], meta["concurrent_workers"], meta["queueing"]) == (1, 4, True)
+
+
+def test_lithops_capacity_comes_from_its_config():
+    """A lithops config that runs fewer calls at once than logical workers is seen (ltsim
+    execute then refuses it like an undersized dask cluster)."""
+    from types import SimpleNamespace
+
+    from simulator.execute.backends.lithops import LithopsBackend
+
+    def capacity(config):
+        backend = LithopsBackend.__new__(LithopsBackend)
+        backend.executor = SimpleNamespace(config=config)
+        found = backend.capacity()
+        return None if found is None else found.count
+
+    local = {"lithops": {"backend": "localhost", "mode": "localhost"},
+             "localhost": {"worker_processes": 2, "max_workers": 1}}
+    assert capacity(local) == 2
+    aws = {"lithops": {"backend": "aws_lambda", "mode": "serverless", "chunksize": 1},
+           "aws_lambda": {"worker_processes": 4, "max_workers": 1000}}
+    assert capacity(aws) == 1000
+    assert capacity({**aws, "lithops": {**aws["lithops"], "chunksize": 8}}) == 4000
+    assert capacity({"lithops": {"backend": "aws_lambda"}, "aws_lambda": {}}) is None

@@ -263,20 +263,71 @@ def test_mixture_recovers_its_weight_within_4_se(mixture_sample, mixture_fit):
     assert mix.aic < single.aic - 50
 
 
-def test_a_mixture_with_the_lowest_aic_is_written_once_configs_accept_it(mixture_sample,
-                                                                        mixture_fit):
-    single = replace(fit_law("exponential", CensoredSample(mixture_sample, [])), n_params=2)
+def test_the_lowest_aic_mixture_is_written_and_one_configs_refuse_gives_way(mixture_sample,
+                                                                           mixture_fit):
+    """Both outcomes of :attr:`Fit.chosen` on one fixed sample: the mixture (lowest AIC,
+    accepted by the config model) is written with its fitted parameters; the same mixture
+    made invalid for ``ltsim run`` gives way to the single law, and the table says why."""
+    sample = CensoredSample(mixture_sample, [])
+    single = replace(fit_law("exponential", sample), n_params=2)
     mix = replace(mixture_fit, n_params=mixture_fit.n_params + 1)
-    fit = Fit(Regression(1e-3, 0.0, 1e-6, 1e-6, 100), CensoredSample(mixture_sample, []),
-              [single, mix], 0)
-    assert fit.best is mix
-    problem = config_problem(mix, 1e-3)
-    if problem is not None:  # the config model does not know mixtures (yet)
-        assert fit.chosen is single and "not written" in format_fit(fit)
-        return
-    assert fit.chosen is mix
+    regression = Regression(1e-3, 0.0, 1e-6, 1e-6, 100)
+
+    assert config_problem(mix, 1e-3) is None  # run configs accept mixtures
+    fit = Fit(regression, sample, [single, mix], 0)
+    assert fit.best is mix and fit.chosen is mix
     experiment = validate(fitted_config(EXECUTED, fit))
     assert experiment.delay.dist == "mixture"
+    first, second = experiment.delay.components
+    assert (first.law.dist, second.law.dist) == ("exponential", "pareto")
+    assert first.weight == pytest.approx(mix.params["weight"], rel=1e-12)
+    assert within(mix, "weight", 0.9) and within(mix, "c1.rate", 20.0)
+    assert first.law.rate == pytest.approx(mix.params["c1.rate"], rel=1e-12)
+    assert second.law.shape == pytest.approx(mix.params["c2.shape"], rel=1e-12)
+    rows = {line.split(" ", 1)[0]: line for line in format_fit(fit).splitlines()}
+    assert rows[mix.name].endswith("<- chosen") and "<-" not in rows[single.name]
+
+    delay = mix.delay()
+    broken = {**delay, "components": [delay["components"][0],
+                                      {**delay["components"][1], "shape": -1.0}]}
+    refused = replace(mix, entries={**mix.entries, "delay": broken})
+    problem = config_problem(refused, 1e-3)
+    assert problem is not None and "shape" in problem
+    fit = Fit(regression, sample, [single, refused], 0)
+    assert fit.best is refused and fit.chosen is single
+    rows = {line.split(" ", 1)[0]: line for line in format_fit(fit).splitlines()}
+    assert rows[refused.name].endswith(f"<- lowest AIC, not written: {problem}")
+    assert rows[single.name].endswith("<- chosen")
+    experiment = validate(fitted_config(EXECUTED, fit))
+    assert experiment.delay.dist == "exponential"
+    assert experiment.delay.rate == pytest.approx(single.params["rate"], rel=1e-12)
+
+
+def test_fit_keeps_the_price_per_second_of_the_execution(tmp_path):
+    """``ltsim fit`` writes the execution's ``price_per_second`` into the run config (and
+    invents none when the execution had none), so that the fitted run has a cost column."""
+    import yaml
+    from click.testing import CliRunner
+
+    from simulator.cli import main
+
+    rng = np.random.default_rng(3)
+    n = 200
+    tasks_table(rng, rng.exponential(0.05, n), 1e-3, rng.choice([1, 2, 4, 8, 16, 64], size=n)
+                ).to_csv(tmp_path / "tasks.csv", index=False)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({**EXECUTED,
+                                                          "price_per_second": 0.25}))
+    result = CliRunner().invoke(main, ["fit", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    written = yaml.safe_load((tmp_path / "fitted.yaml").read_text())
+    assert written["price_per_second"] == 0.25
+    assert validate(written).price_per_second == 0.25
+
+    sample = CensoredSample(np.array([0.1, 0.2, 0.3]), [])
+    fit = Fit(Regression(1e-3, 0.0, 1e-6, 1e-6, 3), sample,
+              [fit_law("exponential", sample)], 0)
+    assert "price_per_second" not in fitted_config(EXECUTED, fit)
+    assert validate(fitted_config(EXECUTED, fit)).price_per_second is None
 
 
 def test_mixture_of_two_exponentials():
@@ -328,13 +379,13 @@ def test_aic_picks_two_classes_on_a_two_class_trace(two_class_fit):
     fit = two_class_fit
     assert {f.name for f in fit.families} == set(CANDIDATES)
     assert fit.best.kind == "two_class"
-    # Until the config model accepts `classes`, the best single law is written instead.
-    if config_problem(fit.best, fit.regression.tau) is None:
-        assert fit.chosen is fit.best
-    else:
-        assert fit.chosen.kind == "law"
+    assert config_problem(fit.best, fit.regression.tau) is None  # configs accept `classes`
+    assert fit.chosen is fit.best
     experiment = validate(fitted_config(EXECUTED, fit))
     assert experiment.delay.dist == fit.chosen.dist
+    assert [c.fraction for c in experiment.classes] == pytest.approx(
+        [1 - fit.best.params["fraction"], fit.best.params["fraction"]])
+    assert experiment.tau == pytest.approx(fit.best.params["tau"])
 
 
 @pytest.mark.slow

@@ -107,3 +107,90 @@ def test_sigterm_stops_an_execution_cleanly(tmp_path, backend):
     assert stderr.strip().splitlines()[-1] == f"results in {out} (interrupted after {n} trials)"
     runs = pd.read_csv(out / "executions.csv")
     assert (runs.groupby("scheme")["trial"].count() == n).all()
+
+
+def burst(proc, count: int = 12, gap: float = 0.005) -> None:
+    """Ctrl-C, then more Ctrl-C and SIGTERM in quick succession (an impatient user)."""
+    proc.send_signal(signal.SIGINT)
+    for i in range(count):
+        time.sleep(gap)
+        if proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM if i % 3 == 2 else signal.SIGINT)
+
+
+def test_repeated_signals_never_abort_the_partial_result_of_a_run(tmp_path):
+    config = tmp_path / "long.yaml"
+    config.write_text(CONFIG)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", str(config), "-o", str(out), "--quiet",
+         "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(proc, lambda: trials_written(out))
+    burst(proc)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["status"] == "interrupted" and meta["trials"] > 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_repeated_signals_never_leave_a_sweep_running(tmp_path):
+    (tmp_path / "long.yaml").write_text(CONFIG.replace("trials: 1000000", "trials: 4000"))
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text("base: long.yaml\ngrid: {tau: [0.001, 0.002, 0.003]}\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "sweep", str(sweep), "-o", str(out), "--quiet",
+         "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(proc, lambda: any((out / "points").glob("*/meta.json"))
+               or trials_written(next(iter((out / "points").glob("*")), out / "none"))
+               if (out / "points").exists() else False)
+    burst(proc)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["status"] == "interrupted", meta
+    for point in (out / "points").iterdir():
+        assert json.loads((point / "meta.json").read_text())["status"] in (
+            "complete", "interrupted")
+    assert not [p for p in (out / "points").iterdir() if p.name.startswith(".")]
+
+
+def children(pid: int) -> set[int]:
+    """The process ids whose parent is ``pid`` (Linux ``/proc``)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_sigkill_leaves_no_pool_process_behind(tmp_path, command):
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc")
+    config = tmp_path / "long.yaml"
+    config.write_text(CONFIG)
+    target = config
+    if command == "sweep":
+        target = tmp_path / "s.yaml"
+        target.write_text("base: long.yaml\ngrid: {tau: [0.001, 0.002]}\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", command, str(target), "-o", str(out), "--quiet",
+         "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(proc, lambda: len(children(proc.pid)) >= 2)
+    pool = children(proc.pid)
+    proc.kill()
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in pool):
+        assert time.monotonic() < deadline, f"orphans left: {pool}"
+        time.sleep(0.1)

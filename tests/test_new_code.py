@@ -117,7 +117,6 @@ def test_cross_field_rule_of_a_registered_code(halves, tmp_path):
     assert "schemes[1].kind: needs an even number of workers, got 15" in result.stderr
 
 
-@pytest.mark.slow
 def test_no_isinstance_dispatch_on_code_classes():
     """No ``isinstance(x, <a code class>)`` anywhere in the package: every code is reached
     through the interface."""

@@ -42,3 +42,84 @@ def test_plot_reports_unreadable_results_in_one_line(tmp_path):
     result = CliRunner().invoke(main, ["plot", str(tmp_path)])
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1 and "meta.json: missing" in result.stderr
+
+
+NARROW = """name: narrow
+m: 24
+tau: 0.01
+trials: 40
+seed: 3
+delay: {dist: shifted_exponential, shift: 5.0, rate: 1.0}
+schemes:
+  - {kind: one}
+  - {kind: uncoded}
+  - {kind: replication, r: 2}
+  - {kind: ideal}
+"""
+"""Latencies of 5 to 15 s, less than a decade: matplotlib's default log labels would be
+minor ones such as ``6×10⁰``."""
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory):
+    """Plot a run of :data:`NARROW`; the files written and each figure by its stem."""
+    import simulator.plots.tail as tail
+
+    folder = tmp_path_factory.mktemp("plots") / "narrow"
+    cfg = folder.parent / "narrow.yaml"
+    cfg.write_text(NARROW)
+    ran = CliRunner().invoke(main, ["run", str(cfg), "-o", str(folder), "--jobs", "1",
+                                    "--quiet"])
+    assert ran.exit_code == 0, ran.stderr
+    figures = {}
+    original = tail.save_figure
+
+    def keep(fig, where, stem, *args, **kwargs):
+        fig.canvas.draw()  # tick labels are computed at drawing time
+        figures[stem] = fig
+        return original(fig, where, stem, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tail, "save_figure", keep)
+        written = tail.plot_tail(folder)
+    return folder, written, figures
+
+
+def test_tail_and_cost_are_written_as_png_and_pdf(drawn):
+    folder, written, figures = drawn
+    names = sorted(p.name for p in written)
+    assert names == ["cost.pdf", "cost.png", "tail.pdf", "tail.png"]
+    for name in names:
+        head = (folder / name).read_bytes()[:5]
+        assert head == (b"%PDF-" if name.endswith(".pdf") else b"\x89PNG\r"), name
+    assert set(figures) == {"tail", "cost"}
+
+
+def test_tail_and_cost_name_the_bound_alike(drawn):
+    _, _, figures = drawn
+    legends = {stem: [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+               for stem, fig in figures.items()}
+    assert legends["tail"] == legends["cost"] == ["One", "Uncoded", "2-Rep", "Ideal (bound)"]
+
+
+def tick_labels(axis) -> dict[float, str]:
+    """The non-empty tick labels of ``axis`` within its view, major and minor, by value."""
+    low, high = sorted(axis.get_view_interval())
+    ticks = list(zip(axis.get_majorticklocs(), axis.get_majorticklabels(), strict=True))
+    ticks += zip(axis.get_minorticklocs(), axis.get_minorticklabels(), strict=True)
+    return {float(v): t.get_text() for v, t in ticks if low <= v <= high and t.get_text()}
+
+
+def test_cost_ticks_are_plain_numbers(drawn):
+    _, _, figures = drawn
+    ax = figures["cost"].axes[0]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    low, high = ax.get_ylim()
+    assert 1 < high / low < 10  # the case that drew "6×10⁰" labels
+    for axis in (ax.xaxis, ax.yaxis):
+        assert axis.get_scale() == "log"
+        labels = tick_labels(axis)
+        assert len(labels) >= 2, labels  # a range within a decade is still readable
+        for value, text in labels.items():
+            assert "10^" not in text and "times" not in text and "$" not in text, text
+            assert float(text) == pytest.approx(value, rel=1e-3), text  # a plain number

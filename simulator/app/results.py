@@ -6,21 +6,30 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
+import pandas as pd
 
 from .errors import BadInput, Failure
 
 
 def describe(folder: Path, metric: str = "p99") -> str:
     """The header line and summary table of a results folder; for a sweep, the best scheme
-    (by ``metric``) at every point."""
+    (by ``metric``) at every point. A folder that holds no results itself but folders of
+    results below it (``results/``) is described folder by folder."""
+    from ..io.folders import result_folders
     from ..io.report import CorruptResults, describe_folder
 
     if not folder.is_dir():
         raise BadInput(f"FOLDER: no such results folder, got '{folder}'")
     try:
-        if (folder / "points.csv").is_file():
+        if (folder / "sweep.yaml").is_file():
             return _describe_sweep(folder, metric)
+        if not (folder / "meta.json").is_file():
+            below = [f for f in result_folders(folder) if f != folder]
+            if below:
+                return "\n\n".join(describe(f, metric) for f in below)
+            raise BadInput(f"FOLDER: not a results folder (no meta.json) and none below it; "
+                           f"show takes a folder written by ltsim run, sweep or execute, got "
+                           f"'{folder}'")
         return describe_folder(folder)
     except CorruptResults as exc:
         raise Failure(str(exc)) from None
@@ -29,28 +38,35 @@ def describe(folder: Path, metric: str = "p99") -> str:
 
 
 def _describe_sweep(folder: Path, metric: str) -> str:
-    import pandas as pd
-
-    from ..app.sweep import best_table, format_best, reference_ids
-    from ..io.report import read_meta, read_table
+    from ..io.folders import sweep_owner
+    from ..io.ranking import best_table, format_best, point_bounds, reference_ids
+    from ..io.report import read_meta, read_table, read_yaml_mapping
     from ..plots.common import shown_value
     from ..plots.sweep import sweep_axes
 
     meta = read_meta(folder)
-    points = read_table(folder / "points.csv", ["point", "scheme", metric],
-                        ("mean", "sem", "p50", "p90", "p99", "max", "trials"))
+    data = read_yaml_mapping(folder / "sweep.yaml")
     keys = [k for axis in sweep_axes(folder) for k in axis]
     status = meta.get("status", "complete")
+    if status == "running" and sweep_owner(folder, meta) is None:
+        status = "killed (its process is gone; `ltsim sweep --extend` resumes it)"
     flag = "" if status == "complete" else f"  [PARTIAL: {status}]"
     head = (f"{folder}: sweep of {meta.get('points', '?')} points over "
             f"{', '.join(keys)}, seed {meta.get('seed', '?')}{flag}")
-    base = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8")).get("base")
-    bounds = reference_ids(base.get("schemes", [])) if isinstance(base, dict) else set()
-    table = best_table(points, keys, metric, bounds)
+    if not (folder / "points.csv").is_file():
+        return head + "\nno point has finished yet (no points.csv)"
+    points = read_table(folder / "points.csv", ["point", "scheme", metric],
+                        ("mean", "sem", "p50", "p90", "p99", "max", "trials", "failure_rate"))
+    base = data.get("base")
+    fallback = reference_ids(base.get("schemes")) if isinstance(base, dict) else set()
+    table = best_table(points, keys, metric, point_bounds(folder, points["point"], fallback))
     for key in keys:
         if key in table and not pd.api.types.is_numeric_dtype(table[key]):
-            table[key] = table[key].map(shown_value)
-    return head + "\n" + format_best(table)
+            raw = list(dict.fromkeys(table[key]))
+            shown = {v: shown_value(v) for v in raw}
+            if len(set(shown.values())) == len(raw):  # short forms only if still distinct
+                table[key] = table[key].map(shown)
+    return head + "\n" + format_best(table, keys)
 
 
 def plot_all(path: Path, metric: str = "p99") -> Iterator[tuple[str, bool]]:

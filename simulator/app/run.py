@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
+import math
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -16,10 +17,11 @@ from ..io import config, folders, provenance, results
 from ..io.report import format_summary
 from ..model.outcome import Outcome
 from ..montecarlo import engine, trials
+from ..montecarlo.streams import STREAM
 from ..util.validation import ConfigError
 from .errors import BadInput, Failure
 from .scheduler import check_address
-from .signals import sigterm_as_interrupt
+from .signals import interrupts
 
 
 @dataclass(frozen=True)
@@ -43,34 +45,75 @@ class RunRequest:
 
 def available_memory() -> int | None:
     """Bytes of memory available to new processes: ``MemAvailable`` on Linux, else the free
-    physical memory the OS reports, else ``None``."""
+    physical memory the OS reports, else ``None``; at most what the memory limit of the
+    cgroup (a container's, a batch job's) leaves, its inactive page cache counted as free."""
+    have = None
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
+                    have = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
         pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
+    if have is None:
+        try:
+            have = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            return None
+    # cgroup v2, then v1: limit - (usage - inactive page cache), when a limit is set
+    for folder, limit, usage, cache in (
+            ("/sys/fs/cgroup", "memory.max", "memory.current", "inactive_file"),
+            ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes",
+             "total_inactive_file")):
+        try:
+            cap = Path(folder, limit).read_text(encoding="ascii").strip()
+            if not cap.isdigit() or int(cap) >= 2**60:
+                continue
+            used = int(Path(folder, usage).read_text(encoding="ascii"))
+            stat = dict(line.split()[:2] for line in
+                        Path(folder, "memory.stat").read_text(encoding="ascii").splitlines()
+                        if len(line.split()) >= 2)
+            free = int(cap) - used + int(stat.get(cache, 0))
+        except (OSError, ValueError):
+            continue
+        have = min(have, max(0, free))
+    return have
 
 
-def memory_problem(experiment, jobs: int) -> str | None:
-    """Why the experiment cannot fit in memory with ``jobs`` processes, or ``None``.
+def memory_problem(experiment, jobs: int, target: Path | None = None) -> str | None:
+    """Why the run cannot fit in memory with ``jobs`` processes, or its results on the disk
+    of ``target`` (default ``results/<name>``), or ``None``.
 
-    Each process holds one batch at a time, so the need is the per-process estimate times
-    the processes that can run at once.
+    The need is that of :func:`simulator.montecarlo.footprint.footprint`: each simulating
+    process holds one block at a time, and the parent every trial until the end (memory);
+    the result folder grows with trials x schemes, its rows twice while they are joined
+    (disk: the free space of ``target``'s nearest existing folder).
     """
-    need, have = trials.memory_estimate(experiment), available_memory()
-    batches = -(-experiment.trials // trials.batch_size(experiment))
-    processes = max(1, min(jobs, batches))
-    if have is None or need * processes <= have:
-        return None
-    return (f"m: the run needs about {need / 2**30:.1f} GiB per process x {processes} "
-            f"process(es) and {have / 2**30:.1f} GiB is available; reduce m (or workers) "
-            f"or --jobs, got {experiment.m}")
+    from ..montecarlo import footprint
+
+    need = footprint.footprint(experiment, jobs)
+    have = available_memory()
+    if have is not None and need.memory > have:
+        total, gib = need.memory / 2**30, 2**30
+        if need.grows_with_trials:
+            return (f"trials: the run needs about {total:.1f} GiB of memory "
+                    f"({need.parent / gib:.1f} GiB to hold {experiment.trials} trials of "
+                    f"{len(experiment.schemes)} scheme(s)) and {have / gib:.1f} GiB is "
+                    f"available; reduce --trials (or the schemes), got {experiment.trials}")
+        return (f"m: the run needs about {total:.1f} GiB of memory ({need.per_process / gib:.2f}"
+                f" GiB per process x {need.processes} process(es) and "
+                f"{need.parent / gib:.2f} GiB for the trials) and {have / gib:.1f} GiB is "
+                f"available; reduce m (or workers) or --jobs, got {experiment.m}")
+    where = footprint.free_disk(target if target is not None
+                                else Path("results") / experiment.name)
+    if where is not None and need.disk > where[1]:
+        return (f"trials: the run needs about {need.disk / 2**30:.1f} GiB of disk "
+                f"({need.folder / 2**30:.1f} GiB of results, their rows twice while "
+                f"latencies.csv is joined) and {where[1] / 2**30:.1f} GiB is free in "
+                f"{where[0]}; reduce --trials (or the schemes) or write elsewhere (-o), got "
+                f"{experiment.trials}")
+    return None
 
 
 @dataclass
@@ -79,6 +122,21 @@ class Held:
 
     trials: int = 0
     outcomes: list | None = None
+    enough: str = ""
+    """What the held trials are enough for (set by :meth:`done`)."""
+
+    def done(self, experiment, target_rel_ci: float | None) -> bool:
+        """Whether the held trials already meet the stopping rules: the trials asked for,
+        or the precision target."""
+        if self.trials >= experiment.trials:
+            self.enough = f"--trials {experiment.trials}"
+            return True
+        if target_rel_ci is not None and self.outcomes:
+            moments = [engine.Moments.of(o.latency) for o in self.outcomes]
+            if engine.meets_target(moments, target_rel_ci, self.trials):
+                self.enough = f"--target-rel-ci {target_rel_ci:g}"
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -90,6 +148,8 @@ class Engine:
     executor: Any = None
     slots: int | None = None
     name: str = "processes"
+    health: Any = None
+    """The engine's ``health`` check (a Dask cluster's), or ``None``."""
 
 
 @dataclass
@@ -102,6 +162,20 @@ class Written:
     folder: Path
     late_interrupt: bool = False
     """Ctrl-C or SIGTERM came while the complete folder was being written."""
+    error: str | None = None
+    """Why the run failed (its trials done are in ``folder``, ``"interrupted"``)."""
+    kept: Path | None = None
+    """Where the trials are when the folder could not be written."""
+    resume: str = ""
+    """The command that resumes the folder."""
+
+    def failure_message(self) -> str:
+        """The one line of a failed run: why, and where its trials are."""
+        if self.kept is not None:
+            return (f"run failed: {self.error}; the {self.trials} trials computed are kept in "
+                    f"{self.kept}")
+        return (f"run failed: {self.error}; the {self.trials} trials done are in "
+                f"{self.folder} (status interrupted): `{self.resume}` resumes it")
 
 
 def execute_run(request: RunRequest) -> int:
@@ -110,27 +184,34 @@ def execute_run(request: RunRequest) -> int:
     Returns
     -------
     int
-        The exit code: 0, 1 if the results could not be written (what was computed is
-        kept in the staging folder, named on stderr), or 130 if the run was interrupted.
+        The exit code: 0, 130 if the run was interrupted. A run that failed at run time
+        (:class:`Failure`, exit 1) keeps what it computed: the trials done are published as
+        an ``"interrupted"`` folder that ``--extend`` resumes, or, if the folder cannot be
+        written, kept in a staging folder the message names.
     """
+    with interrupts():
+        return _execute_run(request)
+
+
+def _execute_run(request: RunRequest) -> int:
     experiment = load_experiment(request.config_path, request.trials, request.seed,
                                  request.sets)
     jobs = request.jobs or engine.default_jobs()
-    if request.dry_run:
-        return dry_run(experiment, jobs)
-    problem = memory_problem(experiment, jobs)
-    if problem:
-        raise BadInput(f"{request.config_path}: {problem}")
     extend = request.extend is not None
     target = request.extend or request.output or Path("results") / experiment.name
+    if request.dry_run:
+        return dry_run(experiment, jobs, target)
+    problem = memory_problem(experiment, jobs, target)
+    if problem:
+        raise BadInput(f"{request.config_path}: {problem}")
     option = "--extend" if extend else "-o"
     try:
         folders.check_target(target, request.force, extend, option)
     except folders.TargetError as exc:
         raise BadInput(str(exc)) from None
     held = held_trials(target, experiment) if extend else Held()
-    if extend and held.trials >= experiment.trials:
-        print(f"{target} already holds {held.trials} trials (>= {experiment.trials}); "
+    if extend and held.done(experiment, request.target_rel_ci):
+        print(f"{target} already holds {held.trials} trials, enough for {held.enough}; "
               "nothing to do", file=sys.stderr)
         return 0
     with dask_engine(request.address, jobs) as where:
@@ -139,6 +220,9 @@ def execute_run(request: RunRequest) -> int:
                                 config_file=request.config_path, extend=extend)
     if written is None:
         return 130
+    if written.error is not None:
+        written.resume = provenance.resume_command(target)
+        raise Failure(written.failure_message())
     if not request.quiet:
         print(format_summary(written.summary))
     note = f" (interrupted after {written.trials} trials)" if written.status != "complete" \
@@ -147,10 +231,21 @@ def execute_run(request: RunRequest) -> int:
     return 130 if written.status != "complete" or written.late_interrupt else 0
 
 
+WORKER_TIMEOUT = 60.0
+"""Seconds a Dask cluster may have no worker before a run on it stops as failed (the
+environment variable ``LTSIM_WORKER_TIMEOUT`` changes it)."""
+
+
 @contextlib.contextmanager
 def dask_engine(address: str | None, jobs: int):
     """The :class:`Engine` of a run: ``jobs`` processes, or, with ``address``, the executor
-    of a Dask cluster (``tcp://host:8786``) with two blocks in flight per thread."""
+    of a Dask cluster (``tcp://host:8786``) with two blocks in flight per thread.
+
+    A cluster without workers is refused (after two seconds' grace for workers that are
+    starting). While the run goes on, a lost scheduler, or no worker for
+    :data:`WORKER_TIMEOUT` seconds, stops it as failed (its trials kept). The
+    ``distributed`` logs are silenced meanwhile: a failure is reported in one line.
+    """
     if address is None:
         yield Engine(jobs)
         return
@@ -160,44 +255,121 @@ def dask_engine(address: str | None, jobs: int):
     except ImportError as exc:
         raise BadInput(f"--address: dask is not installed ({exc}); install ltsim[dask], got "
                        f"{address!r}") from None
+    logging.disable(logging.CRITICAL)
+    client = None
     try:
-        client = Client(address, timeout=10)
-    except Exception as exc:
-        gist = " ".join(str(exc).split())[:160] or type(exc).__name__
-        raise BadInput(f"--address: cannot reach the scheduler ({gist}), got {address!r}"
-                       ) from None
-    try:
-        threads = max(1, sum(client.nthreads().values()))
-        yield Engine(threads, client.get_executor(pure=False), 2 * threads, "dask")
-    finally:
+        try:
+            client = Client(address, timeout=10)
+        except Exception as exc:
+            gist = " ".join(str(exc).split())[:160] or type(exc).__name__
+            raise BadInput(f"--address: cannot reach the scheduler ({gist}), got "
+                           f"{address!r}") from None
         with contextlib.suppress(Exception):
-            client.close()
+            client.wait_for_workers(1, timeout=2)
+        threads = sum(client.nthreads().values())
+        if threads == 0:
+            raise BadInput(f"--address: the scheduler has no workers (0 threads); start some "
+                           f"with `dask worker {address}`, got {address!r}")
+        yield Engine(threads, client.get_executor(pure=False), 2 * threads, "dask",
+                     _cluster_health(client, address, worker_timeout()))
+    finally:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close(timeout=2)
+        logging.disable(logging.NOTSET)
+
+
+def worker_timeout() -> float:
+    """:data:`WORKER_TIMEOUT`, or ``LTSIM_WORKER_TIMEOUT`` when set to a number > 0."""
+    with contextlib.suppress(KeyError, ValueError):
+        value = float(os.environ["LTSIM_WORKER_TIMEOUT"])
+        if value > 0 and math.isfinite(value):
+            return value
+    return WORKER_TIMEOUT
+
+
+def _cluster_health(client, address: str, timeout: float):
+    """The engine's ``health`` check of a Dask cluster: why it cannot go on, or ``None``.
+    It reads the client's view of the cluster (refreshed in the background), never waits
+    on the scheduler."""
+    seen = [time.monotonic()]
+
+    def health() -> str | None:
+        status = str(getattr(client, "status", "running"))
+        if status != "running":  # the scheduler held the blocks in flight: they are lost
+            return f"lost the Dask scheduler at {address} (client {status})"
+        try:
+            workers = client.scheduler_info().get("workers", {})
+        except Exception:
+            workers = {}
+        if any(w.get("nthreads", 0) for w in workers.values()):
+            seen[0] = time.monotonic()
+            return None
+        if time.monotonic() - seen[0] > timeout:
+            return f"no Dask worker for {timeout:g} s at {address} (all lost)"
+        return None
+
+    return health
 
 
 def held_trials(folder: Path, experiment) -> Held:
-    """The trials of an ltsim run folder to extend, after checking it is the same
-    experiment (the resolved configs may differ in ``trials`` only)."""
-    import yaml
+    """The trials of an ltsim run folder to extend, after checking that it is the same
+    experiment (the resolved configs may differ in ``trials`` only), drawn from the same
+    random streams, from the same input files (their SHA-256), and that every row of its
+    ``latencies.csv`` is one a run writes (:func:`simulator.io.results.read_latencies`)."""
+    from ..io.report import CorruptResults, read_config, read_meta
+    from ..montecarlo.streams import STREAM, stream_of
 
     try:
-        old = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise BadInput(f"--extend: cannot read {folder}/config.yaml ({exc}), got "
-                       f"'{folder}'") from None
+        old = read_config(folder)
+        meta = read_meta(folder)
+    except CorruptResults as exc:
+        raise BadInput(f"--extend: {exc}, got '{folder}'") from None
     new = experiment.resolved()
-    if not isinstance(old, dict):
-        raise BadInput(f"--extend: {folder}/config.yaml is not a run config, got '{folder}'")
+    if not old:
+        raise BadInput(f"--extend: {folder}/config.yaml is missing, got '{folder}'")
     differ = sorted(k for k in set(old) | set(new)
                     if k != "trials" and old.get(k) != new.get(k))
     if differ:
         raise BadInput(f"--extend: the folder's resolved config differs from the config given "
                        f"in {', '.join(differ)} (only trials may change), got '{folder}'")
+    stream = stream_of(meta)
+    if stream != STREAM:
+        raise BadInput(f"--extend: the folder was drawn from random stream {stream} (an "
+                       f"older ltsim) and this ltsim draws stream {STREAM}: the trials would "
+                       f"mix two streams; rerun it with --force, got '{folder}'")
+    changed = changed_inputs(meta, experiment)
+    if changed:
+        raise BadInput(f"--extend: {changed}; the trials would mix two laws (rerun with "
+                       f"--force), got '{folder}'")
     try:
         n, outcomes = results.read_latencies(folder, [s.scheme_id for s in experiment.schemes])
     except (OSError, ValueError, KeyError) as exc:
         raise BadInput(f"--extend: {folder}/latencies.csv cannot be extended ({exc}), got "
                        f"'{folder}'") from None
+    if n != meta.get("trials"):
+        raise BadInput(f"--extend: {folder}/latencies.csv holds {n} trials and meta.json "
+                       f"{meta.get('trials')} (truncated?), got '{folder}'")
     return Held(n, outcomes)
+
+
+def changed_inputs(meta: dict, experiment) -> str | None:
+    """How the input files of ``experiment`` differ from those a result folder's
+    ``meta.json`` recorded (their SHA-256), or ``None`` if they are the same."""
+    recorded = meta.get("input_files") or {}
+    try:
+        now = provenance.input_files(experiment)
+    except OSError as exc:
+        return f"an input file cannot be read ({exc.strerror or exc})"
+    for path in sorted(set(recorded) | set(now)):
+        if path not in recorded:
+            return f"{path}: the folder recorded no SHA-256 of it"
+        if path not in now:
+            return f"{path}: the folder read it and the config does not"
+        if recorded[path] != now[path]:
+            return (f"{path} changed since the folder was written (SHA-256 "
+                    f"{str(recorded[path])[:12]}... then, {now[path][:12]}... now)")
+    return None
 
 
 def simulate_into(experiment, target: Path, where: Engine, target_rel_ci, max_time,
@@ -206,9 +378,11 @@ def simulate_into(experiment, target: Path, where: Engine, target_rel_ci, max_ti
     """Simulate ``experiment`` into the result folder ``target`` (staged, locked, published
     atomically; see :mod:`simulator.io.folders`), resuming from the ``held`` trials.
 
-    Returns the folder written (its status ``complete`` or ``interrupted``), or ``None``
-    when interrupted before any trial (nothing written). Raises :class:`Failure` when the
-    folder cannot be written (what was computed is kept and named).
+    Returns the folder written: its status ``complete`` or ``interrupted`` (Ctrl-C,
+    SIGTERM, or a failure: ``error`` says why, the trials done are published); ``None``
+    when interrupted before any trial (nothing written). A run that fails before any new
+    trial, or whose folder cannot be written, raises :class:`Failure` (what was computed is
+    kept and named).
     """
     held = held or Held()
     try:
@@ -235,44 +409,61 @@ def _run_into(experiment, target, stage, where: Engine, target_rel_ci, max_time,
     def keep(start, stop, block):
         writer.append_rows(block.rows, block.outcomes)
 
-    with _progress(experiment.trials, quiet, held.trials) as update, sigterm_as_interrupt():
-        try:
-            outcome = engine.run(simulate, len(experiment.schemes), rule, batch, where.jobs,
-                                 update, first=held.trials, initial=initial, on_block=keep,
-                                 executor=where.executor, slots=where.slots)
-        except OSError as exc:
-            raise Failure(f"writing {stage.path} failed during the run ({exc.strerror or exc});"
-                          " the trials written so far are kept there") from None
-        except Exception as exc:  # a bug or a resource failure: say so in one line, exit 1
-            raise Failure(f"run failed: {exc.__class__.__name__}: {exc}") from None
-    status = "interrupted" if outcome.stop_reason == "interrupted" else "complete"
-    if outcome.trials == 0:
+    with interrupts() as guard:
+        with _progress(experiment.trials, quiet, held.trials) as update:
+            try:
+                outcome = engine.run(simulate, len(experiment.schemes), rule, batch,
+                                     where.jobs, update, first=held.trials, initial=initial,
+                                     on_block=keep, executor=where.executor,
+                                     slots=where.slots, health=where.health)
+            except OSError as exc:
+                kept = stage.keep()
+                raise Failure(f"writing {stage.path} failed during the run "
+                              f"({exc.strerror or exc}); the trials written so far are kept "
+                              f"in {kept}") from None
+        with guard.hold():  # a second Ctrl-C must not stop the writing of the first's result
+            return _publish(experiment, target, stage, where, target_rel_ci, max_time, held,
+                            config_file, extend, started, writer, outcome, batch, guard)
+
+
+def _publish(experiment, target, stage, where, target_rel_ci, max_time, held, config_file,
+             extend, started, writer, outcome, batch, guard) -> Written | None:
+    """Write the tables of a run that stopped, and publish its folder."""
+    new = outcome.trials - held.trials
+    if new <= 0:
         stage.discard()
+        if outcome.stop_reason == "failed":
+            raise Failure(f"run failed: {outcome.error}; no trial finished, nothing written")
         print(f"ltsim: interrupted before any trial finished; nothing written to {target}",
               file=sys.stderr)
         return None
+    failed = outcome.stop_reason in ("interrupted", "failed")
+    status = "interrupted" if failed else "complete"
     run = engine.RunResult(
         [Outcome.concat([h, o]) for h, o in zip(held.outcomes, outcome.outcomes, strict=True)]
         if held.trials else outcome.outcomes, outcome.trials, outcome.stop_reason,
-        outcome.wall_seconds)
+        outcome.wall_seconds, outcome.error)
     meta = provenance.meta(
         status=status, config_file=config_file, seed=experiment.seed,
         trials=run.trials, trials_requested=experiment.trials,
-        stop_reason=run.stop_reason, target_rel_ci=target_rel_ci,
+        stop_reason=run.stop_reason, error=run.error, target_rel_ci=target_rel_ci,
         max_time=max_time, engine=where.name, jobs=where.jobs, batch_size=batch,
         started=started, wall_seconds=round(run.wall_seconds, 6),
-        extended_from=held.trials if extend else None,
-        input_files=provenance.input_files(experiment.delay))
-    frames = results.result_frames(experiment, run)
-    with _deferred_interrupts() as deferred:
-        try:
-            writer.finish()
-            results.write_tables(stage.path, frames, experiment.resolved(), meta)
-            stage.publish()
-        except OSError as exc:
-            raise Failure(f"writing {target} failed ({exc.strerror or exc}); the "
-                          f"{run.trials} trials computed are kept in {stage.path}") from None
-    return Written(status, run.trials, frames["summary.csv"], target, deferred.hit)
+        extended_from=held.trials if extend else None, stream=STREAM,
+        input_files=provenance.input_files(experiment))
+    try:
+        frames = results.result_frames(experiment, run)
+        writer.finish()
+        results.write_tables(stage.path, frames, experiment.resolved(), meta)
+        stage.publish()
+    except OSError as exc:
+        kept = stage.keep()
+        if run.error is not None:
+            return Written(status, run.trials, None, target, error=run.error, kept=kept)
+        raise Failure(f"writing {target} failed ({exc.strerror or exc}); the "
+                      f"{run.trials} trials computed are kept in {kept}") from None
+    late = guard.interrupted and outcome.stop_reason != "interrupted"
+    return Written(status, run.trials, frames["summary.csv"], target, late, run.error)
 
 
 def load_experiment(path: Path, trials_: int | None = None, seed: int | None = None,
@@ -284,16 +475,28 @@ def load_experiment(path: Path, trials_: int | None = None, seed: int | None = N
         raise BadInput(f"{path}: {exc}") from None
 
 
-def dry_run(experiment, jobs: int) -> int:
-    """Print the resolved config and the estimated memory and time of the run."""
+def dry_run(experiment, jobs: int, target: Path | None = None) -> int:
+    """Print the resolved config and the estimated memory, disk and time of the run (the
+    time from a pilot of a few trials, unless the run would be refused)."""
     import yaml
 
+    from ..montecarlo import footprint
+
     print(yaml.safe_dump(experiment.resolved(), sort_keys=False).rstrip())
-    memory = trials.memory_estimate(experiment)
+    need = footprint.footprint(experiment, jobs)
     have = available_memory()
-    print(f"# memory: about {memory / 2**20:.0f} MiB per process"
+    size = footprint.human
+    print(f"# memory: about {size(need.per_process)} per process x {need.processes} "
+          f"process(es) ({size(need.worker)} of it each one's own) and {size(need.parent)} "
+          f"in the parent for {experiment.trials} trials of {len(experiment.schemes)} "
+          f"scheme(s): about {size(need.memory)} in all"
           + (f" ({have / 2**30:.1f} GiB available)" if have else ""))
-    problem = memory_problem(experiment, jobs)
+    target = target if target is not None else Path("results") / experiment.name
+    where = footprint.free_disk(target)
+    print(f"# disk: about {size(need.folder)} for the result folder, {size(need.disk)} at "
+          f"the peak (while latencies.csv is joined from its parts)"
+          + (f" ({where[1] / 2**30:.1f} GiB free in {where[0]})" if where else ""))
+    problem = memory_problem(experiment, jobs, target)
     if problem:
         print(f"# the run would be refused: {problem}")
         return 0
@@ -306,26 +509,6 @@ def dry_run(experiment, jobs: int) -> int:
     print(f"# time: about {estimate:.3g} s for {experiment.trials} trials on {jobs} "
           f"process(es) ({per_trial * 1e3:.3g} ms per trial, from a {pilot}-trial pilot)")
     return 0
-
-
-class _Deferred:
-    hit = False
-
-
-@contextlib.contextmanager
-def _deferred_interrupts():
-    """Let the result folder be written completely even if Ctrl-C arrives meanwhile."""
-    state = _Deferred()
-
-    def handler(signum, frame):
-        state.hit = True
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield state
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 @contextlib.contextmanager

@@ -13,24 +13,26 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from ..codes import CODES
-from ..io import folders, provenance, results
-from ..io.report import CorruptResults, read_meta, read_summary
-from ..io.sweep import Sweep, load_sweep
-from ..montecarlo import engine
+from ..io import folders, provenance, ranking, results
+from ..io.ranking import best_table, format_best
+from ..io.report import CorruptResults, read_config, read_meta, read_summary, read_yaml_mapping
+from ..io.sweep import MAX_POINTS, Sweep, load_sweep
+from ..montecarlo import engine, trials
+from ..montecarlo.streams import STREAM
 from ..util.validation import ConfigError
-from .errors import BadInput, Failure
+from .errors import BadInput, Failure, Problem
 from .run import Held, dask_engine, held_trials, memory_problem, simulate_into
+from .signals import interrupts
 
 
 @dataclass(frozen=True)
@@ -46,81 +48,166 @@ class SweepRequest:
     force: bool = False
     extend: bool = False
     quiet: bool = False
+    dry_run: bool = False
 
 
 def run_sweep(request: SweepRequest, echo=print) -> int:
-    """Carry out ``ltsim sweep``; returns the exit code (0, or 130 if interrupted)."""
+    """Carry out ``ltsim sweep``; returns the exit code (0, or 130 if interrupted).
+
+    The sweep folder is locked for the whole run (a second sweep, or a run, writing it is
+    refused before anything is touched). Whatever ends the sweep (its last point, Ctrl-C,
+    SIGTERM, a failure), ``points.csv`` and a final ``meta.json`` are written: its status
+    never stays ``"running"`` once the process has ended (but for SIGKILL, which ``ltsim
+    show`` recognises from the process id it records).
+    """
+    with interrupts() as guard:
+        return _run_sweep(request, echo, guard)
+
+
+def _run_sweep(request: SweepRequest, echo, guard) -> int:
     try:
-        sweep = load_sweep(request.sweep_path, request.trials, request.seed)
+        sweep = load_sweep(request.sweep_path, request.trials, request.seed,
+                           max_points=None if request.force else MAX_POINTS)
     except ConfigError as exc:
         raise BadInput(f"{request.sweep_path}: {exc}") from None
     jobs = request.jobs or engine.default_jobs()
+    target = folders.real_target(request.output or Path("results") / sweep.name)
+    if request.dry_run:
+        return dry_run_sweep(sweep, jobs, target, echo)
     for point in sweep.points:
-        problem = memory_problem(point.config, jobs)
+        problem = memory_problem(point.config, jobs, target)
         if problem:
             raise BadInput(f"{request.sweep_path}: point {point.slug}: {problem}")
-    target = request.output or Path("results") / sweep.name
+    problem = disk_problem(sweep, target)
+    if problem:
+        raise BadInput(f"{request.sweep_path}: {problem}")
     try:
         folders.check_target(target, request.force and not request.extend, request.extend)
+        lock = folders.Lock(target)
+        lock.__enter__()
     except folders.TargetError as exc:
         raise BadInput(str(exc)) from None
-    if request.extend:
-        _check_same_sweep(target, sweep)
-    elif target.exists():  # --force on an ltsim folder (or an empty one): start afresh
-        with folders.Staging(target) as stage:
-            stage.publish()  # an empty folder replaces the old one atomically
-    target.mkdir(parents=True, exist_ok=True)
-    _write_yaml(target / "sweep.yaml", sweep.resolved)
-    started, clock = provenance.now(), time.perf_counter()
-    _write_json(provenance.meta(status="running", config_file=request.sweep_path,
-                                seed=sweep.seed, trials=sweep.trials,
-                                trials_requested=sweep.trials, points=len(sweep.points),
-                                started=started), target / "meta.json")
-    status, done = "complete", []
-    with dask_engine(request.address, jobs) as where, _pool(where, jobs) as where:
-        for i, point in enumerate(sweep.points):
-            folder = target / "points" / point.slug
-            if _complete(folder, point.config):
-                done.append(point)
-                continue
-            if not request.quiet:
-                echo(f"point {i + 1}/{len(sweep.points)}: "
-                     + ", ".join(f"{k}={v}" for k, v in point.values.items()), file=sys.stderr)
-            held = Held()
-            extend = folder.exists()
-            if extend:
-                try:
-                    held = held_trials(folder, point.config)
-                except BadInput:  # a point folder this sweep cannot resume: run it afresh
-                    extend = False
+    try:
+        if request.extend:
+            _check_same_sweep(target, sweep)
+            _check_points(target, sweep)
+        with dask_engine(request.address, jobs) as where, _pool(where, jobs) as where:
+            if not request.extend and target.exists():  # --force on an ltsim folder
+                folders.replace_with_empty(target)
+            target.mkdir(parents=True, exist_ok=True)
+            _write_yaml(target / "sweep.yaml", sweep.resolved)
+            started, clock = provenance.now(), time.perf_counter()
+            _write_json(_meta(request, sweep, "running", started, pid=os.getpid()),
+                        target / "meta.json")
+            state = _Progress()
+            try:
+                _run_points(request, sweep, target, where, state, echo)
+            except KeyboardInterrupt:
+                state.status = "interrupted"
+            except Problem as exc:  # a point could not run or be written
+                state.status, state.error = "failed", str(exc)
+            except Exception as exc:  # a bug: the sweep still ends with its meta.json
+                state.status = "failed"
+                state.error = f"internal error ({type(exc).__name__}: {exc})"
+            with guard.hold():
+                table = _finish(request, sweep, target, where, state, started, clock)
+    finally:
+        lock.__exit__(None, None, None)
+    if state.error is not None:
+        raise Failure(state.error)
+    if not request.quiet and not table.empty:
+        bounds = {p.slug: ranking.reference_ids(p.config.resolved()["schemes"])
+                  for p in sweep.points}
+        echo(format_best(best_table(table, sweep.keys, "p99", bounds), sweep.keys))
+    note = (f" (interrupted after {len(state.done)} of {len(sweep.points)} points)"
+            if state.status != "complete" else "")
+    echo(f"results in {target}{note}", file=sys.stderr)
+    return 130 if state.status != "complete" or guard.interrupted else 0
+
+
+@dataclass
+class _Progress:
+    """How far a sweep got."""
+
+    status: str = "complete"
+    error: str | None = None
+    done: list = field(default_factory=list)
+
+
+def _meta(request: SweepRequest, sweep: Sweep, status: str, started: str, **fields):
+    return provenance.meta(status=status, config_file=request.sweep_path, seed=sweep.seed,
+                           trials=sweep.trials, trials_requested=sweep.trials,
+                           points=len(sweep.points), started=started, stream=STREAM,
+                           **fields)
+
+
+def _run_points(request: SweepRequest, sweep: Sweep, target: Path, where, state: _Progress,
+                echo) -> None:
+    """Run every point not complete yet, in order; stop at the first interrupted one."""
+    for i, point in enumerate(sweep.points):
+        folder = target / "points" / point.slug
+        why = _incomplete(folder, point.config, sweep.target_rel_ci)
+        if why is None:
+            state.done.append(point)
+            continue
+        shown = ", ".join(f"{k}={v!r}" for k, v in point.values.items())
+        if folder.exists() and why != "interrupted":
+            echo(f"point {point.slug}: {why}; recomputing it", file=sys.stderr)
+        if not request.quiet:
+            echo(f"point {i + 1}/{len(sweep.points)}: {shown}", file=sys.stderr)
+        held, extend = Held(), False
+        if folder.exists() and not folders.written_by_ltsim(folder):
+            raise Failure(f"point {point.slug}: {folder} holds no result of ltsim's "
+                          "(unreadable meta.json); move it away and resume")
+        if why == "interrupted":  # resumed; anything else is recomputed from its first trial
+            try:
+                held, extend = held_trials(folder, point.config), True
+            except BadInput as exc:
+                echo(f"point {point.slug}: {exc}; recomputing it", file=sys.stderr)
+        try:
             written = simulate_into(point.config, folder, where, sweep.target_rel_ci,
                                     sweep.max_time, True, held,
                                     "--extend" if extend else "-o",
                                     config_file=request.sweep_path, extend=extend)
-            if written is not None and written.status == "complete":
-                done.append(point)
-            if written is None or written.status != "complete" or written.late_interrupt:
-                status = "interrupted"
-                break
-    table = points_table(target, sweep)
-    meta = provenance.meta(
-        status=status, config_file=request.sweep_path, seed=sweep.seed,
-        trials=sweep.trials, trials_requested=sweep.trials, points=len(sweep.points),
-        points_done=len(done), engine=where.name, jobs=where.jobs, started=started,
-        wall_seconds=round(time.perf_counter() - clock, 6))
+        except Problem as exc:  # e.g. the point's folder locked by another process
+            raise Failure(f"point {point.slug}: {exc}") from None
+        if written is None:
+            state.status = "interrupted"
+            return
+        if written.error is not None:
+            state.status = "failed"
+            written.resume = provenance.resume_command(target, flag_takes_folder=False)
+            state.error = f"point {point.slug}: {written.failure_message()}"
+            return
+        if written.status != "complete":
+            state.status = "interrupted"
+            return
+        state.done.append(point)
+        if written.late_interrupt:
+            state.status = "interrupted"
+            return
+
+
+def _finish(request, sweep, target, where, state: _Progress, started, clock) -> pd.DataFrame:
+    """Write ``points.csv`` and the final ``meta.json`` of a sweep that stopped."""
     try:
-        _write_csv(table, target / "points.csv")
+        table = points_table(target, sweep)
+    except CorruptResults as exc:
+        state.status = "failed"
+        state.error = state.error or f"{exc}"
+        table = pd.DataFrame()
+    status = state.status if state.status != "failed" else "interrupted"
+    meta = _meta(request, sweep, status, started, points_done=len(state.done),
+                 error=state.error, engine=where.name, jobs=where.jobs,
+                 wall_seconds=round(time.perf_counter() - clock, 6))
+    try:
+        if not table.empty:
+            _write_csv(table, target / "points.csv")
         _write_json(meta, target / "meta.json")
     except OSError as exc:
         raise Failure(f"writing {target} failed ({exc.strerror or exc}); the points are kept "
                       f"in {target / 'points'}") from None
-    if not request.quiet and not table.empty:
-        bounds = {c.scheme_id for c in sweep.points[0].config.schemes if c.reference}
-        echo(format_best(best_table(table, sweep.keys, "p99", bounds)))
-    note = (f" (interrupted after {len(done)} of {len(sweep.points)} points)"
-            if status != "complete" else "")
-    echo(f"results in {target}{note}", file=sys.stderr)
-    return 130 if status != "complete" else 0
+    return table
 
 
 @contextlib.contextmanager
@@ -129,36 +216,52 @@ def _pool(where, jobs: int):
     if where.executor is not None or jobs <= 1:
         yield where
         return
-    from concurrent.futures import ProcessPoolExecutor
-
-    from ..montecarlo.engine import _ignore_sigint, _pool_context
-
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(),
-                               initializer=_ignore_sigint)
-    try:
-        yield type(where)(jobs, pool, 2 * jobs, "processes")
-    finally:
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
+    with engine.process_pool(jobs) as pool:
+        yield replace(where, executor=pool, slots=2 * jobs)
 
 
-def _complete(folder: Path, config) -> bool:
-    """Whether ``folder`` holds the complete result of exactly this point."""
+def _incomplete(folder: Path, config, target_rel_ci) -> str | None:
+    """Why ``folder`` does not hold the complete result of exactly this point (``None`` if
+    it does): missing, interrupted, another config, or a result file that the strict
+    readers refuse (named). A point holding at least the trials asked for is complete."""
+    from ..montecarlo.streams import stream_of
+
+    if not folder.exists():
+        return "missing"
     try:
         meta = read_meta(folder)
-        old = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
-    except (CorruptResults, OSError, yaml.YAMLError):
-        return False
-    return meta.get("status") == "complete" and old == config.resolved()
+        old = read_config(folder)
+    except CorruptResults as exc:
+        return str(exc)
+    if meta.get("status") != "complete":
+        return "interrupted"
+    new = config.resolved()
+    if any(old.get(k) != new.get(k) for k in set(old) | set(new) if k != "trials"):
+        return "its config.yaml is another point's"
+    if stream_of(meta) != STREAM:
+        return "drawn from another random stream"
+    trials = meta.get("trials")
+    if not isinstance(trials, int) or (trials < config.trials
+                                       and meta.get("stop_reason") not in ("target", "time")):
+        return "interrupted"
+    try:
+        summary = read_summary(folder)
+        n, _ = results.read_latencies(folder, [s.scheme_id for s in config.schemes])
+    except CorruptResults as exc:
+        return str(exc)
+    except (OSError, ValueError, KeyError) as exc:
+        return f"{folder / 'latencies.csv'}: {' '.join(str(exc).split())[:200]}"
+    if n != trials or (summary["trials"] != trials).any():
+        return (f"{folder}: latencies.csv holds {n} trials, meta.json {trials} and summary.csv "
+                f"{sorted(set(summary['trials'].astype(int)))} (truncated?)")
+    return None
 
 
 def _check_same_sweep(target: Path, sweep: Sweep) -> None:
     """``--extend`` adds points (or trials) to a sweep of the same base, seed and keys."""
     try:
-        old = yaml.safe_load((target / "sweep.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        old = read_yaml_mapping(target / "sweep.yaml")
+    except CorruptResults as exc:
         raise BadInput(f"--extend: {target} is not a sweep folder ({exc}), got "
                        f"'{target}'") from None
     new = sweep.resolved
@@ -173,6 +276,86 @@ def _check_same_sweep(target: Path, sweep: Sweep) -> None:
                        f"'{target}'")
 
 
+def _check_points(target: Path, sweep: Sweep) -> None:
+    """``--extend`` refuses, before anything is written, a sweep whose point folders were
+    drawn from another random stream or read input files that changed since."""
+    from ..montecarlo.streams import stream_of
+    from .run import changed_inputs
+
+    for point in sweep.points:
+        folder = target / "points" / point.slug
+        try:
+            meta = read_meta(folder)
+        except CorruptResults:
+            continue  # missing or unreadable: recomputed
+        stream = stream_of(meta)
+        if stream != STREAM:
+            raise BadInput(f"--extend: point {point.slug} was drawn from random stream "
+                           f"{stream} (an older ltsim) and this ltsim draws stream {STREAM}; "
+                           f"rerun the sweep with --force, got '{target}'")
+        changed = changed_inputs(meta, point.config)
+        if changed:
+            raise BadInput(f"--extend: point {point.slug}: {changed}; rerun the sweep with "
+                           f"--force, got '{target}'")
+
+
+def disk_bytes(sweep: Sweep) -> tuple[int, int]:
+    """Estimated bytes of a sweep's folder: every point's folder, and the peak on disk (the
+    points' folders and the largest point's rows joined a second time)."""
+    from ..montecarlo.footprint import footprint
+
+    sizes = [footprint(p.config) for p in sweep.points]
+    folder = sum(f.folder for f in sizes)
+    return folder, folder + max((f.disk - f.folder for f in sizes), default=0)
+
+
+def disk_problem(sweep: Sweep, target: Path) -> str | None:
+    """Why the sweep's results cannot fit on the disk of ``target``, or ``None``."""
+    from ..montecarlo.footprint import free_disk
+
+    folder, peak = disk_bytes(sweep)
+    where = free_disk(target)
+    if where is None or peak <= where[1]:
+        return None
+    return (f"trials: the sweep needs about {peak / 2**30:.1f} GiB of disk "
+            f"({folder / 2**30:.1f} GiB of results over {len(sweep.points)} points) and "
+            f"{where[1] / 2**30:.1f} GiB is free in {where[0]}; reduce the trials or the "
+            f"points, or write elsewhere (-o), got {sweep.trials}")
+
+
+def dry_run_sweep(sweep: Sweep, jobs: int, target: Path, echo) -> int:
+    """Print the resolved sweep, its points, and the estimated time, memory and disk of the
+    run (the time from pilots of up to three points)."""
+    from ..montecarlo.footprint import footprint
+
+    echo(yaml.safe_dump(sweep.resolved, sort_keys=False).rstrip())
+    echo(f"# points: {len(sweep.points)} over {', '.join(sweep.keys)}")
+    memory = max(footprint(p.config, jobs).memory for p in sweep.points)
+    echo(f"# memory: about {memory / 2**20:.0f} MiB at the largest point")
+    folder, peak = disk_bytes(sweep)
+    echo(f"# disk: about {folder / 2**20:.3g} MiB of results in {target} (peak "
+         f"{peak / 2**20:.3g} MiB)")
+    problem = disk_problem(sweep, target)
+    if problem:
+        echo(f"# the sweep would be refused: {problem}")
+        return 0
+    pilots = sorted({0, len(sweep.points) // 2, len(sweep.points) - 1})
+    seconds = []
+    for i in pilots:
+        experiment = sweep.points[i].config
+        n = max(1, min(experiment.trials, trials.batch_size(experiment), 8))
+        trials.simulate_trials(experiment, 0, 1)  # compile and warm up
+        start = time.perf_counter()
+        trials.simulate_trials(experiment, 0, n)
+        seconds.append((time.perf_counter() - start) / n)
+    per_trial = sum(seconds) / len(seconds)
+    total_trials = sum(p.config.trials for p in sweep.points)
+    estimate = per_trial * total_trials / max(1, jobs)
+    echo(f"# time: about {estimate:.3g} s for {total_trials} trials on {jobs} process(es) "
+         f"({per_trial * 1e3:.3g} ms per trial, from pilots of {len(pilots)} point(s))")
+    return 0
+
+
 def points_table(target: Path, sweep: Sweep) -> pd.DataFrame:
     """One row per point and scheme: the varied values, the point's ``summary.csv`` row and
     a distribution-free 95 % confidence interval of p99 (order statistics of the point's
@@ -180,10 +363,9 @@ def points_table(target: Path, sweep: Sweep) -> pd.DataFrame:
     frames = []
     for point in sweep.points:
         folder = target / "points" / point.slug
-        try:
-            summary = read_summary(folder)
-        except (CorruptResults, OSError):
-            continue
+        if not folder.exists():
+            continue  # not run yet (an interrupted sweep)
+        summary = read_summary(folder)
         summary = summary.assign(**_p99_interval(folder, summary))
         for key, value in reversed(point.values.items()):
             summary.insert(0, key, _cell(value))
@@ -193,8 +375,14 @@ def points_table(target: Path, sweep: Sweep) -> pd.DataFrame:
 
 
 def _cell(value):
-    return value if isinstance(value, (int, float, str)) else yaml.safe_dump(
-        value, default_flow_style=True).strip()
+    """A varied value as a cell of ``points.csv``: numbers and text as they are, ``null``
+    for none, lists and mappings in YAML flow style (one line)."""
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float, str)):
+        return value
+    return yaml.safe_dump(value, default_flow_style=True, width=2**31).strip().removesuffix(
+        "\n...").strip()
 
 
 def _p99_interval(folder: Path, summary: pd.DataFrame) -> dict[str, list[float]]:
@@ -202,8 +390,14 @@ def _p99_interval(folder: Path, summary: pd.DataFrame) -> dict[str, list[float]]
     0.99) quantiles (exact coverage >= 95 %, no assumption on the law)."""
     from scipy import stats
 
-    lat = pd.read_csv(folder / "latencies.csv", usecols=["scheme", "latency"],
-                      dtype={"scheme": str})
+    path = folder / "latencies.csv"
+    try:
+        lat = pd.read_csv(path, usecols=["scheme", "latency"], dtype={"scheme": str})
+    except FileNotFoundError:
+        raise CorruptResults(f"{path}: missing") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise CorruptResults(f"{path}: not a readable CSV table "
+                             f"({' '.join(str(exc).split())[:160]})") from None
     low, high = [], []
     for scheme in summary["scheme"].astype(str):
         x = np.sort(lat.loc[lat["scheme"] == scheme, "latency"].to_numpy(float))
@@ -217,42 +411,6 @@ def _p99_interval(folder: Path, summary: pd.DataFrame) -> dict[str, list[float]]
         low.append(float(x[max(lo, 1) - 1]))
         high.append(float(x[hi - 1]) if hi <= n else math.inf)
     return {"p99_low": low, "p99_high": high}
-
-
-def reference_ids(schemes: list[dict[str, Any]]) -> set[str]:
-    """The scheme ids of the bounds (e.g. ``ideal``) among the ``schemes`` of a config
-    mapping: they are drawn for comparison but never win."""
-    ids = set()
-    for entry in schemes or []:
-        cls = CODES.get(entry.get("kind")) if isinstance(entry, dict) else None
-        if cls is not None and cls.reference:
-            with contextlib.suppress(ValueError):
-                ids.add(cls.model_validate(entry).scheme_id)
-    return ids
-
-
-def best_table(points: pd.DataFrame, keys: list[str], metric: str,
-               bounds: set[str] = frozenset()) -> pd.DataFrame:
-    """The best scheme (lowest ``metric``) at every point, with the runner-up; the schemes
-    in ``bounds`` are left out."""
-    rows = []
-    points = points[~points["scheme"].astype(str).isin(bounds)]
-    for _, group in points.groupby("point", sort=False):
-        ranked = group.sort_values(metric, kind="stable")
-        first = ranked.iloc[0]
-        row = {k: first[k] for k in keys if k in group}
-        row[f"best by {metric}"] = first["scheme"]
-        row[metric] = first[metric]
-        if len(ranked) > 1:
-            row["runner-up"] = ranked.iloc[1]["scheme"]
-            row[f"its {metric}"] = ranked.iloc[1][metric]
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def format_best(table: pd.DataFrame) -> str:
-    """The best-scheme table as aligned text."""
-    return table.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-")
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import signal
 import sys
 
 import click
@@ -57,13 +58,16 @@ class LtsimGroup(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
+        process = args is None  # the command of this process (not a test's invocation)
         args = list(sys.argv[1:] if args is None else args)
+        from ..app.signals import interrupts
         from ..io import provenance
 
         provenance.ARGV[:] = args
         try:
-            code = super().main(args, prog_name or "ltsim", complete_var,
-                                standalone_mode=False, **extra)
+            with interrupts():  # one Ctrl-C stops a command; the ones after are counted
+                code = super().main(args, prog_name or "ltsim", complete_var,
+                                    standalone_mode=False, **extra)
         except Problem as exc:
             click.echo(f"ltsim: error: {' '.join(str(exc).split())}", err=True)
             code = exc.exit_code
@@ -84,6 +88,9 @@ class LtsimGroup(click.Group):
                        "with LTSIM_DEBUG=1 for the traceback", err=True)
             code = 1
         code = code if isinstance(code, int) else 0
+        if process:  # the work is done: a late Ctrl-C must not change the exit code
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_IGN)
         if standalone_mode:
             sys.exit(code)
         return code

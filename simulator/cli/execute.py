@@ -23,7 +23,10 @@ from .types import Integer
               help="Replace an existing results folder written by ltsim (or an empty one).")
 @click.option("--quiet", "-q", is_flag=True,
               help="No per-trial lines and no summary table.")
-def execute(config_path, backend, address, output, trials, force, quiet):
+@click.option("--allow-queueing", is_flag=True,
+              help="Run even if the engine runs fewer tasks at once than the logical workers "
+                   "(latency then includes queueing; warned and recorded in meta.json).")
+def execute(config_path, backend, address, output, trials, force, quiet, allow_queueing):
     """Run the schemes of CONFIG for real and time them (Gaussian-kernel workload).
 
     Each logical worker is one task; LT symbols reach the master one by one where the
@@ -46,7 +49,8 @@ def execute(config_path, backend, address, output, trials, force, quiet):
                    f"{row['latency']:.4f} s  decode {row['decode_ms']:.2f} ms  "
                    f"received {row['received']}{err}", err=True)
 
-    request = ExecuteRequest(config_path, backend, address, output, trials, force, quiet)
+    request = ExecuteRequest(config_path, backend, address, output, trials, force, quiet,
+                             allow_queueing)
     return execute_config(request, None if quiet else report, click.echo)
 
 

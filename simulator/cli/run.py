@@ -97,16 +97,21 @@ def validate(configs, show):
 @click.option("--address", default=None, metavar="ADDR",
               help="Run the points on a Dask scheduler, e.g. tcp://host:8786.")
 @click.option("--force", is_flag=True,
-              help="Replace an existing sweep folder written by ltsim (or an empty one).")
+              help="Replace an existing sweep folder written by ltsim (or an empty one); also "
+                   "runs a sweep of more points than the limit.")
 @click.option("--extend", is_flag=True,
               help="Add to the sweep folder: compute only the points (or trials) it lacks, "
                    "e.g. after an interruption or with more values in the grid.")
+@click.option("--dry-run", is_flag=True,
+              help="Print the resolved sweep, its number of points and the estimated time "
+                   "and disk; run nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-point lines and no table.")
-def sweep(sweep_path, output, trials, seed, jobs, address, force, extend, quiet):
+def sweep(sweep_path, output, trials, seed, jobs, address, force, extend, dry_run, quiet):
     """Run every point of the design space in SWEEP (a base config and the keys to vary).
 
     Writes DIR/points.csv (a row per point and scheme), DIR/points/<slug>/ (each point's
-    results), sweep.yaml and meta.json; prints the best scheme at every point.
+    results), sweep.yaml and meta.json; prints the best scheme at every point. A sweep of
+    more than 10000 points is refused unless --force is given.
 
     \b
     Example:
@@ -118,4 +123,4 @@ def sweep(sweep_path, output, trials, seed, jobs, address, force, extend, quiet)
     if extend and force:
         raise click.UsageError("--extend keeps the folder; do not combine it with --force")
     return run_sweep(SweepRequest(sweep_path, output, trials, seed, jobs, address, force,
-                                  extend, quiet), click.echo)
+                                  extend, quiet, dry_run), click.echo)

@@ -76,6 +76,11 @@ class Backup(Code):
                                units=units + extra_units.sum(axis=1),
                                backups=late.sum(axis=1))
 
+    def memory_bytes(self, workers: int, trials: int = 1) -> int:
+        # finish, the sorted first q, the fresh workers, their finish, late, done, start and
+        # the extra cost, shape (trials, n)
+        return 75 * trials * workers
+
     def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         delays, speeds = fresh(rng, workers) if fresh is not None else (np.zeros(workers),
                                                                           None)

@@ -15,14 +15,36 @@ def genie_latency(delays: np.ndarray, unit_times, n: int) -> np.ndarray:
 
     Bisection on ``t`` brings ``count(lo) < n <= count(hi)`` to adjacent floats; T is then
     the first completion time after ``lo`` (exactly one of the completion times).
+
+    A worker with ``u_j = 0`` (a speed factor 0) completes every unit at ``X_j``: T is then
+    the smaller of the first such ``X_j`` and the ``n``-th completion time of the other
+    workers alone (whichever comes first has the ``n`` units).
+
+    Parameters
+    ----------
+    delays : ndarray, shape (trials, workers)
+        Start-up delays ``X_j``.
+    unit_times : float or ndarray, shape (trials, workers)
+        Time ``u_j >= 0`` of one unit task on every worker.
+    n : int
+        Unit tasks needed.
+
+    Returns
+    -------
+    ndarray, shape (trials,)
+        The genie latency of every trial.
     """
     trials, workers = delays.shape
     u = np.broadcast_to(np.asarray(unit_times, dtype=float), (trials, workers))
     out = np.empty(trials)
     for b in range(trials):
         x, step = delays[b], u[b]
-        if (step == 0).any():  # free units: the first worker to start does them all
-            out[b] = x[step == 0].min()
+        free = step == 0
+        if free.any():  # free units: the first of those workers to start does them all ...
+            first = x[free].min()
+            busy = ~free  # ... unless the others have done n units before it starts
+            out[b] = first if not busy.any() else min(
+                first, genie_latency(x[busy][None, :], step[busy][None, :], n)[0])
             continue
         lo = x.min()  # count(lo) = 0 < n
         hi = lo + n * step[np.argmin(x)]  # that worker alone has done n units by then
@@ -67,3 +89,6 @@ class Ideal(Code):
         latency = genie_latency(block.delays, block.unit_times, n)
         return Outcome.uncoded(latency, worker_seconds=n * latency,
                                units=np.full(block.trials, n, dtype=np.int64))
+
+    def memory_bytes(self, workers: int, trials: int = 1) -> int:
+        return 16 * workers + 64 * trials  # one trial at a time: two arrays of n

@@ -12,14 +12,26 @@ from typing import Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
+from ..model.orderstats import harmonic
 from ..util.validation import StrictModel
 from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work
 from .lt_trial import Workspace, guide_table, lt_trial
 from .peeling import back_substitute, floyd_in_order, new_state, peel_more
-from .soliton import RobustSoliton, mean_degree
+from .soliton import RobustSoliton, mean_degree, spike_position
 
 MAX_EDGES = 2**31 - 1
 """Edges of one code graph the decoder can index (32-bit)."""
+
+
+class Unavailable(float):
+    """NaN with the ``note`` saying why (the ``theory_note`` of ``summary.csv``)."""
+
+    note: str
+
+    def __new__(cls, note: str) -> Unavailable:
+        value = super().__new__(cls, math.nan)
+        value.note = note
+        return value
 
 
 class ThresholdDecoder(StrictModel):
@@ -209,24 +221,77 @@ class LTCode(Code):
         threshold = self.decoder.threshold if self.decoder is not None else None
         return Plan(tasks, PeelingMaster(graph, workers // r, s, threshold))
 
+    def _bound_applies(self, system) -> bool:
+        """Whether Theorem 1 is stated for this system and code: (shifted) exponential
+        delays, the online decoder with per-symbol returns, the paper's plain system (no
+        machine classes, every speed 1)."""
+        return (system.law.shift_rate() is not None and system.plain
+                and self.returns == "symbol" and self.decoder is None)
+
+    def short_of_symbols(self, workers: int) -> str:
+        """Why the code cannot be expected to decode, ``""`` when it can.
+
+        Theorem 1 assumes decoding succeeds from about ``k = n / r`` symbols (``m_e -> inf``).
+        The Robust Soliton over ``k`` sources is built for ``K = k beta`` received symbols
+        (Luby 2002: decoding then succeeds with probability at least ``1 - delta``); a code
+        that sends fewer (``n s < K``: one symbol per worker at ``r = 1``, a huge ``c``)
+        practically never decodes at the sizes of the paper (it can for a few sources), and
+        the bound describes nothing it does. (Decoding would be impossible only with
+        ``n s < k``, which cannot happen, ``n s >= n >= k``: every code decodes with some
+        probability.)
+
+        Parameters
+        ----------
+        workers : int
+            Number of workers ``n``.
+
+        Returns
+        -------
+        str
+            The ``theory_note`` of such a code, ``""`` otherwise.
+        """
+        k, sent = workers // self.r, workers * self.symbols_per_worker
+        S, spike = spike_position(k, self.c, self.delta)
+        beta = 1.0 + S * harmonic(spike - 1) / k + S * max(math.log(S / self.delta), 0.0) / k
+        if k == 1 or sent >= k * beta:  # one source: every symbol is it, the first decodes
+            return ""
+        return (f"no theory_bound: n*s = {sent} symbols sent, fewer than k*beta = "
+                f"{k * beta:.6g}, the Robust Soliton's design size")
+
+    def theory_mean(self, system) -> float:
+        """NaN (no closed form); with a ``note`` (``theory_note``) when Theorem 1 would apply
+        but the code sends too few symbols to decode (:meth:`short_of_symbols`)."""
+        if self._bound_applies(system):
+            note = self.short_of_symbols(system.workers)
+            if note:
+                return Unavailable(note)
+        return math.nan
+
     def theory_bound(self, system) -> float:
-        # Theorem 1, E[T] <= shift + u (r + 1) dbar_{n/r} + 1/rate, under (shifted)
-        # exponential delays and the online decoder with per-symbol returns only, on the
-        # paper's plain system (no machine classes, every speed 1).
-        parts = system.law.shift_rate()
-        if (parts is None or not system.plain or self.returns != "symbol"
-                or self.decoder is not None):
+        # Theorem 1, E[T] <= shift + u (r + 1) dbar_{n/r} + 1/rate (see _bound_applies),
+        # for a code that sends the symbols its Robust Soliton needs (short_of_symbols)
+        if not self._bound_applies(system) or self.short_of_symbols(system.workers):
             return math.nan
-        shift, rate = parts
+        shift, rate = system.law.shift_rate()
         dbar = mean_degree(system.workers // self.r, self.c, self.delta)
         return shift + system.unit * (self.r + 1) * dbar + 1.0 / rate
 
-    def memory_bytes(self, workers: int) -> int:
+    def memory_bytes(self, workers: int, trials: int = 1) -> int:
+        # The trial's buffers are reused by every trial of a process and allocated for all
+        # the symbols, but only the pages of what a trial touches are resident: the degrees
+        # of every symbol (8 B); per worker its heap entry, next symbol, time, work, finish
+        # and unit time (48 B); per symbol received its order, edge pointer, stack slot
+        # (8 B each), residual degree and XOR (4 B each); per edge received the neighbour
+        # and the decoder's two list links (12 B); per source 9 B, and the Soliton CDF and
+        # its guide table (16 B). The online decoder receives about 1.0-1.2 k symbols
+        # (1.75 k when high-degree symbols arrive much later than low-degree ones).
         n_symbols = workers * self.symbols_per_worker
-        edges = n_symbols * mean_degree(workers // self.r, self.c, self.delta)
-        # per symbol: degrees, ptr, cost, times, order, decoder state (~90 B); per edge: the
-        # neighbour and the decoder's two list links (12 B); one chunk of uniforms (32 MiB)
-        return int(90 * n_symbols + 12 * edges + 16 * workers + 8 * 2**22)
+        k = workers // self.r
+        received = min(n_symbols, self.decoder.threshold if self.decoder is not None
+                       else math.ceil(1.1 * k))
+        edges = received * mean_degree(k, self.c, self.delta)
+        return int(8 * n_symbols + 48 * workers + 32 * received + 12 * edges + 25 * k
+                   + 64 * trials)
 
 
 class PeelingMaster(Master):

@@ -91,8 +91,10 @@ class MDSCode(Code):
             return shift + system.unit * n + (harmonic(n) - harmonic(n - k)) / rate
         return expected_order_statistic(system.law, k, n).plus(system.unit * n)
 
-    def memory_bytes(self, workers: int) -> int:
-        return 8 * 4 * workers * self.symbols_per_worker
+    def memory_bytes(self, workers: int, trials: int = 1) -> int:
+        # the arrival times of every symbol and np.partition's copy of them, shape
+        # (trials, n s), then the cost columns' temporaries, shape (trials, n)
+        return (16 * self.symbols_per_worker + 34) * trials * workers
 
 
 class DenseMaster(Master):

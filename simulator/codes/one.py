@@ -34,6 +34,9 @@ class AllAtOne(Code):
         return Outcome.uncoded(latency, **cost_columns(block.delays[:, :1], unit,
                                                        np.array([n]), latency))
 
+    def memory_bytes(self, workers: int, trials: int = 1) -> int:
+        return 64 * trials  # worker 1's column only
+
     def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         task = TaskPlan(0, (Work(np.arange(workers)),))
         return Plan([task], SumMaster(1, lambda worker, index: 0))

@@ -65,6 +65,10 @@ class Replication(Code):
     def theory_mean(self, system) -> float:
         return expected_replication(system, self.r)
 
+    def memory_bytes(self, workers: int, trials: int = 1) -> int:
+        # the groups' minima, then the cost columns' temporaries, shape (trials, n)
+        return 38 * trials * workers
+
 
 def one_block_each(workers: int, r: int) -> list[TaskPlan]:
     """Worker ``j`` computes the ``r`` units of its group ``j // r`` as one result."""

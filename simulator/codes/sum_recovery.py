@@ -71,6 +71,11 @@ class SumRecovery(Code):
                        cost_columns(block.delays, unit_times, np.full(n, self.work(n)),
                                     latency))
 
+    def memory_bytes(self, workers: int, trials: int = 1) -> int:
+        # the exact decoder's n x n float64 system and the generator's n x (n - 1) int32
+        # orders (allocated once per block), then the cost columns' temporaries
+        return 12 * workers * workers + 34 * trials * workers
+
     def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         n, d, per = workers, self.d, self.per_worker(workers)
         others = np.broadcast_to(np.arange(n), (n, n))

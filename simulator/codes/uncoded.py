@@ -35,3 +35,7 @@ class Uncoded(Code):
 
     def theory_mean(self, system) -> float:
         return expected_replication(system, 1)
+
+    def memory_bytes(self, workers: int, trials: int = 1) -> int:
+        # the cost columns' temporaries, shape (trials, n): finish, done, seconds, partial
+        return 34 * trials * workers

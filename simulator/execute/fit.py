@@ -362,9 +362,25 @@ def config_problem(candidate: FittedLaw, tau: float) -> str | None:
 
 def fitted_config(executed: dict[str, Any], fit: Fit) -> dict[str, Any]:
     """An ``ltsim run`` config with the execution's system and schemes and the fitted model
-    (:attr:`Fit.chosen`)."""
+    (:attr:`Fit.chosen`).
+
+    Parameters
+    ----------
+    executed : dict
+        The execution's resolved ``config.yaml``.
+    fit : Fit
+        What :func:`fit_tasks` found.
+
+    Returns
+    -------
+    dict
+        The run config: name ``<name>-fit``; ``m``, ``workers``, ``trials``, ``seed``, the
+        schemes and ``price_per_second`` (when the execution had one) as executed; ``tau``,
+        ``delay`` and any other entries of the chosen model as fitted.
+    """
     schemes = [{k: v for k, v in s.items() if v is not None} for s in executed["schemes"]]
     entries = _entries(fit.chosen, fit.regression.tau)
+    price = executed.get("price_per_second")
     return {
         "name": f"{executed['name']}-fit"[:100],
         "m": executed["workload"]["m"],
@@ -374,6 +390,7 @@ def fitted_config(executed: dict[str, Any], fit: Fit) -> dict[str, Any]:
         "seed": executed["seed"],
         "delay": entries.pop("delay"),
         **entries,
+        **({} if price is None else {"price_per_second": price}),
         "schemes": schemes,
     }
 

@@ -157,14 +157,24 @@ class RunConfig(System):
 
 
 class FailSpec(StrictModel):
-    """Logical workers that never return: those listed plus each other with ``probability``.
+    """Logical workers that never return, in every scheme of a trial: the union of two sets.
+
+    * ``workers``: these fail in every trial (``probability`` does not apply to them);
+    * ``probability`` ``p``: in every trial, independently, *every* worker (listed or not)
+      fails with probability ``p`` (one uniform ``U_j`` per worker from child
+      ``1 + len(schemes)`` of the trial's seed sequence, drawn only when ``p > 0``: worker
+      ``j`` fails when ``U_j < p``). So ``{workers: [3], probability: 1.0}`` fails every
+      worker, and ``{workers: [3], probability: 0.1}`` fails worker 3 and about 10 % of the
+      others.
 
     ``mode: raise`` makes them raise after their start-up delay (a crashed worker);
     ``mode: hang`` makes them wait until cancelled (a worker that is lost silently).
     """
 
     workers: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
+    """Workers (0-based, below ``workers``) that fail in every trial."""
     probability: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+    """Probability that each worker, listed or not, fails in a trial (independently)."""
     mode: Literal["raise", "hang"] = "raise"
 
 

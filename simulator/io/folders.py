@@ -9,9 +9,13 @@ Rules (every command that writes a folder follows them):
 * that the target can be created is checked before any work (the nearest existing ancestor
   must be a writable folder; no part of the path may be a file);
 * one run at a time per target: a lock file ``.<name>.lock`` beside it holds the writer's
-  process id (a lock whose process is gone is taken over);
+  process id (a lock whose process is gone is taken over); a sweep holds its folder's lock
+  for its whole run, each point's run the point's;
+* a target that is a symbolic link is written where the link points (the link stays);
 * results are written into a staging folder beside the target and renamed into place at the
-  end; if that fails, the staging folder is kept and named, never deleted.
+  end; if that fails, the staging folder is kept (renamed ``.<name>.kept-...``) and named,
+  never deleted. Staging folders of killed runs (their process gone) are removed by the next
+  run that publishes the same target.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -87,7 +92,11 @@ def check_target(target: Path, force: bool = False, extend: bool = False,
     why = _protected(target)
     if why:
         raise TargetError(f"{option}: {why}; never replaced, got '{where}'")
-    if target.exists() or target.is_symlink():
+    if target.is_symlink():
+        if not target.exists():
+            raise TargetError(f"{option}: is a broken link, got '{where}'")
+        target = target.resolve()  # the folder it points to is the one written
+    if target.exists():
         if not target.is_dir():
             raise TargetError(f"{option}: exists and is not a folder, got '{where}'")
         empty = not any(target.iterdir())
@@ -121,53 +130,101 @@ def check_creatable(target: Path, option: str = "-o") -> None:
                           f"got '{where}'")
 
 
-class Staging:
-    """A result folder being written: lock, staging folder, atomic publication.
+_HELD: dict[Path, int] = {}
+"""The locks this process holds, with how many times each is taken."""
 
-    Use as ``with Staging(target) as stage:`` ... ``stage.publish()``. Leaving the block
-    without publishing keeps the staging folder if it holds anything (see :attr:`kept`) and
-    releases the lock.
+
+class Lock:
+    """One writer per target: the file ``.<name>.lock`` beside ``target`` holds the writer's
+    process id while the block runs (a lock whose process is gone is taken over).
+
+    Re-entrant within a process: a sweep holds its folder's lock for its whole run, and the
+    steps that replace or publish that folder take it again.
     """
 
     def __init__(self, target: Path, option: str = "-o") -> None:
         self.target, self.option = target, option
-        self.lock = target.parent / f".{target.name}.lock"
-        self.path = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.path = target.parent / f".{target.name}.lock"
+        self._key = self.path.absolute()
+
+    def __enter__(self) -> Lock:
+        if _HELD.get(self._key):
+            _HELD[self._key] += 1
+            return self
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pid = _lock_owner(self.path)
+                if pid is not None and pid != os.getpid() and _alive(pid):
+                    raise TargetError(
+                        f"{self.option}: another ltsim process (pid {pid}) is writing this "
+                        f"folder (lock {shown(self.path)}), got '{shown(self.target)}'"
+                    ) from None
+                self.path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{os.getpid()}\n")
+            _HELD[self._key] = 1
+            return self
+        raise TargetError(f"{self.option}: cannot take the lock {shown(self.path)}, got "
+                          f"'{shown(self.target)}'")
+
+    def __exit__(self, *exc) -> None:
+        count = _HELD.get(self._key, 0) - 1
+        if count > 0:
+            _HELD[self._key] = count
+            return
+        _HELD.pop(self._key, None)
+        if _lock_owner(self.path) == os.getpid():
+            self.path.unlink(missing_ok=True)
+
+
+def real_target(target: Path) -> Path:
+    """The folder to write for ``target``: the folder a symbolic link points to (the link
+    is kept and then points to the new results), else ``target`` itself."""
+    return target.resolve() if target.is_symlink() else target
+
+
+class Staging:
+    """A result folder being written: lock, staging folder, atomic publication.
+
+    Use as ``with Staging(target) as stage:`` ... ``stage.publish()``. Leaving the block
+    without publishing keeps the staging folder if it holds anything, renamed
+    ``.<name>.kept-<pid>-<id>`` (see :meth:`keep`, :attr:`kept`), and releases the lock. A
+    staging folder ``.<name>.tmp-<pid>-<id>`` whose process is gone was left by a killed
+    run; the next run that publishes ``target`` removes it.
+    """
+
+    def __init__(self, target: Path, option: str = "-o") -> None:
+        self.shown_target, self.option = target, option
+        self.target = real_target(target)
+        self.lock = Lock(self.target, option)
+        self.path = self.target.parent / (f".{self.target.name}.tmp-{os.getpid()}-"
+                                          f"{uuid.uuid4().hex[:8]}")
         self.published = False
         self.kept: Path | None = None
 
     def __enter__(self) -> Staging:
         try:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            self._take_lock()
+            self.lock.__enter__()
+        except OSError as exc:
+            raise TargetError(f"{self.option}: cannot create {shown(self.lock.path)} "
+                              f"({exc.strerror or exc}), got '{shown(self.shown_target)}'"
+                              ) from None
+        try:
             self.path.mkdir()
         except OSError as exc:
-            self._release()
-            reason = exc.strerror or str(exc)
-            raise TargetError(f"{self.option}: cannot create {shown(self.path)} ({reason}), "
-                              f"got '{shown(self.target)}'") from None
+            self.lock.__exit__(None, None, None)
+            raise TargetError(f"{self.option}: cannot create {shown(self.path)} "
+                              f"({exc.strerror or exc}), got '{shown(self.shown_target)}'"
+                              ) from None
         return self
 
-    def _take_lock(self) -> None:
-        for _ in range(2):
-            try:
-                fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                pid = _lock_owner(self.lock)
-                if pid is not None and pid != os.getpid() and _alive(pid):
-                    raise TargetError(
-                        f"{self.option}: another ltsim process (pid {pid}) is writing this "
-                        f"folder (lock {shown(self.lock)}), got '{shown(self.target)}'") from None
-                self.lock.unlink(missing_ok=True)  # stale: its process is gone
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f"{os.getpid()}\n")
-            return
-        raise TargetError(f"{self.option}: cannot take the lock {shown(self.lock)}, got "
-                          f"'{shown(self.target)}'")
-
     def publish(self) -> Path:
-        """Rename the staging folder to the target, replacing an older ltsim folder there."""
+        """Rename the staging folder to the target, replacing an older ltsim folder there,
+        then remove the staging folders that killed runs left for this target."""
         target = self.target
         if target.exists():
             if not (written_by_ltsim(target) or (target.is_dir() and not any(target.iterdir()))):
@@ -183,23 +240,82 @@ class Staging:
         else:
             self.path.rename(target)
         self.published = True
+        remove_stale_staging(target)
         return target
 
     def discard(self) -> None:
         """Remove the staging folder: nothing in it is worth keeping."""
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def __exit__(self, *exc) -> None:
-        if not self.published and self.path.exists():
-            if any(self.path.iterdir()):
-                self.kept = self.path
-            else:
-                self.path.rmdir()
-        self._release()
+    def keep(self) -> Path:
+        """Keep the unpublished staging folder under a name no later run removes
+        (``.<name>.kept-<pid>-<id>``); returns where it is (its old name if renaming
+        fails)."""
+        if self.kept is None:
+            kept = self.path.with_name(self.path.name.replace(".tmp-", ".kept-", 1))
+            try:
+                self.path.rename(kept)
+            except OSError:
+                kept = self.path
+            self.kept = kept
+        return self.kept
 
-    def _release(self) -> None:
-        if _lock_owner(self.lock) == os.getpid():
-            self.lock.unlink(missing_ok=True)
+    def __exit__(self, *exc) -> None:
+        try:
+            if not self.published and self.kept is None and self.path.exists():
+                if any(self.path.iterdir()):
+                    self.keep()
+                else:
+                    self.path.rmdir()
+        finally:
+            self.lock.__exit__(None, None, None)
+
+
+STAGING = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)-[0-9a-f]{8}$")
+
+
+def remove_stale_staging(target: Path) -> list[Path]:
+    """Remove the staging folders of ``target`` left by ltsim processes that are gone
+    (killed before they could publish or keep them); returns those removed."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in target.parent.iterdir():
+            match = STAGING.match(entry.name)
+            if (match and match["name"] == target.name and int(match["pid"]) != os.getpid()
+                    and not _alive(int(match["pid"])) and entry.is_dir()
+                    and not entry.is_symlink()):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry)
+    return removed
+
+
+def replace_with_empty(target: Path, option: str = "-o") -> None:
+    """Replace the ltsim folder (or empty folder) ``target`` by an empty one, under its
+    lock (``--force`` on a sweep folder)."""
+    target = real_target(target)
+    with Lock(target, option):
+        if not target.exists():
+            target.mkdir(parents=True)
+            return
+        if not (written_by_ltsim(target) or (target.is_dir() and not any(target.iterdir()))):
+            raise TargetError(f"{option}: exists and was not written by ltsim (no ltsim "
+                              f"meta.json); ltsim replaces only its own folders, got "
+                              f"'{shown(target)}'")
+        old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        target.rename(old)
+        target.mkdir()
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def sweep_owner(folder: Path, meta: dict) -> int | None:
+    """The process id of the live ltsim process writing the sweep ``folder`` (whose
+    ``meta.json`` is ``meta``), or ``None`` if that process is gone."""
+    pid = meta.get("pid")
+    owner = _lock_owner(folder.parent / f".{folder.name}.lock")
+    for candidate in (owner, pid):
+        if isinstance(candidate, int) and candidate != os.getpid() and _alive(candidate):
+            return candidate
+    return None
 
 
 def _lock_owner(lock: Path) -> int | None:

@@ -46,14 +46,30 @@ def git_revision(path: Path | None = None) -> dict[str, Any] | None:
     return {"commit": rev.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
-def input_files(delay) -> dict[str, str]:
-    """SHA-256 of the files a config reads (empirical delay samples), by path."""
+def input_files(config) -> dict[str, str]:
+    """SHA-256 of the files a config reads (the samples of every ``empirical`` law: the
+    delay, a mixture's components, the classes' laws, the speed law), by path."""
     import hashlib
 
-    path = getattr(delay, "path", None)
-    if path is None:
-        return {}
-    return {path: hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+    return {path: hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            for path in sorted(set(_paths(config)))}
+
+
+def _paths(obj) -> list[str]:
+    """The ``path`` of every empirical law inside a config object (pydantic models, lists)."""
+    from pydantic import BaseModel
+
+    found = []
+    if isinstance(obj, BaseModel):
+        if getattr(obj, "dist", None) == "empirical" and isinstance(getattr(obj, "path", None),
+                                                                   str):
+            found.append(obj.path)
+        for name in type(obj).model_fields:
+            found += _paths(getattr(obj, name, None))
+    elif isinstance(obj, (list, tuple)):
+        for item in obj:
+            found += _paths(item)
+    return found
 
 
 def meta(status: str, config_file, seed: int, trials: int, trials_requested: int,
@@ -86,6 +102,28 @@ def now() -> str:
 def command_line() -> str:
     """The command as typed, shell-quoted: pasted into a shell it runs again."""
     return shlex.join(["ltsim", *(ARGV or sys.argv[1:])])
+
+
+def resume_command(folder, flag_takes_folder: bool = True) -> str:
+    """The command that resumes the folder this command was writing: the same arguments,
+    ``-o``/``--output`` and ``--force`` replaced by ``--extend`` (``--extend FOLDER`` for
+    ``ltsim run``; the ``-o FOLDER`` kept and ``--extend`` added for ``ltsim sweep``)."""
+    args, out, skip = list(ARGV or sys.argv[1:]), [], False
+    for i, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if arg in ("-o", "--output") and flag_takes_folder:
+            skip = i + 1 < len(args)
+            continue
+        if (arg.startswith("--output=") and flag_takes_folder) or arg in ("--force", "--extend"):
+            continue
+        out.append(arg)
+    out += ["--extend", str(folder)] if flag_takes_folder else ["--extend"]
+    if not flag_takes_folder and not any(a in ("-o", "--output") or a.startswith("--output=")
+                                         for a in out):
+        out += ["-o", str(folder)]
+    return shlex.join(["ltsim", *out])
 
 
 def engine_versions() -> dict[str, str]:

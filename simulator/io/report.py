@@ -57,6 +57,8 @@ def read_table(path: Path, required: list[str], numeric: tuple[str, ...] = NUMER
             if fh.read(1) != b"\n":
                 raise CorruptResults(f"{path}: truncated (the last line is incomplete)")
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
+    except CorruptResults:
+        raise
     except FileNotFoundError:
         raise CorruptResults(f"{path}: missing") from None
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
@@ -94,14 +96,23 @@ def read_summary(folder: Path) -> pd.DataFrame:
 
 def read_config(folder: Path) -> dict[str, Any]:
     """The resolved ``config.yaml`` of a result folder (an empty mapping if absent)."""
-    import yaml
-
     path = folder / "config.yaml"
     if not path.exists():
         return {}
+    return read_yaml_mapping(path)
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """A YAML file ltsim wrote (``config.yaml``, ``sweep.yaml``), read with the strict
+    config loader (bounded, no aliases): a mapping, else :class:`CorruptResults`."""
+    from ..util.validation import ConfigError
+    from .config import read_config as read_yaml
+
+    if not path.is_file():
+        raise CorruptResults(f"{path}: missing")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = read_yaml(path)
+    except ConfigError as exc:
         raise CorruptResults(f"{path}: not readable YAML ({_gist(exc)})") from None
     if not isinstance(data, dict):
         raise CorruptResults(f"{path}: not a mapping")

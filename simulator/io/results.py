@@ -353,10 +353,26 @@ def _csv_rows(scheme_id: str, start: int, outcome: Outcome, extra: list[str]) ->
 
 def read_latencies(folder: Path, scheme_ids: list[str]) -> tuple[int, list[Outcome]]:
     """The trials held in ``folder/latencies.csv``: their number and one Outcome per scheme
-    (decode times unknown: NaN). Raises ``ValueError`` if the file does not hold trials
-    ``0..N-1`` of exactly ``scheme_ids``."""
-    frame = pd.read_csv(folder / "latencies.csv",
-                        keep_default_na=False, na_values={"symbols": [""]},
+    (decode times unknown: NaN).
+
+    Raises
+    ------
+    ValueError
+        One line naming the line of the file, if the file does not hold trials ``0..N-1``
+        of exactly ``scheme_ids``, or holds a row no run can write: a latency that is not a
+        number, negative or NaN, a decoded trial whose latency is not finite, a failed
+        trial whose latency is finite, a negative symbol count, or a cost column that is not
+        a finite number >= 0.
+    """
+    path = folder / "latencies.csv"
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            raise ValueError("latencies.csv is empty")
+        fh.seek(-1, 2)
+        if fh.read(1) != b"\n":
+            raise ValueError("latencies.csv is truncated (its last line is incomplete)")
+    frame = pd.read_csv(path, keep_default_na=False, na_values={"symbols": [""]},
                         dtype={"scheme": str, "decoded": str, "latency": str})
     missing = [c for c in LATENCY_COLUMNS if c not in frame.columns]
     if missing:
@@ -371,18 +387,45 @@ def read_latencies(folder: Path, scheme_ids: list[str]) -> tuple[int, list[Outco
         n = len(rows)
         if trials is None:
             trials = n
-        if n != trials or not np.array_equal(rows["trial"].to_numpy(), np.arange(n)):
+        if n != trials or not np.array_equal(pd.to_numeric(rows["trial"], errors="coerce")
+                                             .to_numpy(), np.arange(n)):
             raise ValueError(f"latencies.csv does not hold trials 0..{trials - 1} of {sid}")
         decoded = rows["decoded"].astype(str).to_numpy()
-        if not np.isin(decoded, ["true", "false"]).all():
-            raise ValueError(f"latencies.csv: decoded of {sid} is not true/false")
-        symbols = pd.to_numeric(rows["symbols"]).fillna(-1).to_numpy(np.int64)
+        _check(rows, ~np.isin(decoded, ["true", "false"]), "decoded is not true/false")
+        decoded = decoded == "true"
+        symbols = pd.to_numeric(rows["symbols"], errors="coerce")
+        _check(rows, symbols.isna().to_numpy() & rows["symbols"].notna().to_numpy(),
+               "symbols is not a number")
+        symbols = symbols.fillna(-1).to_numpy()
+        _check(rows, (symbols < 0) & rows["symbols"].notna().to_numpy(), "symbols < 0")
         # Python's float() reads back repr() exactly: the rewritten rows are the same bytes
-        latency = rows["latency"].to_numpy(object).astype(float)
+        try:
+            latency = rows["latency"].to_numpy(object).astype(float)
+        except ValueError:
+            latency = pd.to_numeric(rows["latency"], errors="coerce").to_numpy(float)
+        _check(rows, np.isnan(latency), "latency is not a number")
+        _check(rows, latency < 0, "latency < 0")
+        _check(rows, decoded & ~np.isfinite(latency), "a decoded trial with an infinite "
+               "latency")
+        _check(rows, ~decoded & np.isfinite(latency), "a failed trial with a finite latency")
         own = [c for c in extra if rows[c].astype(str).ne("").any()]  # empty: another's
-        outcomes.append(Outcome(latency, symbols, decoded == "true", np.full(n, np.nan),
-                                {c: pd.to_numeric(rows[c]).to_numpy() for c in own}))
+        columns = {}
+        for c in own:
+            values = pd.to_numeric(rows[c], errors="coerce").to_numpy(float)
+            _check(rows, ~np.isfinite(values) | (values < 0), f"{c} is not a finite number >= 0")
+            columns[c] = pd.to_numeric(rows[c]).to_numpy()
+        outcomes.append(Outcome(latency, symbols.astype(np.int64), decoded,
+                                np.full(n, np.nan), columns))
     return trials or 0, outcomes
+
+
+def _check(rows: pd.DataFrame, bad: np.ndarray, what: str) -> None:
+    """Raise ``ValueError`` naming the first line of ``latencies.csv`` where ``bad``."""
+    if bad.any():
+        i = int(np.argmax(bad))
+        line = int(rows.index[i]) + 2  # the header is line 1
+        cells = ",".join(str(v) for v in rows.iloc[i].tolist()[:5])
+        raise ValueError(f"latencies.csv line {line}: {what}, got {cells!r}")
 
 
 def result_frames(experiment, run) -> dict[str, pd.DataFrame]:

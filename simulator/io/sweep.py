@@ -71,10 +71,15 @@ def point_seed(seed: int, values: dict[str, Any]) -> int:
 
 
 def slug(values: dict[str, Any]) -> str:
-    """A folder name for a point: its key=value pairs, made safe, plus a short hash."""
-    text = ",".join(f"{k}={_plain(v)}" for k, v in values.items())
+    """A folder name for a point: its key=value pairs in key order, made safe (readable,
+    rounded), then a hash of the exact values (``repr`` of every number), so that distinct
+    values never share a folder and the order of the keys in the sweep file does not
+    matter."""
+    ordered = sorted(values.items())
+    text = ",".join(f"{k}={_plain(v)}" for k, v in ordered)
     safe = re.sub(r"[^A-Za-z0-9_.=,+-]+", "_", text)[:80]
-    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    exact = json.dumps(ordered, sort_keys=True, default=repr)
+    digest = hashlib.sha256(exact.encode()).hexdigest()[:12]
     return f"{safe}-{digest}" if safe else digest
 
 
@@ -94,6 +99,32 @@ def _number(data: dict, key: str, kind: type, low: float) -> Any:
     return value
 
 
+MAX_POINTS = 10_000
+"""Most points a sweep file may have unless ``ltsim sweep --force`` is given: every point is
+validated before anything runs, about 0.1 ms each, and holds a results folder."""
+
+FIXED_KEYS = {
+    "trials": "the sweep's `trials:` (or --trials) sets every point's",
+    "seed": "each point's seed derives from the sweep's `seed:` and the point's values",
+    "name": "the points are named by their values",
+}
+"""Top-level keys of a run config that a sweep may not vary, and why."""
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two values of a sweep axis are equal as a config reads them (``1`` and
+    ``1.0`` are; ``True`` and ``1`` are not)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
 def _axis_values(section: Any, name: str) -> dict[str, list]:
     if section is None:
         return {}
@@ -104,16 +135,33 @@ def _axis_values(section: Any, name: str) -> dict[str, list]:
         if not isinstance(key, str):
             raise ConfigError(f"{name}: keys must be strings, got {short_repr(key)}")
         overrides.parse_path(key)  # a key path like delay.rate or schemes[1].r
+        top = re.split(r"[.\[]", key, maxsplit=1)[0]
+        if top in FIXED_KEYS:
+            raise ConfigError(f"{name}.{key}: cannot be varied ({FIXED_KEYS[top]}), got "
+                              f"{short_repr(key)}")
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{name}.{key}: must be a non-empty list of values, got "
                               f"{short_repr(values)}")
-        if len({json.dumps(v, sort_keys=True, default=repr) for v in values}) < len(values):
-            raise ConfigError(f"{name}.{key}: values must not repeat, got {short_repr(values)}")
+        for i, value in enumerate(values):
+            for earlier in values[:i]:
+                if _same(value, earlier):
+                    raise ConfigError(f"{name}.{key}: values must not repeat ({earlier!r} and "
+                                      f"{value!r} are equal), got {short_repr(values)}")
     return section
 
 
-def load_sweep(path: Path, trials: int | None = None, seed: int | None = None) -> Sweep:
+def load_sweep(path: Path, trials: int | None = None, seed: int | None = None,
+               max_points: int | None = MAX_POINTS) -> Sweep:
     """Read and validate a sweep file and every one of its points.
+
+    Parameters
+    ----------
+    path : Path
+        The sweep file.
+    trials, seed : int, optional
+        Override the sweep's trials per point and seed.
+    max_points : int or None
+        Refuse a sweep of more points (counted before any is validated); ``None``: no limit.
 
     Raises
     ------
@@ -137,8 +185,13 @@ def load_sweep(path: Path, trials: int | None = None, seed: int | None = None) -
         except ConfigError as exc:
             raise ConfigError(f"base: {base_path}: {exc}") from None
         base_dir = base_path.parent
+        if not isinstance(base, dict):
+            kind = "text" if isinstance(base, str) else f"a {type(base).__name__}"
+            raise ConfigError(f"base: {base_path}: must hold a run config (a mapping of keys "
+                              f"to values), got {kind}")
     if not isinstance(base, dict):
-        raise ConfigError(f"base: must be a path or a mapping, got {short_repr(base)}")
+        raise ConfigError(f"base: must be a path or a mapping, got a {type(base).__name__} "
+                          f"{short_repr(base, 40)}")
     grid = _axis_values(data.get("grid"), "grid")
     zipped = _axis_values(data.get("zip"), "zip")
     if not grid and not zipped:
@@ -161,6 +214,12 @@ def load_sweep(path: Path, trials: int | None = None, seed: int | None = None) -
         raise ConfigError(f"name: must match the pattern ^[A-Za-z0-9][A-Za-z0-9_.-]{{0,99}}$, "
                           f"got {short_repr(name)}")
     axes = [[k] for k in grid] + ([list(zipped)] if zipped else [])
+    count = math.prod(len(v) for v in grid.values()) * (len(next(iter(zipped.values())))
+                                                        if zipped else 1)
+    if max_points is not None and count > max_points:
+        raise ConfigError(f"grid: {count} points, more than the {max_points} a sweep may have "
+                          f"(`ltsim sweep --force` runs it anyway; `ltsim sweep --dry-run` "
+                          f"estimates its time and disk), got {count}")
     grid_values = [list(v) for v in grid.values()]
     zip_rows = list(zip(*zipped.values(), strict=True)) if zipped else [()]
     points = []

@@ -8,8 +8,10 @@ Every law is a :class:`DelayLaw` with
 * ``logsf(x)``: ``log P(X > x)``, accurate in the far tail, with ``support_min`` and
   ``tail_index`` (the power of a Pareto-like tail, ``inf`` for lighter tails): what
   :mod:`simulator.model.orderstats` needs for exact expected latencies;
-* continuous laws: ``isf(p)``, the inverse survival function; laws with atoms (constant,
-  empirical): ``atoms()``, the support points and their probabilities;
+* continuous laws: ``isf(p)``, the inverse survival function; discrete laws (constant,
+  empirical, a mixture of them): ``atoms()``, the support points and their probabilities;
+  ``jumps()``: the points where ``P(X > x)`` jumps, also for a mixture of a discrete and a
+  continuous law (where quadratures must split);
 * ``label()``: the short text of plots (``Exp(0.2)``), and ``fit`` (see
   :mod:`simulator.model.estimation`): the censored maximum-likelihood fitter ``ltsim fit`` uses.
 
@@ -90,6 +92,19 @@ class DelayLaw(StrictModel):
     def atoms(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Support points and their probabilities of a discrete law; ``None`` otherwise."""
         return None
+
+    def jumps(self) -> np.ndarray:
+        """The points where ``P(X > x)`` jumps, sorted: the atoms, also those of a law with a
+        continuous part (a mixture with a constant or empirical component); empty for a
+        continuous law.
+
+        Returns
+        -------
+        ndarray of float64
+            The atoms' support points, increasing.
+        """
+        atoms = self.atoms()
+        return np.empty(0) if atoms is None else np.asarray(atoms[0], dtype=float)
 
     @property
     def support_min(self) -> float:
@@ -303,16 +318,26 @@ class Lognormal(DelayLaw):
         return math.expm1(s2) * math.exp(2.0 * self.mu + s2)
 
 
+def _tails_of(probs: np.ndarray) -> np.ndarray:
+    """``[1, P(X > v_0), P(X > v_1), ...]`` from the probabilities of the sorted atoms
+    ``v_i`` (summed from the top, so that small tails keep their digits)."""
+    above = np.concatenate([np.cumsum(probs[::-1])[::-1][1:], [0.0]])
+    return np.concatenate([[1.0], above])
+
+
 class _Atomic(DelayLaw):
     """A law with finitely many support points (see :meth:`atoms`)."""
 
     def logsf(self, x):
-        values, probs = self.atoms()
-        above = np.concatenate([np.cumsum(probs[::-1])[::-1][1:], [0.0]])
+        values, tails = self._tails()
         i = np.searchsorted(values, np.asarray(x, dtype=float), side="right")
-        tail = np.concatenate([[1.0], above])[i]
         with np.errstate(divide="ignore"):
-            return np.log(tail)
+            return np.log(tails[i])
+
+    def _tails(self) -> tuple[np.ndarray, np.ndarray]:
+        """The support points, and ``P(X > x)`` left of the first and at each of them."""
+        values, probs = self.atoms()
+        return values, _tails_of(probs)
 
     @property
     def support_min(self) -> float:
@@ -413,8 +438,26 @@ class Empirical(_Atomic):
         return self._samples
 
     def atoms(self):
-        values, counts = np.unique(self._samples, return_counts=True)
-        return values, counts / counts.sum()
+        return self._cached()[1:3]
+
+    def _tails(self):
+        values, _, tails = self._cached()[1:]
+        return values, tails
+
+    def _cached(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(samples, values, probabilities, tails)``, remembered for the samples array (the
+        survival function inside quadratures calls for them at every point); kept off the
+        model, whose equality compares private state."""
+        entry = _ATOMS.get(id(self._samples))
+        if entry is None or entry[0] is not self._samples:
+            if len(_ATOMS) > 8:
+                _ATOMS.clear()
+            values, counts = np.unique(self._samples, return_counts=True)
+            probs = counts / counts.sum()
+            tails = _tails_of(probs)
+            values.flags.writeable = probs.flags.writeable = tails.flags.writeable = False
+            entry = _ATOMS[id(self._samples)] = (self._samples, values, probs, tails)
+        return entry
 
     def label(self) -> str:
         return f"empirical ({Path(self.path).name})"
@@ -447,6 +490,7 @@ def _cached_samples(path: Path, column: str | int | None, worker: str | None = N
 
 
 _SAMPLES: dict[tuple, Any] = {}
+_ATOMS: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
 class SamplesError(ValueError):
@@ -623,6 +667,23 @@ class Mixture(DelayLaw):
         with np.errstate(divide="ignore"):
             parts = [math.log(c.weight) + c.law.logsf(x) for c in self.components]
         return np.logaddexp.reduce(np.stack(parts), axis=0)
+
+    def atoms(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """When every component is discrete, the support points of the mixture and their
+        probabilities (equal points merged); ``None`` when some component is continuous (its
+        components' atoms are then :meth:`jumps`)."""
+        parts = [c.law.atoms() for c in self.components]
+        if any(part is None for part in parts):
+            return None
+        values = np.concatenate([v for v, _ in parts])
+        probs = np.concatenate([c.weight * np.asarray(p, dtype=float)
+                                for c, (_, p) in zip(self.components, parts, strict=True)])
+        points, where = np.unique(values, return_inverse=True)
+        return points, np.bincount(where.reshape(-1), weights=probs, minlength=points.size)
+
+    def jumps(self) -> np.ndarray:
+        """The atoms of every component, sorted (see :meth:`DelayLaw.jumps`)."""
+        return np.unique(np.concatenate([c.law.jumps() for c in self.components]))
 
     @property
     def support_min(self) -> float:

@@ -10,13 +10,17 @@ These are the closed forms reported as ``theory_mean`` beside the Monte-Carlo la
 A *law* is any object with ``logsf(x)`` (``log P(X > x)``, vectorised, accurate in the far
 tail), ``support_min``, ``tail_index`` (``a`` with ``P(X > x) ~ C x**-a``, ``inf`` for lighter
 tails) and ``atoms()`` (``(values, probabilities)`` of a discrete law, ``None`` otherwise);
-optionally ``pareto_scale_shape()`` (``(scale, shape)`` of a classical Pareto, for closed
-forms) and ``logsf_at_log(t)`` (``log P(X > exp(t))`` for any real ``t``: only used beyond the
-largest float, where ``logsf`` cannot be called).
+optionally ``jumps()`` (the points where ``P(X > x)`` jumps, for a law with atoms and a
+continuous part, e.g. a mixture with an empirical component), ``pareto_scale_shape()``
+(``(scale, shape)`` of a classical Pareto, for closed forms) and ``logsf_at_log(t)``
+(``log P(X > exp(t))`` for any real ``t``: only used beyond the largest float, where
+``logsf`` cannot be called).
 
 Method. For ``Y >= lo``, ``E[Y] = lo + int_0^inf P(Y > lo + z) dz``, valid for any law.
 
 * Laws with atoms: ``P(Y > y)`` is a step function and the integral an exact finite sum.
+  Laws with atoms and a continuous part: the quadrature below is cut at every atom (every
+  jump of ``P(Y > y)``), so that no piece straddles a jump.
 * Classical Pareto: closed forms (gamma-function ratios without cancellation).
 * Otherwise the integral is taken in ``t = log z``, of ``exp(h(t))`` with
   ``h(t) = t + log P(Y > lo + e^t)`` computed in log space throughout. A scan of ``h`` on a
@@ -83,6 +87,7 @@ _NEAR_ONE = math.log(0.9)  # below the t where P(Y > lo + e^t) >= 0.9: integral 
 _QUAD_EPSREL = 1e-12
 _QUAD_EPSABS = 1e-15  # the scaled integral is >= 1 (see _log_integral)
 _QUAD_LIMIT = 200
+_QUAD_POINTS = 50  # breakpoints given to one call of quad (more: several calls)
 _PRODUCT_MAX = 10_000  # Pareto order statistics: a product of k factors up to this k
 _QUAD_WARN = 1e-9  # a RuntimeWarning when quad's error estimates exceed this relatively
 _NEGLIGIBLE_LOGSF = -1e5  # a light tail with log P(X > e^709) below: nothing beyond
@@ -530,9 +535,14 @@ class _Class:
             self.tail = np.concatenate([[1.0], above])
             self.alpha = math.inf
             self.lower = float(self.shifted_values[0])
+            self.shifted_jumps = self.shifted_values
         else:
             self.alpha = float(law.tail_index)
             self.lower = float(law.support_min) + shift
+            # atoms of a law with a continuous part: P jumps there, quadratures split there
+            jumps = getattr(law, "jumps", None)
+            points = np.empty(0) if jumps is None else np.asarray(jumps(), dtype=float)
+            self.shifted_jumps = np.unique(points[np.isfinite(points)]) + shift
         # set by the target: P(X + shift > lo + z) = P(X > d + z)
         self.d, self.log_d = 0.0, -math.inf
         self._beyond: Callable[[np.ndarray], np.ndarray] | None = None
@@ -848,10 +858,18 @@ def _log_integral(target: _MaxTarget | _OrderTarget) -> float:
     pieces = []
     with np.errstate(all="ignore"):
         if -_LOG_MAX < t_left - hmax < _LOG_MAX:  # the integral below t_left, ~exp(t_left)
-            left_jumps = [math.exp(t - t_left) for t in jumps if t < t_left][:50]
-            left = quad(left_integrand, 0.0, 1.0, left_jumps or None)
+            left_jumps = [math.exp(t - t_left) for t in jumps if t < t_left]
+            first = len(errors)
+            if len(left_jumps) <= _QUAD_POINTS:
+                left = quad(left_integrand, 0.0, 1.0, left_jumps or None)
+            else:  # every jump a breakpoint: consecutive pieces of _QUAD_POINTS each
+                ends, step = sorted(set(left_jumps)), _QUAD_POINTS + 1
+                bounds = [0.0, *ends[_QUAD_POINTS::step], 1.0]
+                inner = [ends[i:i + _QUAD_POINTS] for i in range(0, len(ends), step)]
+                left = math.fsum(quad(left_integrand, a, b, points or None) for (a, b), points
+                                 in zip(itertools.pairwise(bounds), inner, strict=True))
             pieces.append(math.exp(t_left - hmax) * left)
-            errors[-1] *= math.exp(t_left - hmax)
+            errors[first:] = [e * math.exp(t_left - hmax) for e in errors[first:]]
         for a, b in itertools.pairwise(cuts):
             pieces.append(quad(integrand, a, b))
     # beyond t_last: power tails n_c C x**-b (x = d_c + z: exact for Pareto tails), whose
@@ -874,10 +892,10 @@ def _log_integral(target: _MaxTarget | _OrderTarget) -> float:
 
 
 def _jumps(target: _MaxTarget | _OrderTarget) -> list[float]:
-    """Points ``t`` where ``P(Y > lo + e^t)`` jumps: the atoms of classes with atoms."""
+    """Points ``t`` where ``P(Y > lo + e^t)`` jumps: the atoms of every class, of discrete
+    laws and of mixtures with a discrete component alike."""
     out: list[float] = []
     for c in target.classes:
-        if c.atoms is not None:
-            z = c.shifted_values - target.lo
-            out += [math.log(v) for v in z[z > 0]]
+        z = c.shifted_jumps - target.lo
+        out += [math.log(v) for v in z[z > 0]]
     return out

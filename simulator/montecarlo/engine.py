@@ -54,13 +54,16 @@ class StopRule:
 class RunResult:
     """Outcomes of the trials kept, and why the run stopped.
 
-    ``stop_reason`` is one of ``trials``, ``target``, ``time``, ``interrupted``.
+    ``stop_reason`` is one of ``trials``, ``target``, ``time``, ``interrupted`` (Ctrl-C or
+    SIGTERM) or ``failed`` (a block raised, or the executor was lost: ``error`` says why);
+    the trials kept are complete in every case.
     """
 
     outcomes: list[Outcome]
     trials: int
     stop_reason: str
     wall_seconds: float
+    error: str | None = None
 
 
 def outcomes_of(block) -> list[Outcome]:
@@ -132,6 +135,12 @@ class _Prefix:
         self.kept: list[list[Outcome]] = []
         self.moments = list(initial) if initial else [Moments() for _ in range(n_schemes)]
         self.stop_reason: str | None = None
+        self.error: str | None = None
+
+    def fail(self, reason: str) -> None:
+        """Stop on a failure (a block that raised, a lost executor), keeping what is kept."""
+        if self.stop_reason is None:
+            self.stop_reason, self.error = "failed", reason
 
     @property
     def trials(self) -> int:
@@ -154,10 +163,15 @@ class _Prefix:
                 self.stop_reason = "target"
 
     def _precise_enough(self) -> bool:
-        target = self.rule.target_rel_ci
-        if target is None or self.trials < MIN_TRIALS_FOR_TARGET:
-            return False
-        return all(m.relative_half_width <= target for m in self.moments)
+        return meets_target(self.moments, self.rule.target_rel_ci, self.trials)
+
+
+def meets_target(moments: list[Moments], target: float | None, trials: int) -> bool:
+    """Whether ``trials`` trials with these per-scheme ``moments`` meet the precision
+    ``target`` (never with fewer than :data:`MIN_TRIALS_FOR_TARGET` trials)."""
+    if target is None or trials < MIN_TRIALS_FOR_TARGET:
+        return False
+    return all(m.relative_half_width <= target for m in moments)
 
 
 def run(
@@ -172,6 +186,7 @@ def run(
     on_block: Callable[[int, int, list[Outcome]], None] | None = None,
     executor: Executor | None = None,
     slots: int | None = None,
+    health: Callable[[], str | None] | None = None,
 ) -> RunResult:
     """Run blocks of ``batch`` trials until a stopping rule fires.
 
@@ -202,11 +217,17 @@ def run(
         ``client.get_executor()``); the engine does not shut it down.
     slots : int, optional
         Blocks in flight at once (default ``2 * jobs``).
+    health : callable, optional
+        Called about twice a second while blocks run elsewhere: ``None`` while the executor
+        can make progress, else why not (e.g. every worker of a cluster lost), which stops
+        the run as ``failed``. Also asked why, when a block raises.
 
     Notes
     -----
     Ctrl-C (``KeyboardInterrupt``) ends the run early with ``stop_reason="interrupted"``
-    and the blocks finished so far. ``outcomes`` of the result hold the new trials only.
+    and the blocks finished so far; a block that raises (a bug, a worker process killed, a
+    lost cluster) ends it with ``stop_reason="failed"``, the blocks kept before it and the
+    reason in ``error``. ``outcomes`` of the result hold the new trials only.
     """
     blocks = [(s, min(s + batch, rule.trials)) for s in range(first, rule.trials, batch)]
     prefix = _Prefix(blocks, rule, n_schemes, first, initial, on_block)
@@ -224,7 +245,12 @@ def run(
             prefix.stop_reason = "target" if blocks else "trials"
         elif jobs <= 1 and executor is None:
             for index, (start, stop) in enumerate(blocks):
-                prefix.add(index, simulate(start, stop))
+                try:
+                    block = simulate(start, stop)
+                except Exception as exc:  # kept trials survive any failure
+                    prefix.fail(_reason(exc, health))
+                    break
+                prefix.add(index, block)
                 report()
                 if prefix.stop_reason is None and out_of_time():
                     prefix.stop_reason = "time"
@@ -232,7 +258,7 @@ def run(
                     break
         else:
             _run_pool(simulate, blocks, prefix, jobs, out_of_time, report, executor,
-                      slots or 2 * jobs)
+                      slots or 2 * jobs, health)
     except KeyboardInterrupt:
         prefix.stop_reason = "interrupted"
     return RunResult(
@@ -240,7 +266,20 @@ def run(
         trials=prefix.trials,
         stop_reason=prefix.stop_reason or "trials",
         wall_seconds=time.perf_counter() - started,
+        error=prefix.error,
     )
+
+
+def _reason(exc: BaseException, health: Callable[[], str | None] | None) -> str:
+    """Why a block failed, in one line: what ``health`` knows (a lost cluster explains an
+    empty ``CancelledError``), else the exception."""
+    known = None
+    if health is not None:
+        with contextlib.suppress(Exception):
+            known = health()
+    text = " ".join(str(exc).split())[:200]
+    gist = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return f"{known} ({gist})" if known else gist
 
 
 @contextlib.contextmanager
@@ -259,8 +298,12 @@ def _uninterrupted():
     finally:
         for s, handler in handlers.items():
             signal.signal(s, handler)
-    if hit:
-        raise KeyboardInterrupt
+    for signum in hit:  # delivered to the handler they were held from (it may only count)
+        handler = handlers[signum]
+        if callable(handler):
+            handler(signum, None)
+        else:
+            raise KeyboardInterrupt
 
 
 def _pool_context():
@@ -268,10 +311,43 @@ def _pool_context():
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+class ProcessPool(ProcessPoolExecutor):
+    """A pool of worker processes for blocks of trials.
+
+    Its processes leave Ctrl-C and SIGTERM to the parent (which stops the run and writes
+    what it has) and exit by themselves when the parent dies, even by SIGKILL (see
+    :func:`_worker_init`). :meth:`stop` ends it without waiting for blocks whose results
+    are dropped.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        super().__init__(max_workers=jobs, mp_context=_pool_context(),
+                         initializer=_worker_init, initargs=(os.getpid(),))
+        self.jobs = jobs
+
+    def stop(self, wait_for_blocks: bool = False) -> None:
+        """Shut the pool down; unless ``wait_for_blocks``, terminate its processes now."""
+        processes = list((getattr(self, "_processes", None) or {}).values())
+        self.shutdown(wait=wait_for_blocks, cancel_futures=True)
+        if not wait_for_blocks:
+            for process in processes:
+                with contextlib.suppress(Exception):
+                    process.terminate()
+
+
+@contextlib.contextmanager
+def process_pool(jobs: int):
+    """A :class:`ProcessPool` of ``jobs`` processes for the block, stopped at its end."""
+    pool = ProcessPool(jobs)
+    try:
+        yield pool
+    finally:
+        pool.stop()
+
+
 def _run_pool(simulate, blocks, prefix: _Prefix, jobs, out_of_time, report,
-              executor: Executor | None, slots: int) -> None:
-    pool = executor or ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(),
-                                           initializer=_ignore_sigint)
+              executor: Executor | None, slots: int, health) -> None:
+    pool = executor or ProcessPool(jobs)
     pending: dict[Future, int] = {}
     next_block = 0
     finished = False
@@ -282,29 +358,47 @@ def _run_pool(simulate, blocks, prefix: _Prefix, jobs, out_of_time, report,
                 pending[pool.submit(simulate, start, stop)] = next_block
                 next_block += 1
             done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
-                prefix.add(pending.pop(future), future.result())
+            for future in sorted(done, key=pending.__getitem__):
+                index = pending.pop(future)
+                try:
+                    block = future.result()
+                except Exception as exc:  # a bug, a killed process, a lost cluster
+                    prefix.fail(_reason(exc, health))
+                    break
+                prefix.add(index, block)
             if done:
                 report()
+            if prefix.stop_reason is None and health is not None:
+                problem = health()
+                if problem:
+                    prefix.fail(problem)
             if prefix.stop_reason is None and out_of_time():
                 prefix.stop_reason = "time"
-        finished = True
+        finished = prefix.stop_reason != "failed"
     finally:
         for future in pending:
             future.cancel()
-        if executor is None:
-            if not finished:  # interrupted: do not wait for blocks whose results are dropped
-                for process in list(getattr(pool, "_processes", {}).values()):
-                    process.terminate()
-            pool.shutdown(wait=finished, cancel_futures=True)
+        if executor is None:  # interrupted or failed: do not wait for dropped blocks
+            pool.stop(wait_for_blocks=finished)
 
 
-def _ignore_sigint() -> None:
-    """Worker processes leave Ctrl-C to the parent, which stops the run cleanly."""
-    import signal
+PARENT_POLL_SECONDS = 0.5
+"""How often a worker process checks that its parent is alive."""
 
+
+def _worker_init(parent: int) -> None:
+    """Worker processes leave Ctrl-C and SIGTERM to the parent, which stops the run cleanly,
+    and exit within :data:`PARENT_POLL_SECONDS` of the parent's death (a SIGKILLed run
+    leaves no process behind)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ltsim-parent-watch", daemon=True).start()
 
 
 def default_jobs() -> int:

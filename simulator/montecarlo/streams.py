@@ -20,6 +20,26 @@ import numpy as np
 
 from ..jit import njit
 
+STREAM = 2
+"""The version of the random streams: which numbers a seed gives. It changes whenever a
+release draws differently from the same seed (1: ltsim 0.1; 2: since 0.2.0, LT neighbours
+drawn only for the symbols the decoder reads). ``meta.json`` records it, and ``--extend``
+refuses a folder of another stream rather than mix the two."""
+
+
+def stream_of(meta: dict) -> int | None:
+    """The stream version of a result folder's ``meta.json``: its ``stream``, or for a folder
+    written before it was recorded, the stream of the ltsim version that wrote it (``None``
+    if unknown)."""
+    if isinstance(meta.get("stream"), int):
+        return meta["stream"]
+    versions = meta.get("versions")
+    version = versions.get("ltsim", "") if isinstance(versions, dict) else ""
+    if not isinstance(version, str):
+        return None
+    return 1 if version.startswith("0.1.") else 2 if version.startswith("0.2.") else None
+
+
 CLASSES = 2**32
 """Child of a trial's seed sequence that assigns the workers to their classes."""
 SPEEDS = 2**32 + 1

@@ -88,7 +88,9 @@ def batch_size(experiment) -> int:
 
 
 def memory_estimate(experiment) -> int:
-    """Rough peak memory, in bytes, of one process simulating one batch."""
-    n = experiment.n_workers
-    per_trial = max((s.memory_bytes(n) for s in experiment.schemes), default=0)
-    return int(batch_size(experiment) * n * 8 * 3 + per_trial + 200 * 2**20)
+    """Peak memory, in bytes, of one process simulating one batch (its libraries, compiled
+    kernels and one block of trials; see :func:`simulator.montecarlo.footprint.footprint`,
+    which also counts what grows with the trials)."""
+    from .footprint import footprint
+
+    return footprint(experiment).per_process

@@ -47,6 +47,63 @@ def is_reference(scheme_id: str, codes: dict[str, Any]) -> bool:
     return bool(code is not None and code.reference)
 
 
+def legend_label(scheme_id: str, codes: dict[str, Any]) -> str:
+    """The legend entry of ``scheme_id`` in the figures of a run folder.
+
+    Parameters
+    ----------
+    scheme_id : str
+        The scheme's id, as in ``summary.csv`` and ``tail.csv``.
+    codes : dict
+        From :func:`legend_names`.
+
+    Returns
+    -------
+    str
+        :func:`display_name`, followed by `` (bound)`` for a bound such as Ideal
+        (``Ideal (bound)``), so that every figure names a scheme the same way.
+    """
+    name = display_name(scheme_id, codes)
+    return f"{name} (bound)" if is_reference(scheme_id, codes) else name
+
+
+def plain_number(value: float) -> str:
+    """A tick value as plain text: ``0.3``, ``20``, ``1e+06`` (``%g``), never ``3×10⁻¹``."""
+    return f"{value:g}"
+
+
+def plain_log_ticks(axis) -> None:
+    """Give a log-scaled matplotlib ``axis`` plain ``%g`` tick labels.
+
+    The major ticks (powers of ten) are always labelled. The minor ticks are labelled only
+    when fewer than two powers of ten are in view (else the decades suffice): at 2, 3 and 5
+    times a power of ten, or at every minor tick when the view spans less than a factor of
+    three. The choice is made when the figure is drawn, from the final view limits.
+
+    Parameters
+    ----------
+    axis : matplotlib.axis.Axis
+        ``ax.xaxis`` or ``ax.yaxis``, already on a log scale.
+    """
+    import math
+
+    from matplotlib.ticker import FuncFormatter
+
+    def minor(value: float, _pos=None) -> str:
+        low, high = sorted(axis.get_view_interval())
+        if not (low > 0 and value > 0 and math.isfinite(high)):
+            return ""
+        decades = math.floor(math.log10(high) + 1e-9) - math.ceil(math.log10(low) - 1e-9) + 1
+        if decades >= 2:
+            return ""
+        mantissa = round(value / 10.0 ** math.floor(math.log10(value) + 1e-9))
+        shown = range(1, 10) if high / low < 3 else (2, 3, 5)
+        return plain_number(value) if mantissa in shown else ""
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos=None: plain_number(value)))
+    axis.set_minor_formatter(FuncFormatter(minor))
+
+
 def describe_delay(delay: dict[str, Any] | None) -> str:
     """Short text of a resolved ``delay:`` entry, e.g. ``Exp(0.2)`` or ``Pareto(1, 1)``."""
     if not isinstance(delay, dict):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from ..io.report import read_config, read_table
+from ..io.ranking import ranked_value, reference_ids
+from ..io.report import read_config, read_table, read_yaml_mapping
 from .common import display_name, is_reference, legend_names, pyplot, save_figure, shown_value
 
 Z95 = 1.959963984540054
@@ -16,7 +16,7 @@ Z95 = 1.959963984540054
 
 def sweep_axes(folder: Path) -> list[list[str]]:
     """The varied keys of a sweep folder: one axis per grid key, one for all zip keys."""
-    data = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8"))
+    data = read_yaml_mapping(folder / "sweep.yaml")
     axes = [[k] for k in (data.get("grid") or {})]
     if data.get("zip"):
         axes.append(list(data["zip"]))
@@ -30,7 +30,8 @@ def plot_sweep(folder: Path, metric: str = "p99") -> list[Path]:
     ``wins.png``: the best scheme by ``metric`` at every point of the first two.
     """
     points = read_table(folder / "points.csv", ["point", "scheme", "mean", "p99"],
-                        ("mean", "sem", "p99", "p99_low", "p99_high", "trials"))
+                        ("mean", "sem", "p99", "p99_low", "p99_high", "trials",
+                         "failure_rate"))
     axes = sweep_axes(folder)
     for axis in axes:  # numbers read back as numbers (points.csv is text)
         for key in axis:
@@ -38,15 +39,39 @@ def plot_sweep(folder: Path, metric: str = "p99") -> list[Path]:
                 converted = pd.to_numeric(points[key], errors="coerce")
                 if converted.notna().all():
                     points[key] = converted
-    first = next(iter(sorted((folder / "points").glob("*/config.yaml"))), None)
-    codes = legend_names(read_config(first.parent).get("schemes")) if first else {}
+    codes, bounds = {}, {}
+    for slug in dict.fromkeys(points["point"].astype(str)):  # schemes may be a varied key
+        schemes = read_config(folder / "points" / slug).get("schemes")
+        codes.update(legend_names(schemes))
+        bounds[slug] = reference_ids(schemes)
     written = []
     for i, axis in enumerate(axes):
         others = [a for j, a in enumerate(axes) if j != i]
         written += _lines(folder, points, axis, others, codes)
     if len(axes) >= 2:
-        written += _wins(folder, points, axes[0], axes[1], axes[2:], metric, codes)
+        written += _wins(folder, points, axes[0], axes[1], axes[2:], metric, codes, bounds)
     return written
+
+
+def tick_label(value) -> str:
+    """A swept value as a tick label: :func:`shown_value`; a list of schemes as their legend
+    names; anything long wrapped on at most three lines of 18 characters."""
+    import textwrap
+
+    text = shown_value(value)
+    if text.startswith("[") and "kind" in text:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            data = None
+        if isinstance(data, list):
+            names = legend_names(data)
+            if len(names) == len(data):
+                text = " + ".join(display_name(k, names) for k in names)
+    lines = textwrap.wrap(text, 18) or [text]
+    return "\n".join(lines[:3]) + ("…" if len(lines) > 3 else "")
 
 
 def _fixed(points: pd.DataFrame, axes: list[list[str]]) -> pd.DataFrame:
@@ -71,6 +96,7 @@ def _lines(folder, points, axis, others, codes) -> list[Path]:
     rest = others[1:] if others else []
     fig, axs = plt.subplots(1, len(panel_values), figsize=(5.2 * len(panel_values), 4.2),
                             layout="constrained", squeeze=False, sharey=True)
+    marked = False
     for ax, value in zip(axs[0], panel_values, strict=True):
         rows = points if value is None else points[points[panel_axis[0]] == value]
         rows = _fixed(rows, rest)
@@ -81,15 +107,21 @@ def _lines(folder, points, axis, others, codes) -> list[Path]:
             ref = is_reference(str(scheme), codes)
             color = "black" if ref else f"C{n % 10}"
             name = display_name(str(scheme), codes)
-            mean = group["mean"].to_numpy(float)
+            mean = ranked_value(group, "mean")  # +inf where failures make it infinite
             sem = group["sem"].to_numpy(float) if "sem" in group else np.zeros_like(mean)
-            ax.plot(xs, mean, "-o", color=color, markersize=3, linewidth=0.9 if ref else 1.5,
-                    label=name)
-            low = np.clip(mean - Z95 * np.nan_to_num(sem), mean * 1e-3, None)
-            ax.fill_between(xs, low, mean + Z95 * np.nan_to_num(sem), color=color,
-                            alpha=0.15, linewidth=0)
-            p99 = group["p99"].to_numpy(float)
-            ax.plot(xs, p99, "--", color=color, linewidth=0.9 if ref else 1.2)
+            sem = np.where(np.isfinite(mean), np.nan_to_num(sem), np.nan)
+            ax.plot(xs, np.where(np.isfinite(mean), mean, np.nan), "-o", color=color,
+                    markersize=3, linewidth=0.9 if ref else 1.5, label=name)
+            low = np.clip(mean - Z95 * sem, mean * 1e-3, None)
+            ax.fill_between(xs, low, mean + Z95 * sem, color=color, alpha=0.15, linewidth=0)
+            p99 = ranked_value(group, "p99")
+            ax.plot(xs, np.where(np.isfinite(p99), p99, np.nan), "--", color=color,
+                    linewidth=0.9 if ref else 1.2)
+            infinite = ~np.isfinite(mean) | ~np.isfinite(p99)
+            if infinite.any():  # drawn at the top edge, never silently left out
+                ax.plot(xs[infinite], np.full(infinite.sum(), 0.97), "^", color=color,
+                        markersize=6, transform=ax.get_xaxis_transform(), clip_on=False)
+                marked = True
             if {"p99_low", "p99_high"} <= set(group):
                 ax.fill_between(xs, group["p99_low"].to_numpy(float),
                                 group["p99_high"].to_numpy(float), color=color, alpha=0.08,
@@ -99,7 +131,9 @@ def _lines(folder, points, axis, others, codes) -> list[Path]:
             ax.set_xscale("log")
         elif not _numeric(points[key]):
             labels = list(dict.fromkeys(points[key]))
-            ax.set_xticks(np.arange(len(labels)), [shown_value(v) for v in labels], fontsize=7)
+            ax.set_xticks(np.arange(len(labels)), [tick_label(v) for v in labels], fontsize=7,
+                          rotation=30 if len(labels) > 3 else 0, ha="right" if len(labels) > 3
+                          else "center")
         ax.set_yscale("log")
         ax.set_xlabel(" = ".join(axis) if len(axis) == 1 else f"{key} (zipped with "
                       f"{', '.join(axis[1:])})")
@@ -107,8 +141,11 @@ def _lines(folder, points, axis, others, codes) -> list[Path]:
             ax.set_title(f"{panel_axis[0]} = {shown_value(value)}", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
     axs[0, 0].set_ylabel("latency (seconds), 95 % bands")
+    title = "solid: mean\ndashed: p99"
+    if marked:
+        title += "\n▲ at the top: infinite\n(failed trials)"
     axs[0, -1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1),
-                      title="solid: mean\ndashed: p99", title_fontsize=7)
+                      title=title, title_fontsize=7)
     fig.suptitle(f"{folder.name}: latency against {key}", fontsize=10)
     stem = "".join(c if c.isalnum() or c in "._-" else "_" for c in key)
     written = save_figure(fig, folder, f"sweep-{stem}", ("png",))
@@ -116,13 +153,14 @@ def _lines(folder, points, axis, others, codes) -> list[Path]:
     return written
 
 
-def _wins(folder, points, xaxis, yaxis, rest, metric, codes) -> list[Path]:
+def _wins(folder, points, xaxis, yaxis, rest, metric, codes, bounds) -> list[Path]:
     plt = pyplot()
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
     rows = _fixed(points, rest)
-    rows = rows[[not is_reference(str(s), codes) for s in rows["scheme"]]]
+    rows = rows[[str(s) not in bounds.get(str(p), ()) and not is_reference(str(s), codes)
+                 for p, s in zip(rows["point"], rows["scheme"], strict=True)]]
     xk, yk = xaxis[0], yaxis[0]
     xs, ys = list(dict.fromkeys(rows[xk])), list(dict.fromkeys(rows[yk]))
     if _numeric(xs):
@@ -133,10 +171,15 @@ def _wins(folder, points, xaxis, yaxis, rest, metric, codes) -> list[Path]:
     grid = np.full((len(ys), len(xs)), -1)
     label = np.full((len(ys), len(xs)), "", dtype=object)
     for (xv, yv), group in rows.groupby([xk, yk], sort=False):
-        best = group.sort_values(metric, kind="stable").iloc[0]
+        value = ranked_value(group, metric)
+        k = int(np.argsort(value, kind="stable")[0])
+        best = group.iloc[k]
         i, j = ys.index(yv), xs.index(xv)
         grid[i, j] = schemes.index(best["scheme"])
-        label[i, j] = f"{display_name(str(best['scheme']), codes)}\n{best[metric]:.3g}"
+        label[i, j] = f"{display_name(str(best['scheme']), codes)}\n{value[k]:.3g}"
+        failure = float(best.get("failure_rate", 0) or 0)
+        if failure > 0:
+            label[i, j] += f"\nfails {failure:.1%}"
     colors = [f"C{k % 10}" for k in range(len(schemes))]
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(xs), 1.2 + 0.8 * len(ys)),
                            layout="constrained")
@@ -146,8 +189,9 @@ def _wins(folder, points, xaxis, yaxis, rest, metric, codes) -> list[Path]:
     for i in range(len(ys)):
         for j in range(len(xs)):
             ax.text(j, i, label[i, j], ha="center", va="center", fontsize=7, color="white")
-    ax.set_xticks(np.arange(len(xs)), [shown_value(v) for v in xs])
-    ax.set_yticks(np.arange(len(ys)), [shown_value(v) for v in ys])
+    ax.set_xticks(np.arange(len(xs)), [tick_label(v) for v in xs], fontsize=7,
+                  rotation=30 if len(xs) > 3 else 0, ha="right" if len(xs) > 3 else "center")
+    ax.set_yticks(np.arange(len(ys)), [tick_label(v) for v in ys], fontsize=7)
     ax.set_xlabel(xk)
     ax.set_ylabel(yk)
     used = sorted({int(v) for v in grid.ravel() if v >= 0})

@@ -9,16 +9,23 @@ import numpy as np
 from ..io.report import read_config, read_meta, read_summary, read_table
 from .common import (
     describe_delay,
-    display_name,
     is_reference,
+    legend_label,
     legend_names,
+    plain_log_ticks,
     pyplot,
     save_figure,
 )
 
 
 def plot_tail(folder: Path) -> list[Path]:
-    """Draw ``tail.png`` and ``tail.pdf``: P(T > t) on a log axis, one curve per scheme.
+    """Draw ``tail.png`` and ``tail.pdf``: P(T > t) on a log axis, one curve per scheme;
+    then ``cost.png`` and ``cost.pdf`` (:func:`plot_cost`).
+
+    Parameters
+    ----------
+    folder : Path
+        A simulation folder (``tail.csv``, ``summary.csv``, ``config.yaml``, ``meta.json``).
 
     Returns
     -------
@@ -39,10 +46,10 @@ def plot_tail(folder: Path) -> list[Path]:
         keep = p > 0
         if keep.any():
             smallest = min(smallest, p[keep].min())
-        name = display_name(str(scheme), codes)
+        name = legend_label(str(scheme), codes)
         if is_reference(str(scheme), codes):  # a bound, not a scheme: thin, dashed, black
             ax.step(t[keep], p[keep], where="post", linestyle=(0, (4, 2)), linewidth=0.9,
-                    color="black", label=f"{name} (bound)")
+                    color="black", label=name)
             continue
         ax.step(t[keep], p[keep], where="post", linestyle=styles[drawn % len(styles)],
                 linewidth=1.8, color=f"C{drawn % 10}", label=name)
@@ -68,9 +75,27 @@ def plot_tail(folder: Path) -> list[Path]:
 
 
 def plot_cost(folder: Path, config: dict, meta: dict, codes: dict) -> list[Path]:
-    """Draw ``cost.png``: mean latency (filled marker) and p99 (open marker) against mean
-    worker-seconds, one point per scheme: the latency/cost frontier. Nothing is drawn for a
-    summary without costs (folders written before costs were recorded)."""
+    """Draw ``cost.png`` and ``cost.pdf``: mean latency (filled marker) and p99 (open marker)
+    against mean worker-seconds, one point per scheme: the latency/cost frontier.
+
+    Both axes are logarithmic with plain tick labels (:func:`plain_log_ticks`); legend names
+    are those of ``tail.png`` (:func:`legend_label`). Nothing is drawn for a summary without
+    costs (folders written before costs were recorded).
+
+    Parameters
+    ----------
+    folder : Path
+        The run folder (its ``summary.csv`` is read; the figures are written there).
+    config, meta : dict
+        Its resolved ``config.yaml`` and ``meta.json``.
+    codes : dict
+        From :func:`legend_names`.
+
+    Returns
+    -------
+    list of Path
+        The files written (none without costs).
+    """
     summary = read_summary(folder)
     if "worker_seconds" not in summary.columns:
         return []
@@ -82,7 +107,7 @@ def plot_cost(folder: Path, config: dict, meta: dict, codes: dict) -> list[Path]
         x, mean, p99 = row.worker_seconds, row.mean, row.p99
         if not (np.isfinite(x) and np.isfinite(mean)):
             continue
-        name = display_name(scheme, codes)
+        name = legend_label(scheme, codes)
         color = "black" if is_reference(scheme, codes) else f"C{drawn % 10}"
         drawn += not is_reference(scheme, codes)
         ax.plot([x], [mean], "o", color=color, markersize=7, label=name)
@@ -91,12 +116,14 @@ def plot_cost(folder: Path, config: dict, meta: dict, codes: dict) -> list[Path]
             ax.plot([x], [p99], "o", mfc="none", color=color, markersize=7)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log_ticks(ax.xaxis)
+    plain_log_ticks(ax.yaxis)
     ax.set_xlabel("mean worker-seconds per job (busy time of every started worker)")
     ax.set_ylabel("latency (seconds): mean (filled), p99 (open)")
     ax.set_title(f"{config.get('name', folder.name)}: latency against cost, "
                  f"{meta.get('trials', '?')} trials", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=2 if drawn > 6 else 1)
-    written = save_figure(fig, folder, "cost", ("png",))
+    written = save_figure(fig, folder, "cost")
     plt.close(fig)
     return written

@@ -43,6 +43,16 @@ class End:
 Message = Result | End
 
 
+@dataclass(frozen=True)
+class Capacity:
+    """How many logical workers an engine runs at once (``count``), in its own terms:
+    ``what`` says it (``"the cluster has 4 threads"``), ``remedy`` how to raise it."""
+
+    count: int
+    what: str
+    remedy: str
+
+
 class Backend(ABC):
     """Runs the tasks of one scheme-trial at a time.
 
@@ -77,6 +87,12 @@ class Backend(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine."""
+
+    def capacity(self) -> Capacity | None:
+        """How many logical workers the engine runs at once, or ``None`` when it starts one
+        for every task (no limit). Below the logical workers a trial needs at once, tasks
+        queue and latency measures queueing, not stragglers."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """What to record in ``meta.json``."""

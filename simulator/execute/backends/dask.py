@@ -15,9 +15,10 @@ still running. A task never raises: a configured failure (or any error) is repor
 
 The workload is broadcast once with :meth:`Client.scatter`. Without ``--address`` a
 :class:`LocalCluster` (no dashboard) is started with enough threads for every logical worker to
-run at once (start-up delays are sleeps that hold a thread); with ``--address`` make sure the
-cluster has at least as many threads as logical workers, or tasks queue and latency includes
-queueing.
+run at once (start-up delays are sleeps that hold a thread); with ``--address`` the cluster
+needs at least as many threads as logical workers, or tasks queue and latency includes
+queueing: :meth:`DaskBackend.capacity` reports the cluster's threads (counted once, when the
+client connects) and ``ltsim execute`` refuses a smaller cluster unless ``--allow-queueing``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any
 
 from ..plan import TaskSpec
 from ..worker import run_part
-from .base import Backend, End, Message, Result
+from .base import Backend, Capacity, End, Message, Result
 
 _HANDLES: dict[str, Any] = {}
 """Queue and event handles of this worker process, by name (creating one is a round trip)."""
@@ -110,6 +111,7 @@ class DaskBackend(Backend):
             self.client = Client(self.cluster)
         else:
             self.client = Client(address, timeout=10)
+        self.threads = sum(self.client.nthreads().values())
         self.queue_name = f"ltsim-results-{uuid.uuid4().hex}"
         self.queue = Queue(self.queue_name, client=self.client)
 
@@ -182,9 +184,16 @@ class DaskBackend(Backend):
             with contextlib.suppress(Exception):
                 self.cluster.close()
 
+    def capacity(self) -> Capacity:
+        """The cluster's threads: a task holds one from its start-up sleep to its end."""
+        plural = "" if self.threads == 1 else "s"
+        where = "LocalCluster" if self.cluster is not None else "cluster"
+        return Capacity(self.threads, f"the {where} has {self.threads} thread{plural}",
+                        "start workers with more threads (dask worker --nthreads N)")
+
     def describe(self) -> dict[str, Any]:
         info = super().describe()
         info["address"] = self.address or self.client.scheduler.address
         info["cluster"] = "LocalCluster" if self.cluster is not None else "external"
-        info["threads"] = sum(self.client.nthreads().values())
+        info["cluster_threads"] = self.threads
         return info

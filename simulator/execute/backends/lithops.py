@@ -41,7 +41,7 @@ from typing import Any
 
 from ..plan import TaskSpec
 from ..worker import run_part, sleeper
-from .base import Backend, End, Message, Result, end_of
+from .base import Backend, Capacity, End, Message, Result, end_of
 
 
 def lithops_task(spec: TaskSpec, data: Any):
@@ -77,6 +77,35 @@ class LithopsBackend(Backend):
                       "localhost": {"runtime": sys.executable,
                                     "worker_processes": processes}}
         self.executor = lithops.FunctionExecutor(config=config)
+
+    def capacity(self) -> Capacity | None:
+        """Calls the lithops config runs at once: ``worker_processes`` on localhost, else
+        ``max_workers`` containers (or VMs) each running ``min(chunksize, worker_processes)``
+        calls. ``None`` when the config does not say (the cloud account's own concurrency
+        limit, e.g. Lambda's per region, is invisible here)."""
+        try:
+            config = self.executor.config
+            backend, mode = config["lithops"]["backend"], config["lithops"].get("mode")
+            section = config[backend]
+            processes = int(section["worker_processes"])
+            if mode == "localhost" or backend == "localhost":
+                count, keys = processes, f"{backend}.worker_processes"
+            else:
+                chunk = int(config["lithops"].get("chunksize") or processes)
+                count = int(section["max_workers"]) * min(chunk, processes)
+                keys = f"{backend}.max_workers x {backend}.worker_processes"
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
+        plural = "" if count == 1 else "s"
+        return Capacity(count, f"the lithops config runs {count} call{plural} at once",
+                        f"raise {keys} in the lithops config")
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        capacity = self.capacity()
+        if capacity is not None:
+            info["concurrent_calls"] = capacity.count
+        return info
 
     def share(self, data) -> Any:
         """The workload's description (seed and sizes), not its arrays: each call draws the
