@@ -33,6 +33,22 @@ def fixtures(tmp: Path) -> set[Path]:
     broken.mkdir()
     (broken / "meta.json").write_text('{"generator": "ltsim", "status": "complete"}\n')
     (broken / "summary.csv").write_text("scheme,trials,mean\none,500,10.3")
+    sweeps = {
+        "grid-trials": "base: tiny.yaml\ngrid: {trials: [10, 20]}\n",
+        "base-text": "base: notes.txt\ngrid: {tau: [0.1]}\n",
+        "huge": (f"base: tiny.yaml\ngrid: {{tau: {[i / 1000 for i in range(1, 101)]}, "
+                 f"m: {[24 * i for i in range(1, 101)]}, delay.rate: {list(range(1, 101))}}}\n"),
+        "equal": "base: tiny.yaml\ngrid: {delay.rate: [1, 1.0]}\n",
+        "ok": "base: tiny.yaml\ngrid: {tau: [0.01]}\n",
+    }
+    for name, text in sweeps.items():
+        (tmp / f"{name}.sweep.yaml").write_text(text)
+    (tmp / "notes.txt").write_text("my private notes, not a config\n")
+    (tmp / "dangling").symlink_to(tmp / "nowhere")
+    bad_sweep = tmp / "badsweep"
+    bad_sweep.mkdir()
+    (bad_sweep / "meta.json").write_text('{"generator": "ltsim", "status": "complete"}\n')
+    (bad_sweep / "sweep.yaml").write_text("base: [unclosed\n")
     return set(tmp.rglob("*"))
 
 

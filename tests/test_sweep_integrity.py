@@ -304,3 +304,58 @@ def test_a_failing_point_ends_the_sweep_with_its_meta_final(done, monkeypatch):
     meta = json.loads((out / "meta.json").read_text())
     assert meta["status"] == "interrupted" and "a worker blew up" in meta["error"]
     assert meta["points_done"] == 2 and os.getpid() == meta.get("pid", os.getpid())
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The figures the sweep plots save, by file stem (captured before they are closed)."""
+    from simulator.plots import sweep as plots
+
+    captured = {}
+    real = plots.save_figure
+
+    def capture(fig, folder, stem, *args, **kwargs):
+        fig.canvas.draw()
+        captured[stem] = fig
+        return real(fig, folder, stem, *args, **kwargs)
+
+    monkeypatch.setattr(plots, "save_figure", capture)
+    return captured
+
+
+def test_failing_schemes_and_infinite_p99_are_drawn_not_dropped(tmp_path, figures):
+    (tmp_path / "base.yaml").write_text(
+        "name: b\nm: 24\ntau: 0.01\ntrials: 20\nseed: 3\n"
+        "delay: {dist: exponential, rate: 0.5}\nschemes:\n  - {kind: uncoded}\n"
+        "  - {kind: lt, r: 1, symbols_per_worker: 1, c: 0.1, delta: 0.5, label: fragile}\n")
+    sweep = sweep_file(tmp_path, "grid:\n  tau: [0.01, 0.02]\n  delay.rate: [0.5, 1]\n")
+    out = tmp_path / "out"
+    assert cli("sweep", sweep, "-o", out, "-q", "-j", 1).exit_code == 0
+    points = pd.read_csv(out / "points.csv")
+    assert (points.loc[points["scheme"] == "fragile", "failure_rate"] > 0).all()
+    assert cli("plot", out).exit_code == 0
+    ax = figures["sweep-tau"].axes[0]
+    fragile = next(line for line in ax.get_lines() if line.get_label() == "fragile")
+    assert pd.isna(fragile.get_ydata()).all()  # a mean with failures is not a low point
+    assert [line for line in ax.get_lines() if line.get_marker() == "^"]
+    legends = [a.get_legend() for a in figures["sweep-tau"].axes if a.get_legend()]
+    assert "infinite" in legends[0].get_title().get_text()
+    texts = [t.get_text() for t in figures["wins"].axes[0].texts]
+    assert texts and not any(t.startswith("fragile") for t in texts)
+
+
+def test_wins_map_names_schemes_and_lists_by_their_legend_names(tmp_path, figures):
+    (tmp_path / "base.yaml").write_text(
+        "name: b\nm: 24\ntau: 0.01\ntrials: 10\nseed: 3\n"
+        "delay: {dist: exponential, rate: 0.5}\nschemes: [{kind: uncoded}]\n")
+    sweep = sweep_file(tmp_path, "grid:\n  schemes:\n    - [{kind: uncoded}]\n"
+                                 "    - [{kind: replication, r: 2}, {kind: one}]\n"
+                                 "  tau: [0.01, 0.02]\n")
+    out = tmp_path / "out"
+    assert cli("sweep", sweep, "-o", out, "-q", "-j", 1).exit_code == 0
+    assert cli("plot", out).exit_code == 0
+    ax = figures["wins"].axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["Uncoded", "2-Rep + One"], labels
+    names = {t.get_text().split("\n")[0] for t in ax.texts}
+    assert names <= {"Uncoded", "2-Rep", "One"}, names

@@ -40,9 +40,9 @@ def fit_folder(folder: Path, output: Path | None, origin: str, force: bool
     """Fit ``DIR/tasks.csv``, write the fitted ``ltsim run`` config; return the fit table
     and the config's path."""
     import pandas as pd
-    import yaml
 
     from ..execute.fit import fit_tasks, fitted_config, format_fit, write_config
+    from ..io.report import CorruptResults, read_yaml_mapping
 
     tasks_csv, config_yaml = folder / "tasks.csv", folder / "config.yaml"
     for needed in (tasks_csv, config_yaml):
@@ -53,10 +53,12 @@ def fit_folder(folder: Path, output: Path | None, origin: str, force: bool
     check_config_target(target, force)
     try:
         tasks = pd.read_csv(tasks_csv)
-        executed = yaml.safe_load(config_yaml.read_text(encoding="utf-8"))
+        executed = read_yaml_mapping(config_yaml)
         result = fit_tasks(tasks, origin)
         data = fitted_config(executed, result)
-    except (KeyError, ValueError, TypeError, OSError, yaml.YAMLError) as exc:
+    except CorruptResults as exc:
+        raise Failure(str(exc)) from None
+    except (KeyError, ValueError, TypeError, OSError) as exc:
         raise Failure(f"{folder}: cannot fit ({type(exc).__name__}: {exc})") from None
     table = format_fit(result)
     header = f"{FITTED_MARK[2:]} {folder} (origin {origin})\n" + table
