@@ -72,7 +72,7 @@ def test_a_billion_trials_of_exp02_need_hundreds_of_gigabytes():
     assert 1.8 < need.disk / need.folder < 2.1  # the rows, twice while joined
     assert need.grows_with_trials and need.per_process < GiB
     # the per-process estimate alone (the old one) is three orders of magnitude short
-    assert trials.memory_estimate(exp02(10**9)) == need.per_process < need.memory / 1000
+    assert need.per_process < need.memory / 1000
 
 
 def test_workers_grow_with_batch_times_workers():

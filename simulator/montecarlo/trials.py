@@ -85,12 +85,3 @@ def batch_size(experiment) -> int:
     Depends on the experiment only, so results do not depend on the number of processes.
     """
     return int(max(1, min(128, (1 << 21) // experiment.n_workers)))
-
-
-def memory_estimate(experiment) -> int:
-    """Peak memory, in bytes, of one process simulating one batch (its libraries, compiled
-    kernels and one block of trials; see :func:`simulator.montecarlo.footprint.footprint`,
-    which also counts what grows with the trials)."""
-    from .footprint import footprint
-
-    return footprint(experiment).per_process
