@@ -91,3 +91,21 @@ def test_streams_are_the_spawned_children():
     expected = [np.random.Generator(np.random.PCG64(c)).random(5) for c in spawned]
     got = [stream(7, 3, child).random(5) for child in range(4)]
     assert all(np.array_equal(a, b) for a, b in zip(expected, got, strict=True))
+
+
+def test_a_pool_stopped_with_half_a_message_in_its_pipe_does_not_hang():
+    """A worker terminated while it sends its block leaves half a message in the result
+    pipe; stopping the pool must still let its manager thread (and the interpreter) end."""
+    import os
+    import struct
+    import time
+
+    pool = engine.ProcessPool(1)
+    assert pool.submit(int, "1").result() == 1
+    writer = pool._result_queue._writer
+    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"abc")  # 1 MiB announced
+    time.sleep(0.3)
+    manager = pool._executor_manager_thread
+    pool.stop()
+    manager.join(timeout=10)
+    assert not manager.is_alive()

@@ -115,3 +115,22 @@ def test_nothing_to_do_when_the_precision_target_is_already_met(folder):
     assert result.exit_code == 0, result.stderr
     assert "nothing to do" in result.stderr and "Error" not in result.stderr
     assert (out / "latencies.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize(("cell", "column", "what"), [
+    ("1_0", 2, "latency is not a number"),
+    (" 4.2", 2, "latency is not a number"),
+    ("2.5", 3, "symbols is not a count"),
+    ("0x3", 1, "trial is not an integer"),
+])
+def test_rows_python_would_read_but_ltsim_never_writes_are_refused(folder, cell, column,
+                                                                  what):
+    config, out = folder
+    path = out / "latencies.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    cells = lines[4].rstrip("\n").split(",")
+    cells[column] = cell
+    lines[4] = ",".join(cells) + "\n"
+    path.write_text("".join(lines))
+    result = cli("run", config, "--extend", out, "-q", "--trials", 20)
+    refused(result, "latencies.csv line 5", what, repr(lines[4].rstrip("\n"))[:40])

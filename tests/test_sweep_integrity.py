@@ -359,3 +359,78 @@ def test_wins_map_names_schemes_and_lists_by_their_legend_names(tmp_path, figure
     assert labels == ["Uncoded", "2-Rep + One"], labels
     names = {t.get_text().split("\n")[0] for t in ax.texts}
     assert names <= {"Uncoded", "2-Rep", "One"}, names
+
+
+def test_nothing_is_written_inside_a_sweep_another_process_holds(done, tmp_path, base):
+    sweep, out = done
+    point = point_folders(out)[0]
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / ".out.lock").write_text(f"{holder.pid}\n")
+        before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        for args in (["run", base, "-o", point, "--force", "-q"],
+                     ["run", base, "-o", out / "points" / "new", "-q"],
+                     ["sweep", sweep, "-o", out / "points" / "sub", "-q"]):
+            line = one_line_error(cli(*args))
+            assert f"which another ltsim process (pid {holder.pid}) is writing" in line
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_an_interrupted_point_holding_enough_trials_has_nothing_to_do(done):
+    sweep, out = done
+    point = point_folders(out)[0]
+    meta = json.loads((point / "meta.json").read_text())
+    meta.update(status="interrupted", stop_reason="interrupted")
+    (point / "meta.json").write_text(json.dumps(meta))
+    result = cli("sweep", sweep, "-o", out, "-q", "-j", 1, "--extend", "--trials", 4)
+    assert result.exit_code == 0, result.stderr
+    assert "nothing to do" in result.stderr and "(interrupted" not in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["grid: 5\n", "zip: 7\n", "grid: {}\n",
+                                    "grid: {nope: [1, 2]}\n"])
+def test_a_sweep_yaml_of_the_wrong_shape_is_one_line(done, damage):
+    sweep, out = done
+    text = (out / "sweep.yaml").read_text()
+    grid = text[text.index("grid:"):text.index("trials:")]
+    (out / "sweep.yaml").write_text(text.replace(grid, damage))
+    assert "sweep.yaml" in one_line_error(cli("show", out), 1) or "points.csv" in \
+        one_line_error(cli("show", out), 1)
+    plotted = cli("plot", out)
+    assert plotted.exit_code == 1 and "Traceback" not in plotted.output
+    assert "internal error" not in plotted.output
+    refused = cli("sweep", sweep, "-o", out, "--extend")
+    assert refused.exit_code == 2 and "internal error" not in refused.stderr, refused.stderr
+
+
+def test_an_over_limit_sweep_is_refused_before_any_point_is_validated(base, tmp_path,
+                                                                      monkeypatch):
+    from simulator.io import sweep as sweeps
+
+    def never(*args, **kwargs):
+        raise AssertionError("a point was validated")
+
+    monkeypatch.setattr(sweeps, "_point", never)
+    path = sweep_file(tmp_path, f"zip:\n  tau: {[i / 1e5 for i in range(1, 20001)]}\n"
+                                f"  delay.rate: {list(range(1, 20001))}\n")
+    with pytest.raises(sweeps.ConfigError, match=r"zip: 20000 points, more than the 10000"):
+        load_sweep(path)
+    values = [*range(20000), 7.0]  # a repeat found among many values
+    with pytest.raises(sweeps.ConfigError, match=r"values must not repeat \(7 and 7.0"):
+        sweeps._distinct({"tau": values}, "grid")
+
+
+def test_a_null_value_is_named_null(base, tmp_path):
+    points = load_sweep(sweep_file(tmp_path, "grid:\n  price_per_second: [null, 0.5]\n"))
+    assert points.points[0].slug.startswith("price_per_second=null-")
+
+
+def test_a_bad_worker_timeout_is_refused_in_one_line(base):
+    result = CliRunner().invoke(main, ["run", str(base), "-q", "--address",
+                                       "tcp://127.0.0.1:1"],
+                                env={"LTSIM_WORKER_TIMEOUT": "abc"})
+    line = one_line_error(result)
+    assert "LTSIM_WORKER_TIMEOUT: must be a finite number of seconds > 0, got 'abc'" in line

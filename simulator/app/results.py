@@ -40,12 +40,12 @@ def describe(folder: Path, metric: str = "p99") -> str:
 def _describe_sweep(folder: Path, metric: str) -> str:
     from ..io.folders import sweep_owner
     from ..io.ranking import best_table, format_best, point_bounds, reference_ids
-    from ..io.report import read_meta, read_table, read_yaml_mapping
+    from ..io.report import check_keys, read_meta, read_sweep_yaml, read_table
     from ..plots.common import shown_value
     from ..plots.sweep import sweep_axes
 
     meta = read_meta(folder)
-    data = read_yaml_mapping(folder / "sweep.yaml")
+    data = read_sweep_yaml(folder)
     keys = [k for axis in sweep_axes(folder) for k in axis]
     status = meta.get("status", "complete")
     if status == "running" and sweep_owner(folder, meta) is None:
@@ -57,6 +57,7 @@ def _describe_sweep(folder: Path, metric: str) -> str:
         return head + "\nno point has finished yet (no points.csv)"
     points = read_table(folder / "points.csv", ["point", "scheme", metric],
                         ("mean", "sem", "p50", "p90", "p99", "max", "trials", "failure_rate"))
+    check_keys(points, keys, folder / "points.csv")
     base = data.get("base")
     fallback = reference_ids(base.get("schemes")) if isinstance(base, dict) else set()
     table = best_table(points, keys, metric, point_bounds(folder, points["point"], fallback))

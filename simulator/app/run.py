@@ -250,6 +250,7 @@ def dask_engine(address: str | None, jobs: int):
         yield Engine(jobs)
         return
     check_address(address, "dask")
+    timeout = worker_timeout()
     try:
         from distributed import Client
     except ImportError as exc:
@@ -271,7 +272,7 @@ def dask_engine(address: str | None, jobs: int):
             raise BadInput(f"--address: the scheduler has no workers (0 threads); start some "
                            f"with `dask worker {address}`, got {address!r}")
         yield Engine(threads, client.get_executor(pure=False), 2 * threads, "dask",
-                     _cluster_health(client, address, worker_timeout()))
+                     _cluster_health(client, address, timeout))
     finally:
         if client is not None:
             with contextlib.suppress(Exception):
@@ -280,12 +281,19 @@ def dask_engine(address: str | None, jobs: int):
 
 
 def worker_timeout() -> float:
-    """:data:`WORKER_TIMEOUT`, or ``LTSIM_WORKER_TIMEOUT`` when set to a number > 0."""
-    with contextlib.suppress(KeyError, ValueError):
-        value = float(os.environ["LTSIM_WORKER_TIMEOUT"])
-        if value > 0 and math.isfinite(value):
-            return value
-    return WORKER_TIMEOUT
+    """:data:`WORKER_TIMEOUT`, or ``LTSIM_WORKER_TIMEOUT`` (a finite number > 0; anything
+    else is refused in one line)."""
+    text = os.environ.get("LTSIM_WORKER_TIMEOUT")
+    if text is None:
+        return WORKER_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise BadInput(f"LTSIM_WORKER_TIMEOUT: must be a finite number of seconds > 0, got "
+                       f"{text!r}")
+    return value
 
 
 def _cluster_health(client, address: str, timeout: float):
@@ -335,9 +343,11 @@ def held_trials(folder: Path, experiment) -> Held:
                        f"in {', '.join(differ)} (only trials may change), got '{folder}'")
     stream = stream_of(meta)
     if stream != STREAM:
-        raise BadInput(f"--extend: the folder was drawn from random stream {stream} (an "
-                       f"older ltsim) and this ltsim draws stream {STREAM}: the trials would "
-                       f"mix two streams; rerun it with --force, got '{folder}'")
+        which = (f"random stream {stream} (an older ltsim)" if stream is not None else
+                 "an unknown random stream (meta.json records none)")
+        raise BadInput(f"--extend: the folder was drawn from {which} and this ltsim draws "
+                       f"stream {STREAM}: the trials would mix two streams; rerun it with "
+                       f"--force, got '{folder}'")
     changed = changed_inputs(meta, experiment)
     if changed:
         raise BadInput(f"--extend: {changed}; the trials would mix two laws (rerun with "

@@ -25,7 +25,7 @@ import yaml
 
 from ..io import folders, provenance, ranking, results
 from ..io.ranking import best_table, format_best
-from ..io.report import CorruptResults, read_config, read_meta, read_summary, read_yaml_mapping
+from ..io.report import CorruptResults, read_config, read_meta, read_summary, read_sweep_yaml
 from ..io.sweep import MAX_POINTS, Sweep, load_sweep
 from ..montecarlo import engine, trials
 from ..montecarlo.streams import STREAM
@@ -119,6 +119,8 @@ def _run_sweep(request: SweepRequest, echo, guard) -> int:
         bounds = {p.slug: ranking.reference_ids(p.config.resolved()["schemes"])
                   for p in sweep.points}
         echo(format_best(best_table(table, sweep.keys, "p99", bounds), sweep.keys))
+    if request.extend and state.computed == 0 and state.status == "complete":
+        echo(f"{target} already holds every point; nothing to do", file=sys.stderr)
     note = (f" (interrupted after {len(state.done)} of {len(sweep.points)} points)"
             if state.status != "complete" else "")
     echo(f"results in {target}{note}", file=sys.stderr)
@@ -132,6 +134,8 @@ class _Progress:
     status: str = "complete"
     error: str | None = None
     done: list = field(default_factory=list)
+    computed: int = 0
+    """Points run (or resumed) by this sweep."""
 
 
 def _meta(request: SweepRequest, sweep: Sweep, status: str, started: str, **fields):
@@ -171,6 +175,7 @@ def _run_points(request: SweepRequest, sweep: Sweep, target: Path, where, state:
                                     config_file=request.sweep_path, extend=extend)
         except Problem as exc:  # e.g. the point's folder locked by another process
             raise Failure(f"point {point.slug}: {exc}") from None
+        state.computed += 1
         if written is None:
             state.status = "interrupted"
             return
@@ -223,7 +228,8 @@ def _pool(where, jobs: int):
 def _incomplete(folder: Path, config, target_rel_ci) -> str | None:
     """Why ``folder`` does not hold the complete result of exactly this point (``None`` if
     it does): missing, interrupted, another config, or a result file that the strict
-    readers refuse (named). A point holding at least the trials asked for is complete."""
+    readers refuse (named). A point holding at least the trials asked for is complete, even
+    if it was interrupted after that many (there is nothing to do for it)."""
     from ..montecarlo.streams import stream_of
 
     if not folder.exists():
@@ -233,17 +239,18 @@ def _incomplete(folder: Path, config, target_rel_ci) -> str | None:
         old = read_config(folder)
     except CorruptResults as exc:
         return str(exc)
-    if meta.get("status") != "complete":
+    trials = meta.get("trials")
+    complete = meta.get("status") == "complete"
+    enough = isinstance(trials, int) and not isinstance(trials, bool) and (
+        trials >= config.trials
+        or (complete and meta.get("stop_reason") in ("target", "time")))
+    if not enough:
         return "interrupted"
     new = config.resolved()
     if any(old.get(k) != new.get(k) for k in set(old) | set(new) if k != "trials"):
         return "its config.yaml is another point's"
     if stream_of(meta) != STREAM:
         return "drawn from another random stream"
-    trials = meta.get("trials")
-    if not isinstance(trials, int) or (trials < config.trials
-                                       and meta.get("stop_reason") not in ("target", "time")):
-        return "interrupted"
     try:
         summary = read_summary(folder)
         n, _ = results.read_latencies(folder, [s.scheme_id for s in config.schemes])
@@ -260,7 +267,7 @@ def _incomplete(folder: Path, config, target_rel_ci) -> str | None:
 def _check_same_sweep(target: Path, sweep: Sweep) -> None:
     """``--extend`` adds points (or trials) to a sweep of the same base, seed and keys."""
     try:
-        old = read_yaml_mapping(target / "sweep.yaml")
+        old = read_sweep_yaml(target)
     except CorruptResults as exc:
         raise BadInput(f"--extend: {target} is not a sweep folder ({exc}), got "
                        f"'{target}'") from None
@@ -290,9 +297,11 @@ def _check_points(target: Path, sweep: Sweep) -> None:
             continue  # missing or unreadable: recomputed
         stream = stream_of(meta)
         if stream != STREAM:
-            raise BadInput(f"--extend: point {point.slug} was drawn from random stream "
-                           f"{stream} (an older ltsim) and this ltsim draws stream {STREAM}; "
-                           f"rerun the sweep with --force, got '{target}'")
+            which = (f"random stream {stream} (an older ltsim)" if stream is not None else
+                     "an unknown random stream (meta.json records none)")
+            raise BadInput(f"--extend: point {point.slug} was drawn from {which} and this "
+                           f"ltsim draws stream {STREAM}; rerun the sweep with --force, got "
+                           f"'{target}'")
         changed = changed_inputs(meta, point.config)
         if changed:
             raise BadInput(f"--extend: point {point.slug}: {changed}; rerun the sweep with "

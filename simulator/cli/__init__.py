@@ -53,8 +53,18 @@ def _param_name(param: click.Parameter) -> str:
     return max(param.opts, key=len)
 
 
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM stopped a command before it could finish (exit 130)."""
+
+
 class LtsimGroup(click.Group):
     """A click group that reports every failure in one ``ltsim: error:`` line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # click's own handling would print an empty line first
+            raise Interrupted from None
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
@@ -77,7 +87,7 @@ class LtsimGroup(click.Group):
         except click.ClickException as exc:
             click.echo(f"ltsim: error: {_click_message(exc)}", err=True)
             code = 2
-        except (click.Abort, KeyboardInterrupt):
+        except (click.Abort, KeyboardInterrupt, Interrupted):
             click.echo("ltsim: interrupted", err=True)
             code = 130
         except Exception as exc:  # a bug: one line (LTSIM_DEBUG=1 shows the traceback)

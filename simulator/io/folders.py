@@ -96,6 +96,10 @@ def check_target(target: Path, force: bool = False, extend: bool = False,
         if not target.exists():
             raise TargetError(f"{option}: is a broken link, got '{where}'")
         target = target.resolve()  # the folder it points to is the one written
+    holder = locked_ancestor(target)
+    if holder is not None:
+        raise TargetError(f"{option}: inside {shown(holder[0])}, which another ltsim process "
+                          f"(pid {holder[1]}) is writing, got '{where}'")
     if target.exists():
         if not target.is_dir():
             raise TargetError(f"{option}: exists and is not a folder, got '{where}'")
@@ -151,6 +155,11 @@ class Lock:
         if _HELD.get(self._key):
             _HELD[self._key] += 1
             return self
+        holder = locked_ancestor(self.target)
+        if holder is not None:
+            folder, pid = holder
+            raise TargetError(f"{self.option}: inside {shown(folder)}, which another ltsim "
+                              f"process (pid {pid}) is writing, got '{shown(self.target)}'")
         self.target.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(2):
             try:
@@ -179,6 +188,23 @@ class Lock:
         _HELD.pop(self._key, None)
         if _lock_owner(self.path) == os.getpid():
             self.path.unlink(missing_ok=True)
+
+
+def locked_ancestor(target: Path) -> tuple[Path, int] | None:
+    """The nearest folder above ``target`` that another live ltsim process holds the lock of
+    (a sweep being written), with that process's id; ``None`` if there is none."""
+    try:
+        folder = target.absolute().parent
+    except OSError:
+        return None
+    for _ in range(64):
+        if folder.parent == folder:
+            return None
+        pid = _lock_owner(folder.parent / f".{folder.name}.lock")
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            return folder, pid
+        folder = folder.parent
+    return None
 
 
 def real_target(target: Path) -> Path:

@@ -119,6 +119,45 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     return data
 
 
+def read_sweep_yaml(folder: Path) -> dict[str, Any]:
+    """``sweep.yaml`` of a sweep folder, checked: a ``base`` mapping and a ``grid`` and/or
+    ``zip`` mapping each varied key (a string) to a non-empty list of values."""
+    path = folder / "sweep.yaml"
+    data = read_yaml_mapping(path)
+    if not isinstance(data.get("base"), dict):
+        raise CorruptResults(f"{path}: base: not a config mapping")
+    for section in ("grid", "zip"):
+        axis = data.get(section)
+        if axis is None:
+            continue
+        if not isinstance(axis, dict) or not axis:
+            raise CorruptResults(f"{path}: {section}: not a mapping of keys to lists of values")
+        for key, values in axis.items():
+            if not isinstance(key, str) or not isinstance(values, list) or not values:
+                raise CorruptResults(f"{path}: {section}.{key}: not a non-empty list of values")
+    if not data.get("grid") and not data.get("zip"):
+        raise CorruptResults(f"{path}: neither grid nor zip: no varied key")
+    return data
+
+
+def sweep_keys(folder: Path) -> list[list[str]]:
+    """The varied keys of a sweep folder (its checked ``sweep.yaml``): one axis per grid
+    key, one for all zip keys."""
+    data = read_sweep_yaml(folder)
+    axes = [[k] for k in (data.get("grid") or {})]
+    if data.get("zip"):
+        axes.append(list(data["zip"]))
+    return axes
+
+
+def check_keys(points: pd.DataFrame, keys: list[str], path: Path) -> None:
+    """Refuse a ``points.csv`` without a column for every varied key."""
+    missing = [k for k in keys if k not in points.columns]
+    if missing:
+        raise CorruptResults(f"{path}: no column for the varied key(s) {', '.join(missing)} "
+                             "of sweep.yaml")
+
+
 def format_summary(summary: pd.DataFrame) -> str:
     """The main columns of ``summary.csv`` as aligned text."""
     present = [c for c in COLUMNS if c in summary.columns

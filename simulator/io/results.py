@@ -373,7 +373,8 @@ def read_latencies(folder: Path, scheme_ids: list[str]) -> tuple[int, list[Outco
         if fh.read(1) != b"\n":
             raise ValueError("latencies.csv is truncated (its last line is incomplete)")
     frame = pd.read_csv(path, keep_default_na=False, na_values={"symbols": [""]},
-                        dtype={"scheme": str, "decoded": str, "latency": str})
+                        dtype={"scheme": str, "decoded": str, "latency": str, "trial": str,
+                               "symbols": str})
     missing = [c for c in LATENCY_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"latencies.csv lacks the column(s) {', '.join(missing)}")
@@ -387,45 +388,52 @@ def read_latencies(folder: Path, scheme_ids: list[str]) -> tuple[int, list[Outco
         n = len(rows)
         if trials is None:
             trials = n
-        if n != trials or not np.array_equal(pd.to_numeric(rows["trial"], errors="coerce")
-                                             .to_numpy(), np.arange(n)):
+        _check(path, rows, ~rows["trial"].str.fullmatch(r"\d+").to_numpy(bool),
+               "trial is not an integer")
+        if n != trials or not np.array_equal(rows["trial"].astype(np.int64).to_numpy(),
+                                             np.arange(n)):
             raise ValueError(f"latencies.csv does not hold trials 0..{trials - 1} of {sid}")
         decoded = rows["decoded"].astype(str).to_numpy()
-        _check(rows, ~np.isin(decoded, ["true", "false"]), "decoded is not true/false")
+        _check(path, rows, ~np.isin(decoded, ["true", "false"]), "decoded is not true/false")
         decoded = decoded == "true"
-        symbols = pd.to_numeric(rows["symbols"], errors="coerce")
-        _check(rows, symbols.isna().to_numpy() & rows["symbols"].notna().to_numpy(),
-               "symbols is not a number")
-        symbols = symbols.fillna(-1).to_numpy()
-        _check(rows, (symbols < 0) & rows["symbols"].notna().to_numpy(), "symbols < 0")
+        given = rows["symbols"].notna().to_numpy()
+        _check(path, rows, given & ~rows["symbols"].fillna("0").str.fullmatch(r"\d+")
+               .to_numpy(bool), "symbols is not a count (an integer >= 0)")
+        symbols = np.where(given, pd.to_numeric(rows["symbols"].where(given, "-1")), -1)
+        _check(path, rows, ~rows["latency"].str.fullmatch(_NUMBER).to_numpy(bool),
+               "latency is not a number")
         # Python's float() reads back repr() exactly: the rewritten rows are the same bytes
-        try:
-            latency = rows["latency"].to_numpy(object).astype(float)
-        except ValueError:
-            latency = pd.to_numeric(rows["latency"], errors="coerce").to_numpy(float)
-        _check(rows, np.isnan(latency), "latency is not a number")
-        _check(rows, latency < 0, "latency < 0")
-        _check(rows, decoded & ~np.isfinite(latency), "a decoded trial with an infinite "
+        latency = rows["latency"].to_numpy(object).astype(float)
+        _check(path, rows, latency < 0, "latency < 0")
+        _check(path, rows, decoded & ~np.isfinite(latency), "a decoded trial with an infinite "
                "latency")
-        _check(rows, ~decoded & np.isfinite(latency), "a failed trial with a finite latency")
+        _check(path, rows, ~decoded & np.isfinite(latency),
+               "a failed trial with a finite latency")
         own = [c for c in extra if rows[c].astype(str).ne("").any()]  # empty: another's
         columns = {}
         for c in own:
             values = pd.to_numeric(rows[c], errors="coerce").to_numpy(float)
-            _check(rows, ~np.isfinite(values) | (values < 0), f"{c} is not a finite number >= 0")
+            _check(path, rows, ~np.isfinite(values) | (values < 0),
+                   f"{c} is not a finite number >= 0")
             columns[c] = pd.to_numeric(rows[c]).to_numpy()
         outcomes.append(Outcome(latency, symbols.astype(np.int64), decoded,
                                 np.full(n, np.nan), columns))
     return trials or 0, outcomes
 
 
-def _check(rows: pd.DataFrame, bad: np.ndarray, what: str) -> None:
-    """Raise ``ValueError`` naming the first line of ``latencies.csv`` where ``bad``."""
+_NUMBER = r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|-?inf"
+"""A latency as ``repr`` writes it (never negative, never NaN; ``inf`` for a failure)."""
+
+
+def _check(path: Path, rows: pd.DataFrame, bad: np.ndarray, what: str) -> None:
+    """Raise ``ValueError`` naming the first line of ``latencies.csv`` where ``bad``, with
+    the line as it is in the file."""
     if bad.any():
         i = int(np.argmax(bad))
         line = int(rows.index[i]) + 2  # the header is line 1
-        cells = ",".join(str(v) for v in rows.iloc[i].tolist()[:5])
-        raise ValueError(f"latencies.csv line {line}: {what}, got {cells!r}")
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = next((t for k, t in enumerate(fh, 1) if k == line), "").rstrip("\n")
+        raise ValueError(f"latencies.csv line {line}: {what}, got {text[:120]!r}")
 
 
 def result_frames(experiment, run) -> dict[str, pd.DataFrame]:

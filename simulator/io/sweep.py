@@ -84,6 +84,8 @@ def slug(values: dict[str, Any]) -> str:
 
 
 def _plain(value: Any) -> str:
+    if value is None:
+        return "null"
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -111,18 +113,34 @@ FIXED_KEYS = {
 """Top-level keys of a run config that a sweep may not vary, and why."""
 
 
-def _same(a: Any, b: Any) -> bool:
-    """Whether two values of a sweep axis are equal as a config reads them (``1`` and
-    ``1.0`` are; ``True`` and ``1`` are not)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
+def _canonical(value: Any) -> str:
+    """A text equal for values a config reads as equal (``1`` and ``1.0``; mappings in any
+    key order) and different otherwise (``True`` is not ``1``)."""
+
+    def norm(v: Any) -> Any:
+        if isinstance(v, bool) or v is None:
+            return ["bool", v]
+        if isinstance(v, (int, float)):
+            return ["number", float(v) if abs(v) < 2**53 else repr(v)]
+        if isinstance(v, dict):
+            return ["map", sorted((str(k), norm(x)) for k, x in v.items())]
+        if isinstance(v, list):
+            return ["list", [norm(x) for x in v]]
+        return ["text", str(v)]
+
+    return json.dumps(norm(value), sort_keys=True)
+
+
+def _distinct(section: dict[str, list], name: str) -> None:
+    """Refuse a key whose values repeat (as a config reads them)."""
+    for key, values in section.items():
+        seen: dict[str, Any] = {}
+        for value in values:
+            text = _canonical(value)
+            if text in seen:
+                raise ConfigError(f"{name}.{key}: values must not repeat ({seen[text]!r} and "
+                                  f"{value!r} are equal), got {short_repr(values)}")
+            seen[text] = value
 
 
 def _axis_values(section: Any, name: str) -> dict[str, list]:
@@ -142,11 +160,6 @@ def _axis_values(section: Any, name: str) -> dict[str, list]:
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{name}.{key}: must be a non-empty list of values, got "
                               f"{short_repr(values)}")
-        for i, value in enumerate(values):
-            for earlier in values[:i]:
-                if _same(value, earlier):
-                    raise ConfigError(f"{name}.{key}: values must not repeat ({earlier!r} and "
-                                      f"{value!r} are equal), got {short_repr(values)}")
     return section
 
 
@@ -217,9 +230,11 @@ def load_sweep(path: Path, trials: int | None = None, seed: int | None = None,
     count = math.prod(len(v) for v in grid.values()) * (len(next(iter(zipped.values())))
                                                         if zipped else 1)
     if max_points is not None and count > max_points:
-        raise ConfigError(f"grid: {count} points, more than the {max_points} a sweep may have "
-                          f"(`ltsim sweep --force` runs it anyway; `ltsim sweep --dry-run` "
-                          f"estimates its time and disk), got {count}")
+        section = "grid" if grid else "zip"
+        raise ConfigError(f"{section}: {count} points, more than the {max_points} a sweep may "
+                          f"have (`ltsim sweep --force` runs it anyway), got {count}")
+    _distinct(grid, "grid")
+    _distinct(zipped, "zip")
     grid_values = [list(v) for v in grid.values()]
     zip_rows = list(zip(*zipped.values(), strict=True)) if zipped else [()]
     points = []

@@ -326,13 +326,30 @@ class ProcessPool(ProcessPoolExecutor):
         self.jobs = jobs
 
     def stop(self, wait_for_blocks: bool = False) -> None:
-        """Shut the pool down; unless ``wait_for_blocks``, terminate its processes now."""
+        """Shut the pool down; unless ``wait_for_blocks``, terminate its processes now.
+
+        A process terminated while it sends a block's outcomes leaves half a message in the
+        result pipe, and the pool's manager thread would wait for the rest forever (and the
+        interpreter with it, at exit). Once the processes are gone, this process's end of
+        the pipe is closed too, so that the reader sees the end of the pipe instead.
+        """
         processes = list((getattr(self, "_processes", None) or {}).values())
+        writer = getattr(getattr(self, "_result_queue", None), "_writer", None)
         self.shutdown(wait=wait_for_blocks, cancel_futures=True)
-        if not wait_for_blocks:
-            for process in processes:
-                with contextlib.suppress(Exception):
-                    process.terminate()
+        if wait_for_blocks:
+            return
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.terminate()
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(timeout=2)
+                if process.is_alive():
+                    process.kill()
+                    process.join(timeout=2)
+        with contextlib.suppress(Exception):
+            if writer is not None:
+                writer.close()
 
 
 @contextlib.contextmanager

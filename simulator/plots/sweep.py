@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..io.ranking import ranked_value, reference_ids
-from ..io.report import read_config, read_table, read_yaml_mapping
+from ..io.report import check_keys, read_config, read_table, sweep_keys
 from .common import display_name, is_reference, legend_names, pyplot, save_figure, shown_value
 
 Z95 = 1.959963984540054
@@ -16,11 +16,7 @@ Z95 = 1.959963984540054
 
 def sweep_axes(folder: Path) -> list[list[str]]:
     """The varied keys of a sweep folder: one axis per grid key, one for all zip keys."""
-    data = read_yaml_mapping(folder / "sweep.yaml")
-    axes = [[k] for k in (data.get("grid") or {})]
-    if data.get("zip"):
-        axes.append(list(data["zip"]))
-    return axes
+    return sweep_keys(folder)
 
 
 def plot_sweep(folder: Path, metric: str = "p99") -> list[Path]:
@@ -33,6 +29,7 @@ def plot_sweep(folder: Path, metric: str = "p99") -> list[Path]:
                         ("mean", "sem", "p99", "p99_low", "p99_high", "trials",
                          "failure_rate"))
     axes = sweep_axes(folder)
+    check_keys(points, [k for axis in axes for k in axis], folder / "points.csv")
     for axis in axes:  # numbers read back as numbers (points.csv is text)
         for key in axis:
             if key in points:
