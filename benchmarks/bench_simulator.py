@@ -105,6 +105,13 @@ class Row:
         return "—" if self.ok is None else ("PASS" if self.ok else "MISS")
 
 
+
+def load_experiment(path, trials=None, sets=()):
+    """The validated config of a run config file (as ``ltsim run`` reads it)."""
+    from ltsim.api.experiment import Experiment
+
+    return Experiment.from_yaml(path, sets=tuple(sets), trials=trials).config
+
 def format_table(rows: Sequence[Row]) -> str:
     """The rows as a Markdown table (``|`` inside a cell is escaped).
 
@@ -160,7 +167,7 @@ def log(message: str) -> None:
 def ltsim(*args: str) -> list[str]:
     """The command line of ``ltsim *args`` from this interpreter's environment."""
     exe = Path(sys.executable).parent / "ltsim"
-    launcher = [str(exe)] if exe.is_file() else [sys.executable, "-m", "simulator"]
+    launcher = [str(exe)] if exe.is_file() else [sys.executable, "-m", "ltsim"]
     return [*launcher, *args]
 
 
@@ -289,10 +296,10 @@ def bench_throughput(trials: int, reps: int) -> tuple[list[Row], float]:
 STARTUP_CHILD = textwrap.dedent("""\
     import json, sys, time
     t0 = time.perf_counter()
-    from simulator.app.run import load_experiment
-    from simulator.montecarlo.trials import simulate_trials
+    from ltsim.api.experiment import Experiment
+    from ltsim.montecarlo.trials import simulate_trials
     t1 = time.perf_counter()
-    experiment = load_experiment(__import__("pathlib").Path(sys.argv[1]))
+    experiment = Experiment.from_yaml(sys.argv[1]).config
     t2 = time.perf_counter()
     simulate_trials(experiment, 0, 1)
     t3 = time.perf_counter()
@@ -343,7 +350,7 @@ def bench_whole_run(trials: int | None, reps: int) -> list[Row]:
             "interpreter start-up, imports, config, process pool and writing"),
         Row(f"2. Start-up of the run path in a fresh process (median of {reps})",
             duration(split["imports"] + split["first"]),
-            note=f"importing simulator.app.run and its libraries {duration(split['imports'])}"
+            note=f"importing ltsim.api and its libraries {duration(split['imports'])}"
                  f" + exp02's first trial {duration(split['first'])} (numba loads the "
                  f"kernels from its cache; the second trial takes {duration(split['second'])})"
                  f"; loading the config {duration(split['config'])}"),
@@ -377,16 +384,18 @@ def bench_write_share(trials: int) -> list[Row]:
     """Measurement 3: the share of a ``trials``-trial exp02 run spent on its result folder.
 
     Nothing in ``meta.json`` records the writing, so the run is made in this process
-    (``simulator.app.run.simulate_into`` with one process, the code path of ``ltsim run
-    --jobs 1``) with the write calls of ``simulator.io.results`` timed in place: the
+    (``ltsim.api.simulate.simulate_into`` with one process, the code path of ``ltsim run
+    --jobs 1``) with the write calls of ``ltsim.io.results`` timed in place: the
     formatting of the ``latencies.csv`` rows (``RowFormatter``), appending them to the part
     files (``LatencyWriter.append_rows``), joining the parts (``LatencyWriter.finish``),
     computing ``summary.csv`` and ``tail.csv`` (``result_frames``) and writing the tables,
     ``config.yaml`` and ``meta.json`` (``write_tables``, after ``provenance.meta`` gathered
     the versions and the git revision).
     """
-    from simulator.app.run import Engine, load_experiment, simulate_into
-    from simulator.io import provenance, results
+    from ltsim.api.executors import Engine
+    from ltsim.api.reporter import SILENT
+    from ltsim.api.simulate import simulate_into
+    from ltsim.io import provenance, results
 
     experiment = load_experiment(EXP02, trials)
     spent: collections.Counter = collections.Counter()
@@ -398,11 +407,12 @@ def bench_write_share(trials: int) -> list[Row]:
              (results, "write_tables", "write tables")]
     with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
         warm, target = Path(tmp) / "warm", Path(tmp) / "out"
-        simulate_into(load_experiment(EXP02, 200), warm, Engine(1), None, None, True,
+        simulate_into(load_experiment(EXP02, 200), warm, Engine(1), None, None, SILENT,
                       config_file=EXP02)
         with timing_calls(calls, spent):
             start = time.perf_counter()
-            simulate_into(experiment, target, Engine(1), None, None, True, config_file=EXP02)
+            simulate_into(experiment, target, Engine(1), None, None, SILENT,
+                          config_file=EXP02)
             total = time.perf_counter() - start
         loop = loop_seconds(target)
     writing = sum(spent.values())
@@ -413,7 +423,7 @@ def bench_write_share(trials: int) -> list[Row]:
         f"3. Writing the result folder, share of a {trials}-trial exp02 run (--jobs 1)",
         f"{share:.1%}", f"≤ {T_WRITE_SHARE:.0%}", share <= T_WRITE_SHARE,
         f"{duration(writing)} of {duration(total)} (run in-process with the write calls of "
-        f"simulator.io.results timed in place; loop {duration(loop)}): {parts}",
+        f"ltsim.io.results timed in place; loop {duration(loop)}): {parts}",
     )]
 
 
@@ -440,8 +450,8 @@ def time_lt_trials(m: int, r: int, tau: float, reps: int, threshold: int = 0,
     (list of float, list of int)
         Seconds per call, and the symbols received at the stop.
     """
-    from simulator.codes.lt_trial import Workspace, guide_table, lt_trial
-    from simulator.codes.soliton import RobustSoliton
+    from ltsim.codes.lt_trial import Workspace, guide_table, lt_trial
+    from ltsim.codes.soliton import RobustSoliton
 
     k = m // r
     soliton = RobustSoliton(k, C, DELTA)
@@ -466,8 +476,8 @@ def time_peel(m: int, graphs: int, seed: int = 7) -> tuple[list[float], float]:
     """Seconds of the compiled online peeling decoder alone (``peeling.peel``) on ``graphs``
     LT-1 code graphs of exp02's system, each fed in its arrival order; and the mean number
     of edges it read (those of the symbols received until decoding completed)."""
-    from simulator.codes.lt import LTCode
-    from simulator.codes.peeling import peel
+    from ltsim.codes.lt import LTCode
+    from ltsim.codes.peeling import peel
 
     code = LTCode(kind="lt", r=1, symbols_per_worker=SYMBOLS, c=C, delta=DELTA)
     rng = np.random.default_rng(seed)
@@ -493,8 +503,7 @@ def heap_merge_seconds(m: int, pops: int, reps: int, seed: int = 11) -> list[flo
     taken from it in order, each worker offering its ``SYMBOLS`` symbols one after another
     (as ``returns: symbol`` does), without degrees, neighbours or decoding."""
     import numba
-
-    from simulator.codes.lt_trial import _sift_down
+    from ltsim.codes.lt_trial import _sift_down
 
     @numba.njit(cache=False)
     def merge(first, step, pops):
@@ -608,7 +617,7 @@ def bench_large_m(plan: Sequence[tuple[int, int]], old_regime: bool) -> list[Row
     repetitions of ``plan`` (m = 10^6 carries the target), the growth exponent over them,
     the old regime tau = 0.005 at the largest m (``old_regime``), and the peak RSS of a whole
     ``ltsim run`` (2 trials, LT-1 only, ``--jobs 1``) at the largest m."""
-    from simulator.codes.soliton import mean_degree
+    from ltsim.codes.soliton import mean_degree
 
     rows, sizes, medians = [], [], []
     big = plan[-1][0]
@@ -689,8 +698,8 @@ def bench_reference_ratio(fast_per_trial: float, trials: int, m: int | None = No
     """
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from simulator.app.run import load_experiment
-    from simulator.montecarlo.trials import simulate_trials
+    from ltsim.montecarlo.trials import simulate_trials
+
     from tests.reference_codes import scheme_reference
 
     experiment = load_experiment(EXP02, sets=() if m is None else (f"m={m}",))
@@ -729,8 +738,7 @@ def bench_sum_recovery(n: int, d: int, trials: int, warmup: int) -> list[Row]:
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
     import bench_sumrank
-
-    from simulator.codes import sumrank
+    from ltsim.codes import sumrank
 
     blas = sumrank.BLAS_AVAILABLE
     bench_sumrank.sumrank.run_trial(np.zeros(3), bench_sumrank.U, 1, None,

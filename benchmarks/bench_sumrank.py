@@ -1,4 +1,4 @@
-"""Speed of one trial of the rateless sum-recovery code (``simulator.codes.sumrank``).
+"""Speed of one trial of the rateless sum-recovery code (``ltsim.codes.sumrank``).
 
 Run from the repository root::
 
@@ -35,8 +35,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-
-from simulator.codes import sumrank  # noqa: E402
+from ltsim.codes import sumrank  # noqa: E402
 
 U = 0.005
 TARGET_MS = 20.0

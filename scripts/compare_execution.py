@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-
-from simulator.plots.common import display_name, legend_names
+from ltsim.plots.common import display_name, legend_names
 
 
 def main(measured: Path, simulated: Path) -> None:

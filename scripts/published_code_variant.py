@@ -22,12 +22,11 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-
-from simulator.codes.lt import LTCode
-from simulator.codes.peeling import peel
-from simulator.io import config
-from simulator.io.results import quantile
-from simulator.montecarlo.streams import stream
+from ltsim.codes.lt import LTCode
+from ltsim.codes.peeling import peel
+from ltsim.io import config
+from ltsim.io.results import quantile
+from ltsim.montecarlo.streams import stream
 
 
 def lt_latency(scheme: LTCode, delays: np.ndarray, tau: float, rng, worker_order_bug: bool):

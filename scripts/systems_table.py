@@ -18,8 +18,8 @@ import math
 import sys
 from pathlib import Path
 
-from simulator.io.report import read_config, read_meta, read_summary
-from simulator.plots.common import describe_delay, display_name, is_reference, legend_names
+from ltsim.io.report import read_config, read_meta, read_summary
+from ltsim.plots.common import describe_delay, display_name, is_reference, legend_names
 
 
 def number(value: float) -> str:

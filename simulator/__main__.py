@@ -1,4 +1,4 @@
-"""``python -m simulator`` runs the ``ltsim`` command line."""
+"""``python -m ltsim`` runs the ``ltsim`` command line."""
 
 from .cli import main
 

@@ -21,3 +21,13 @@ def tiny_config(tmp_path):
     path = tmp_path / "tiny.yaml"
     path.write_text(TINY_CONFIG)
     return path
+
+
+def pytest_collection_finish(session):
+    """Every test module is imported by now: none may have imported the source folder as
+    ``simulator`` (a second copy of ltsim, with registries of its own)."""
+    import sys
+
+    copies = sorted(name for name in sys.modules if name.split(".")[0] == "simulator")
+    if copies:
+        raise pytest.UsageError(f"the source folder was imported as `simulator`: {copies[:3]}")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
-from simulator.execute.backends.base import End, Result
-from simulator.execute.plan import Result as Work
-from simulator.execute.plan import TaskSpec
-from simulator.execute.workload import KernelData
-from simulator.io import config
+from ltsim.execute.backends.base import End, Result
+from ltsim.execute.plan import Result as Work
+from ltsim.execute.plan import TaskSpec
+from ltsim.execute.workload import KernelData
+from ltsim.io import config
 
 
 def experiment(schemes, delay=None, m=20, tau=0.01, trials=50, seed=1, **extra):

@@ -3,7 +3,7 @@ classes: the oracles of ``tests/test_codes_reference.py`` and ``tests/test_cost_
 
 Everything here is plain Python written from the definitions (loops, sorting, exact
 ``fractions.Fraction`` arithmetic); numpy only serves the random draws, which are taken from
-the same streams as ``ltsim run`` (:func:`simulator.montecarlo.streams.stream`) so that a
+the same streams as ``ltsim run`` (:func:`ltsim.montecarlo.streams.stream`) so that a
 reference reproduces a simulated trial exactly.
 
 Notation: ``n`` workers, ``u = tau m / n`` the unit time, ``X_j`` the start-up delays;
@@ -16,8 +16,8 @@ import math
 from fractions import Fraction
 
 import numpy as np
+from ltsim.montecarlo.streams import CLASSES, SPEEDS, stream
 
-from simulator.montecarlo.streams import CLASSES, SPEEDS, stream
 from tests.reference import lt_latency_reference
 
 # --------------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def sum_recovery_symbols_per_worker(n: int, d: int, cap: int | None) -> int:
 
 def sum_recovery_reference(arrivals, delays, speeds, unit, d: int, cap: int | None,
                            whole: bool) -> tuple[float, int, bool]:
-    """Sum recovery on a given arrival sequence (:func:`simulator.codes.sumrank.sample_trial`),
+    """Sum recovery on a given arrival sequence (:func:`ltsim.codes.sumrank.sample_trial`),
     after checking it against the definition: worker j's first symbol is ``{j}``, then chunks
     of d units (the last shorter) of a random order of the other units, disjoint; its l-th
     symbol (0-based) is done at ``X_j + speed_j u (1 + min(l d, n - 1))`` (all at the last
@@ -335,7 +335,7 @@ def scheme_reference(experiment, index: int, trial: int, at: float | None = None
     The cost is that of stopping at the reference latency, or at ``at`` when given (the cost
     model checked apart from the latency).
     """
-    from simulator.codes import sumrank
+    from ltsim.codes import sumrank
 
     scheme = experiment.schemes[index]
     kind = type(scheme).model_fields["kind"].annotation.__args__[0]

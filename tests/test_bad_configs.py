@@ -16,10 +16,9 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from simulator.app import run as runner
-from simulator.cli import main
-from simulator.io import config
+from ltsim.api import budget as runner
+from ltsim.cli import main
+from ltsim.io import config
 
 CORPUS = Path(__file__).parent / "bad_configs"
 DATA = CORPUS / "data"
@@ -80,7 +79,7 @@ def test_bad_config_is_refused_in_one_line(name, tmp_path):
 def test_bad_config_in_a_real_process(name, tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "simulator", "run", str(CORPUS / name), "-o", str(out)],
+        [sys.executable, "-m", "ltsim", "run", str(CORPUS / name), "-o", str(out)],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )
     assert_refused(proc.returncode, proc.stderr, proc.stdout, out, EXPECTED[name])

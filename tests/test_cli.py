@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from simulator.cli import main
+from ltsim.cli import main
 
 FILES = ["latencies.csv", "summary.csv", "tail.csv", "config.yaml", "meta.json"]
 
@@ -125,7 +124,7 @@ def test_plot_one_folder_and_a_tree(tiny_config, tmp_path):
 
 
 def test_version_and_help_do_not_import_heavy_modules():
-    code = ("import sys; from simulator.cli import main\n"
+    code = ("import sys; from ltsim.cli import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('numpy', 'numba', 'pandas', 'matplotlib', 'pydantic')"
             " if m in sys.modules]\nprint(heavy)")
@@ -146,7 +145,7 @@ def test_extreme_valid_values_run_without_warnings(tmp_path):
     config.write_text("name: ext\nm: 8\ntau: 1.0e+308\ntrials: 3\nseed: 1\n"
                       "delay: {dist: constant, value: 1.0e+308}\n"
                       "schemes: [{kind: one}, {kind: lt}]\n")
-    proc = subprocess.run([sys.executable, "-m", "simulator", "run", str(config), "-o",
+    proc = subprocess.run([sys.executable, "-m", "ltsim", "run", str(config), "-o",
                            str(tmp_path / "out"), "-q", "-j", "1"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0

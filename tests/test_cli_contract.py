@@ -13,8 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
-from simulator.cli import main
+from ltsim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +41,7 @@ def test_set_values_are_read_as_the_same_text_in_the_file(tiny_config, tmp_path)
 @pytest.mark.slow
 def test_the_recorded_command_reruns_the_run(tiny_config, tmp_path):
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "simulator", "run", str(tiny_config), "-o", str(out), "-q",
+    args = [sys.executable, "-m", "ltsim", "run", str(tiny_config), "-o", str(out), "-q",
             "--trials", "12", "--set", "schemes[3].c=0.05", "--set", "delay={dist: "
             "exponential, rate: 0.25}"]
     subprocess.run(args, check=True, capture_output=True, cwd=tmp_path)
@@ -138,8 +137,7 @@ def test_help_texts():
 
 def test_execution_figure_never_shows_negative_latency():
     import numpy as np
-
-    from simulator.plots.execution import mean_interval
+    from ltsim.plots.execution import mean_interval
 
     skewed = np.array([0.001, 0.002, 0.001, 0.003, 0.25])  # One's 0.047 +- 0.057 case
     mean, low, high = mean_interval(skewed)

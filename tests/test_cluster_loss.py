@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ltsim.cli import main
 
-from simulator.cli import main
 from tests.test_interrupt import CONFIG, trials_written, wait_until
 
 pytestmark = pytest.mark.slow
@@ -64,7 +64,7 @@ def worker(address: str) -> subprocess.Popen:
 
 
 def command(*args, env=None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "simulator", *map(str, args)],
+    return subprocess.Popen([sys.executable, "-m", "ltsim", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})
 

@@ -14,9 +14,8 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from simulator.app import run as runner
-from simulator.cli import main
+from ltsim.api import budget as runner
+from ltsim.cli import main
 
 pytestmark = pytest.mark.slow
 

@@ -4,9 +4,8 @@ import functools
 
 import numpy as np
 import pytest
-
-from simulator.model.outcome import Outcome
-from simulator.montecarlo import engine
+from ltsim.model.outcome import Outcome
+from ltsim.montecarlo import engine
 
 
 def stub(start, stop, spread=1.0):
@@ -85,7 +84,7 @@ def test_merged_moments_equal_the_moments_of_the_whole():
 
 
 def test_streams_are_the_spawned_children():
-    from simulator.montecarlo.streams import stream
+    from ltsim.montecarlo.streams import stream
 
     spawned = np.random.SeedSequence(7, spawn_key=(3,)).spawn(4)
     expected = [np.random.Generator(np.random.PCG64(c)).random(5) for c in spawned]

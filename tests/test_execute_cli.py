@@ -10,8 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
-from simulator.cli import main
+from ltsim.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +65,7 @@ def test_errors_are_one_line_exit_2(tmp_path):
 
 
 def test_help_does_not_import_engines():
-    code = ("import sys; from simulator.cli import main\n"
+    code = ("import sys; from ltsim.cli import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed', "
             "'lithops', 'pandas', 'numpy')]\n"

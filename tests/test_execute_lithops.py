@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 pytest.importorskip("lithops")
 
-from simulator.cli import main
+from ltsim.cli import main
 
 pytestmark = pytest.mark.slow
 

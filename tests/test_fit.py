@@ -13,9 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-
-from simulator.execute.fit import (
+from ltsim.execute.fit import (
     CANDIDATES,
     LAW_CANDIDATES,
     Fit,
@@ -27,8 +25,8 @@ from simulator.execute.fit import (
     format_fit,
     prepare,
 )
-from simulator.io.config import validate
-from simulator.model.estimation import (
+from ltsim.io.config import validate
+from ltsim.model.estimation import (
     FITTERS,
     CensoredSample,
     _exponnorm_logpdf,
@@ -37,7 +35,8 @@ from simulator.model.estimation import (
     fit_mixture,
     fit_two_class,
 )
-from simulator.model.laws import LAWS
+from ltsim.model.laws import LAWS
+from scipy import stats
 
 EXECUTED = {"name": "x", "workload": {"m": 64}, "workers": 64, "trials": 5, "seed": 2,
             "schemes": [{"kind": "one", "label": None}, {"kind": "lt", "r": 2}]}
@@ -308,8 +307,7 @@ def test_fit_keeps_the_price_per_second_of_the_execution(tmp_path):
     invents none when the execution had none), so that the fitted run has a cost column."""
     import yaml
     from click.testing import CliRunner
-
-    from simulator.cli import main
+    from ltsim.cli import main
 
     rng = np.random.default_rng(3)
     n = 200
@@ -436,7 +434,7 @@ def test_exponnorm_closed_forms_match_scipy():
 
 
 def test_hessian_fallback_of_older_scipy_is_exact_on_a_quadratic():
-    from simulator.model.estimation import _central_hessian, _hessian
+    from ltsim.model.estimation import _central_hessian, _hessian
 
     a = np.array([[2.0, 0.5, 0.1], [0.5, 1.0, 0.2], [0.1, 0.2, 3.0]])
 

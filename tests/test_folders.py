@@ -11,9 +11,9 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from ltsim.cli import main
+from ltsim.io import folders
 
-from simulator.cli import main
-from simulator.io import folders
 from tests.helpers import TINY_CONFIG
 
 
@@ -89,7 +89,7 @@ def test_a_publish_removes_staging_folders_of_dead_runs_only(config, tmp_path):
 
 def test_a_failed_final_write_keeps_the_trials_under_a_kept_name(config, tmp_path,
                                                                  monkeypatch):
-    from simulator.io import results
+    from ltsim.io import results
 
     def refuse(*args, **kwargs):
         raise OSError(28, "No space left on device")

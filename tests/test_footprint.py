@@ -1,4 +1,4 @@
-"""The memory and disk estimates of a run (:mod:`simulator.montecarlo.footprint`), the
+"""The memory and disk estimates of a run (:mod:`ltsim.montecarlo.footprint`), the
 refusal of runs that will not fit, and their accuracy against measurements.
 
 The cheap tests check the formulas (linear in trials, a 1e9-trial exp02 in the hundreds of
@@ -19,13 +19,12 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from simulator.app import run as runner
-from simulator.cli import main
-from simulator.io import config
-from simulator.io.results import RowFormatter
-from simulator.montecarlo import footprint as fp
-from simulator.montecarlo import trials
+from ltsim.api import budget as runner
+from ltsim.cli import main
+from ltsim.io import config
+from ltsim.io.results import RowFormatter
+from ltsim.montecarlo import footprint as fp
+from ltsim.montecarlo import trials
 
 ROOT = Path(__file__).resolve().parent.parent
 GiB, MiB = 2**30, 2**20
@@ -196,7 +195,7 @@ def test_dry_run_prints_memory_and_disk_and_refuses_without_computing(tmp_path, 
 CHILD = """
 import sys
 from pathlib import Path
-from simulator.app.run import RunRequest, execute_run
+from ltsim import Experiment, simulate
 
 def status(key):
     for line in open("/proc/self/status"):
@@ -204,10 +203,10 @@ def status(key):
             return int(line.split()[1]) * 1024
 
 path, out = Path(sys.argv[1]), Path(sys.argv[2])
-execute_run(RunRequest(path, out.with_name("warm"), trials=1, jobs=1, quiet=True,
-                       sets=("m=24", "tau=0.01")))
+simulate(Experiment.from_yaml(path, sets=("m=24", "tau=0.01")), trials=1, jobs=1,
+         progress=False, out=out.with_name("warm"))
 before = status("VmRSS:")
-execute_run(RunRequest(path, out, jobs=1, quiet=True))
+simulate(Experiment.from_yaml(path), jobs=1, progress=False, out=out)
 print(before, status("VmHWM:"))
 """
 
@@ -280,7 +279,7 @@ class Measured:
         self.jobs, self.out, self.report = jobs, folder / "out", folder / "maxrss"
         self.process = subprocess.Popen(
             [sys.executable, "-S", "-c", LAUNCHER, str(self.report), sys.executable, "-m",
-             "simulator", "run", str(path), "-o", str(self.out), "-q", "--jobs", str(jobs)],
+             "ltsim", "run", str(path), "-o", str(self.out), "-q", "--jobs", str(jobs)],
             cwd=ROOT, stderr=subprocess.PIPE)
 
     def result(self) -> tuple[int, int]:

@@ -11,8 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
-from simulator.cli import main
+from ltsim.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +52,7 @@ def test_signal_keeps_a_complete_partial_folder(tmp_path, sig, jobs):
     config.write_text(CONFIG)
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "run", str(config), "-o", str(out), "--quiet",
+        [sys.executable, "-m", "ltsim", "run", str(config), "-o", str(out), "--quiet",
          "--jobs", str(jobs)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_until(proc, lambda: trials_written(out))
@@ -87,7 +86,7 @@ def test_sigterm_stops_an_execution_cleanly(tmp_path, backend):
                       .replace("trials: 1\n", "trials: 100000\n"))
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "execute", str(config), "-o", str(out),
+        [sys.executable, "-m", "ltsim", "execute", str(config), "-o", str(out),
          "--backend", backend], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
 
@@ -124,7 +123,7 @@ def test_repeated_signals_never_abort_the_partial_result_of_a_run(tmp_path):
     config.write_text(CONFIG)
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "run", str(config), "-o", str(out), "--quiet",
+        [sys.executable, "-m", "ltsim", "run", str(config), "-o", str(out), "--quiet",
          "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_until(proc, lambda: trials_written(out))
     burst(proc)
@@ -142,7 +141,7 @@ def test_repeated_signals_never_leave_a_sweep_running(tmp_path):
     sweep.write_text("base: long.yaml\ngrid: {tau: [0.001, 0.002, 0.003]}\n")
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "sweep", str(sweep), "-o", str(out), "--quiet",
+        [sys.executable, "-m", "ltsim", "sweep", str(sweep), "-o", str(out), "--quiet",
          "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_until(proc, lambda: any((out / "points").glob("*/meta.json"))
                or trials_written(next(iter((out / "points").glob("*")), out / "none"))
@@ -184,7 +183,7 @@ def test_sigkill_leaves_no_pool_process_behind(tmp_path, command):
         target.write_text("base: long.yaml\ngrid: {tau: [0.001, 0.002]}\n")
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", command, str(target), "-o", str(out), "--quiet",
+        [sys.executable, "-m", "ltsim", command, str(target), "-o", str(out), "--quiet",
          "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_until(proc, lambda: len(children(proc.pid)) >= 2)
     pool = children(proc.pid)

@@ -23,22 +23,22 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from scipy import integrate, special
-
-from simulator.cli import main
-from simulator.codes.ideal import genie_latency
-from simulator.codes.one import AllAtOne
-from simulator.codes.uncoded import Uncoded
-from simulator.execute.plan import trial_draws
-from simulator.io import config
-from simulator.model.laws import Mixture
-from simulator.model.orderstats import (
+from ltsim.cli import main
+from ltsim.codes.ideal import genie_latency
+from ltsim.codes.one import AllAtOne
+from ltsim.codes.uncoded import Uncoded
+from ltsim.execute.plan import trial_draws
+from ltsim.io import config
+from ltsim.model.laws import Mixture
+from ltsim.model.orderstats import (
     expected_max_of_minima,
     expected_order_statistic,
 )
-from simulator.model.system import SystemView
-from simulator.montecarlo.streams import stream
-from simulator.montecarlo.trials import simulate_trials
+from ltsim.model.system import SystemView
+from ltsim.montecarlo.streams import stream
+from ltsim.montecarlo.trials import simulate_trials
+from scipy import integrate, special
+
 from tests.helpers import experiment, small_config
 from tests.reference_codes import ideal_reference
 

@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
-from simulator.cli import main
-from simulator.codes import CODES, register
-from simulator.codes.base import Code, CrossFieldError, Outcome, Plan, SumMaster, TaskPlan, Work
+from ltsim.cli import main
+from ltsim.codes import CODES, register
+from ltsim.codes.base import Code, CrossFieldError, Outcome, Plan, SumMaster, TaskPlan, Work
 
 
 class Halves(Code):
@@ -89,8 +88,8 @@ def test_a_registered_code_runs_everywhere(halves, tmp_path):
     assert shown.exit_code == 0 and "halves" in shown.stdout
     plotted = runner.invoke(main, ["plot", str(out)])
     assert plotted.exit_code == 0 and (out / "tail.png").is_file()
-    from simulator.io.report import read_config
-    from simulator.plots.common import display_name, legend_names
+    from ltsim.io.report import read_config
+    from ltsim.plots.common import display_name, legend_names
 
     assert display_name("halves", legend_names(read_config(out)["schemes"])) == "Halves"
 

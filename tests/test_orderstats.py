@@ -1,4 +1,4 @@
-"""Exact expectations of order statistics (:mod:`simulator.model.orderstats`).
+"""Exact expectations of order statistics (:mod:`ltsim.model.orderstats`).
 
 References are independent of the module: closed forms in mpmath (exponential: harmonic
 numbers; Pareto: gamma functions), or ``E[Y] = lo + int_0^inf P(Y > lo + z) dz`` integrated by
@@ -24,9 +24,7 @@ from fractions import Fraction
 import mpmath as mp
 import numpy as np
 import pytest
-from scipy import special, stats
-
-from simulator.model.orderstats import (
+from ltsim.model.orderstats import (
     NO_FINITE_MEAN,
     OVERFLOW,
     Expectation,
@@ -34,6 +32,7 @@ from simulator.model.orderstats import (
     expected_max_of_minima,
     expected_order_statistic,
 )
+from scipy import special, stats
 
 pytestmark = pytest.mark.filterwarnings("error")
 

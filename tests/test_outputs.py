@@ -13,9 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
-from simulator.cli import main
-from simulator.io import folders, results
+from ltsim.cli import main
+from ltsim.io import folders, results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,7 +91,7 @@ def test_output_problems_are_found_before_simulating(tiny_config, tmp_path, monk
     one_error_line(cli("run", tiny_config, "-o", afile, "--force", "-q"), 2,
                    "exists and is not a folder")
     simulated = []
-    from simulator.montecarlo import trials
+    from ltsim.montecarlo import trials
 
     monkeypatch.setattr(trials, "simulate_trials", lambda *a: simulated.append(a))
     real_access = os.access

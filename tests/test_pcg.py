@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from simulator.jit import njit
-from simulator.util.pcg import next_double, restore, state_of, step
+from ltsim.jit import njit
+from ltsim.util.pcg import next_double, restore, state_of, step
 
 
 @njit

@@ -2,10 +2,9 @@
 
 import pytest
 from click.testing import CliRunner
-
-from simulator.cli import main
-from simulator.io.folders import result_folders
-from simulator.plots.common import describe_delay, display_name, legend_names
+from ltsim.cli import main
+from ltsim.io.folders import result_folders
+from ltsim.plots.common import describe_delay, display_name, legend_names
 
 SCHEMES = [{"kind": "one"}, {"kind": "uncoded"}, {"kind": "replication", "r": 2},
            {"kind": "replication", "r": 10}, {"kind": "lt", "r": 1}, {"kind": "lt", "r": 2},
@@ -63,7 +62,7 @@ minor ones such as ``6×10⁰``."""
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory):
     """Plot a run of :data:`NARROW`; the files written and each figure by its stem."""
-    import simulator.plots.tail as tail
+    import ltsim.plots.tail as tail
 
     folder = tmp_path_factory.mktemp("plots") / "narrow"
     cfg = folder.parent / "narrow.yaml"

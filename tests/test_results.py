@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from simulator.io.results import (
+from ltsim.io.results import (
     SUMMARY_COLUMNS,
     RowFormatter,
     extra_columns,
@@ -16,8 +15,9 @@ from simulator.io.results import (
     summary_frame,
     tail_frame,
 )
-from simulator.model.outcome import Outcome
-from simulator.montecarlo.engine import RunResult
+from ltsim.model.outcome import Outcome
+from ltsim.montecarlo.engine import RunResult
+
 from tests.helpers import experiment
 
 
@@ -56,7 +56,7 @@ def test_summary_moments_over_decoded_trials():
 
 
 def test_tail_csv_keeps_at_most_10k_exact_points_and_the_curve():
-    from simulator.io.results import TAIL_POINTS, thin_tail
+    from ltsim.io.results import TAIL_POINTS, thin_tail
 
     rng = np.random.default_rng(3)
     latency = np.concatenate([rng.lognormal(0, 1, 400_000), [math.inf] * 7])

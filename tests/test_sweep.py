@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from ltsim.cli import main
+from ltsim.io.sweep import load_sweep, point_seed
 
-from simulator.cli import main
-from simulator.io.sweep import load_sweep, point_seed
 from tests.helpers import TINY_CONFIG
 
 
@@ -106,7 +106,7 @@ def test_sweep_extend_and_the_bytes_of_unchanged_points(base, tmp_path):
 def test_an_interrupted_sweep_resumes(base, tmp_path):
     sweep = sweep_file(tmp_path, "grid:\n  tau: [0.01, 0.02, 0.03, 0.04]\ntrials: 1500\n")
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "sweep", str(sweep), "-o",
+    proc = subprocess.Popen([sys.executable, "-m", "ltsim", "sweep", str(sweep), "-o",
                              str(out), "-q", "--jobs", "1"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     deadline = time.monotonic() + 90

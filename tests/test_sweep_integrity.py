@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from ltsim.cli import main
+from ltsim.io.sweep import load_sweep, slug
 
-from simulator.cli import main
-from simulator.io.sweep import load_sweep, slug
 from tests.helpers import TINY_CONFIG
 
 
@@ -150,8 +150,8 @@ def test_a_damaged_point_is_never_silently_dropped_from_the_table(done):
     sweep, out = done
     point = point_folders(out)[0]
     (point / "latencies.csv").unlink()
-    from simulator.app.sweep import points_table
-    from simulator.io.report import CorruptResults
+    from ltsim.api.sweep import points_table
+    from ltsim.io.report import CorruptResults
 
     with pytest.raises(CorruptResults, match=r"latencies\.csv: missing"):
         points_table(out, load_sweep(sweep))
@@ -221,7 +221,7 @@ def test_show_of_a_sweep_without_points_csv_and_of_a_tree(done, tmp_path):
 
 
 def test_failing_schemes_rank_by_what_the_metric_means():
-    from simulator.io.ranking import best_table
+    from ltsim.io.ranking import best_table
 
     points = pd.DataFrame({
         "point": ["a"] * 3 + ["b"] * 3,
@@ -288,7 +288,7 @@ def test_dry_run_prints_points_time_and_disk_and_writes_nothing(base, tmp_path):
 
 
 def test_a_failing_point_ends_the_sweep_with_its_meta_final(done, monkeypatch):
-    from simulator.montecarlo import trials
+    from ltsim.montecarlo import trials
 
     sweep, out = done
     bigger = sweep.with_name("big.yaml")
@@ -309,7 +309,7 @@ def test_a_failing_point_ends_the_sweep_with_its_meta_final(done, monkeypatch):
 @pytest.fixture
 def figures(monkeypatch):
     """The figures the sweep plots save, by file stem (captured before they are closed)."""
-    from simulator.plots import sweep as plots
+    from ltsim.plots import sweep as plots
 
     captured = {}
     real = plots.save_figure
@@ -408,7 +408,7 @@ def test_a_sweep_yaml_of_the_wrong_shape_is_one_line(done, damage):
 
 def test_an_over_limit_sweep_is_refused_before_any_point_is_validated(base, tmp_path,
                                                                       monkeypatch):
-    from simulator.io import sweep as sweeps
+    from ltsim.io import sweep as sweeps
 
     def never(*args, **kwargs):
         raise AssertionError("a point was validated")

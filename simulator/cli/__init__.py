@@ -1,4 +1,4 @@
-"""The ``ltsim`` command line: parse, call :mod:`simulator.app`, report.
+"""The ``ltsim`` command line: parse, call :mod:`ltsim.api`, report.
 
 Every error of every command, click's own usage errors included, is one line
 ``ltsim: error: <key>: <rule>, got <value>`` on stderr with exit code 2 (bad input, nothing
@@ -16,7 +16,8 @@ import sys
 import click
 
 from .. import __version__
-from ..app.errors import Problem
+from ..api.errors import Problem
+from ..util.errors import ConfigError
 
 EXIT_CODES = """\b
 Exit codes: 0 success; 1 a run that failed at run time; 2 usage or config error;
@@ -70,17 +71,19 @@ class LtsimGroup(click.Group):
              **extra):
         process = args is None  # the command of this process (not a test's invocation)
         args = list(sys.argv[1:] if args is None else args)
-        from ..app.signals import interrupts
+        from ..api.signals import interrupts
         from ..io import provenance
 
-        provenance.ARGV[:] = args
         try:
-            with interrupts():  # one Ctrl-C stops a command; the ones after are counted
+            with provenance.command(args), interrupts():  # one Ctrl-C stops a command
                 code = super().main(args, prog_name or "ltsim", complete_var,
                                     standalone_mode=False, **extra)
         except Problem as exc:
             click.echo(f"ltsim: error: {' '.join(str(exc).split())}", err=True)
             code = exc.exit_code
+        except ConfigError as exc:  # a config the library refused: bad input
+            click.echo(f"ltsim: error: {' '.join(str(exc).split())}", err=True)
+            code = 2
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.ctx.get_help() if exc.ctx else self.get_help(click.Context(self)))
             code = 0

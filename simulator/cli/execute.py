@@ -41,7 +41,9 @@ def execute(config_path, backend, address, output, trials, force, quiet, allow_q
       ltsim execute configs/execute-small.yaml --backend dask --trials 3 -o results/x
       ltsim execute configs/execute-paper.yaml --backend dask --address tcp://sched:8786
     """
-    from ..app.execute import ExecuteRequest, execute_config
+    from ..api.execute import execute as run_execute
+    from ..io.report import format_summary
+    from .report import console_reporter
 
     def report(row):
         err = "" if row["status"] == "ok" else f"  <- {row['status']}"
@@ -49,9 +51,29 @@ def execute(config_path, backend, address, output, trials, force, quiet, allow_q
                    f"{row['latency']:.4f} s  decode {row['decode_ms']:.2f} ms  "
                    f"received {row['received']}{err}", err=True)
 
-    request = ExecuteRequest(config_path, backend, address, output, trials, force, quiet,
-                             allow_queueing)
-    return execute_config(request, None if quiet else report, click.echo)
+    target = output
+    if target is None:
+        from ..api.execute import config_of
+
+        target = Path("results") / config_of(config_path, trials).name
+    results = run_execute(config_path, backend=backend, address=address, out=target,
+                          trials=trials, force=force, allow_queueing=allow_queueing,
+                          on_trial=None if quiet else report,
+                          reporter=console_reporter(quiet))
+    if not results.meta.get("trials"):
+        return 130
+    summary = results.summary
+    if not quiet:
+        click.echo(format_summary(summary))
+    interrupted = results.status == "interrupted"
+    note = f" (interrupted after {results.meta['trials']} trials)" if interrupted else ""
+    click.echo(f"results in {target}{note}", err=True)
+    for _, row in summary[summary["failures"] > 0].iterrows():
+        click.echo(f"ltsim: scheme {row['scheme']}: {row['failures']} of {row['trials']} "
+                   "trials did not recover F(x) (see executions.csv status)", err=True)
+    if interrupted:
+        return 130
+    return 1 if results.meta.get("failures") or results.meta.get("mismatches") else 0
 
 
 @click.command()
@@ -75,7 +97,7 @@ def fit(folder, output, origin, force):
       ltsim fit results/execute-small -o configs/small-fit.yaml && \\
         ltsim run configs/small-fit.yaml
     """
-    from ..app.fit import fit_folder
+    from ..api.fit import fit_folder
 
     table, target = fit_folder(folder, output, origin, force)
     click.echo(table)

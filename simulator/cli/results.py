@@ -22,7 +22,7 @@ def show(folder, metric):
     Example:
       ltsim show results/exp02
     """
-    from ..app.results import describe
+    from ..api.show import describe
 
     click.echo(describe(folder, metric))
     return 0
@@ -42,7 +42,7 @@ def plot(path, metric):
     Example:
       ltsim plot results/
     """
-    from ..app.results import plot_all
+    from ..api.show import plot_all
 
     bad = 0
     for line, ok in plot_all(path, metric):

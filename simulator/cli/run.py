@@ -49,15 +49,39 @@ def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, 
       ltsim run configs/exp02.yaml --trials 2000 --seed 7 -o results/exp02-7
       ltsim run configs/exp02.yaml --set delay.rate=0.5 --dry-run
     """
-    from ..app.run import RunRequest, execute_run
+    from ..api.budget import memory_problem, plan
+    from ..api.errors import BadInput, Failure
+    from ..api.simulate import simulate
+    from ..io.report import format_summary
+    from ..montecarlo.engine import default_jobs
+    from .report import console_reporter, load_experiment, resume_hint
 
     if extend is not None and (output is not None or force):
         raise click.UsageError("--extend writes into DIR itself; do not combine it with -o or "
                                "--force")
-    request = RunRequest(config_path, output, trials, seed, jobs, target_rel_ci, max_time,
-                         force, quiet, sets=tuple(sets), dry_run=dry_run, extend=extend,
-                         address=address)
-    return execute_run(request)
+    experiment = load_experiment(config_path, trials=trials, seed=seed, sets=sets)
+    jobs = jobs or default_jobs()
+    target = extend or output or Path("results") / experiment.name
+    if dry_run:
+        for line in plan(experiment.config, jobs, target):
+            click.echo(line)
+        return 0
+    problem = memory_problem(experiment.config, jobs, target)
+    if problem:
+        raise BadInput(f"{config_path}: {problem}")
+    results = simulate(experiment, jobs=jobs, executor=address, target_rel_ci=target_rel_ci,
+                       max_time=max_time, out=target, force=force, extend=extend is not None,
+                       reporter=console_reporter(quiet))
+    if results.error is not None:
+        raise Failure(resume_hint(results, target))
+    if results.computed == 0:  # interrupted at once (130), or nothing to do (0)
+        return 130 if results.status != "complete" or not results.trials else 0
+    if not quiet:
+        click.echo(format_summary(results.summary))
+    interrupted = results.status != "complete"
+    note = f" (interrupted after {results.trials} trials)" if interrupted else ""
+    click.echo(f"results in {target}{note}", err=True)
+    return 130 if interrupted or results.late_interrupt else 0
 
 
 @click.command()
@@ -73,7 +97,7 @@ def validate(configs, show):
     Example:
       ltsim validate configs/*.yaml --show
     """
-    from ..app.validate import validate_files
+    from ..api.validate import validate_files
 
     ok = True
     for line, good in validate_files(configs, show):
@@ -118,9 +142,32 @@ def sweep(sweep_path, output, trials, seed, jobs, address, force, extend, dry_ru
       ltsim sweep configs/which-code.sweep.yaml -o results/which-code
       ltsim plot results/which-code
     """
-    from ..app.sweep import SweepRequest, run_sweep
+    from ..api.errors import BadInput
+    from ..api.sweep import plan_lines, read_spec
+    from ..api.sweep import sweep as run_sweep
+    from ..io.ranking import format_best
+    from ..io.sweep import MAX_POINTS
+    from ..montecarlo.engine import default_jobs
+    from ..util.validation import ConfigError
+    from .report import console_reporter
 
     if extend and force:
         raise click.UsageError("--extend keeps the folder; do not combine it with --force")
-    return run_sweep(SweepRequest(sweep_path, output, trials, seed, jobs, address, force,
-                                  extend, quiet, dry_run), click.echo)
+    try:
+        plan = read_spec(sweep_path, trials, seed, None if force else MAX_POINTS)
+    except ConfigError as exc:
+        raise BadInput(f"{sweep_path}: {exc}") from None
+    jobs = jobs or default_jobs()
+    target = output or Path("results") / plan.name
+    if dry_run:
+        for line in plan_lines(plan, jobs, target):
+            click.echo(line)
+        return 0
+    results = run_sweep(plan, out=target, jobs=jobs, executor=address, force=force,
+                        extend=extend, reporter=console_reporter(quiet))
+    if not quiet and not results.points.empty:
+        click.echo(format_best(results.best("p99"), plan.keys))
+    note = (f" (interrupted after {results.points_done} of {len(plan.points)} points)"
+            if results.status != "complete" else "")
+    click.echo(f"results in {target}{note}", err=True)
+    return 130 if results.status != "complete" else 0

@@ -1,4 +1,4 @@
-"""The codes: one module a code, all behind :class:`~simulator.codes.base.Code`.
+"""The codes: one module a code, all behind :class:`~ltsim.codes.base.Code`.
 
 A new code is a new module with a ``Code`` subclass and one line in :data:`CODES` (or a call
 to :func:`register`); configs, validation, simulation, real execution, results and plots pick
@@ -43,4 +43,10 @@ def register(cls: type[Code]) -> type[Code]:
     return cls
 
 
-__all__ = ["CODES", "Code", "CrossFieldError", "kind_of", "register"]
+LT = LTCode
+MDS = MDSCode
+One = AllAtOne
+"""Short names for notebooks: ``ltsim.codes.LT(r=2)``, ``ltsim.codes.MDS(r=2)``."""
+
+__all__ = ["CODES", "LT", "MDS", "Backup", "Code", "CrossFieldError", "Ideal", "One",
+           "Replication", "SumRecovery", "Uncoded", "kind_of", "register"]

@@ -37,7 +37,7 @@ class Backup(Code):
     The number of backups launched is reported per trial (column ``backups``).
     """
 
-    kind: Literal["backup"]
+    kind: Literal["backup"] = "backup"
     draws: ClassVar[bool] = True
     after: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.5
     slow_factor: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 3.0

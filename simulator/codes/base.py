@@ -5,7 +5,7 @@ specific to it:
 
 * its validated parameters (pydantic fields) and cross-field rules (:meth:`Code.check`);
 * its simulation: :meth:`Code.simulate` maps a block of trials (start-up delays of every
-  worker, the unit time, the code's own random streams) to an :class:`~simulator.model.
+  worker, the unit time, the code's own random streams) to an :class:`~ltsim.model.
   outcome.Outcome` (latency, symbols used, decoded, ...);
 * its real execution: :meth:`Code.plan` says what each logical worker computes (which units,
   in which order, which results it returns) and gives the :class:`Master` that recovers F(x)
@@ -263,7 +263,7 @@ class Code(StrictModel):
     def theory_mean(self, system) -> float:
         """Closed-form expected latency, NaN where none applies.
 
-        ``system`` (:class:`~simulator.model.system.SystemView`) holds the delay law, the
+        ``system`` (:class:`~ltsim.model.system.SystemView`) holds the delay law, the
         number of workers and the unit time.
         """
         return math.nan
@@ -274,7 +274,7 @@ class Code(StrictModel):
 
     def memory_bytes(self, workers: int, trials: int = 1) -> int:
         """Peak bytes of simulating a block of ``trials`` trials on ``workers`` workers,
-        beyond the block's delays (see :mod:`simulator.montecarlo.footprint`).
+        beyond the block's delays (see :mod:`ltsim.montecarlo.footprint`).
 
         The default is that of a vectorised simulation with :func:`cost_columns`: about five
         float64 temporaries of shape (trials, workers) alive at once.

@@ -73,7 +73,7 @@ class Ideal(Code):
     are done.
     """
 
-    kind: Literal["ideal"]
+    kind: Literal["ideal"] = "ideal"
     executable: ClassVar[bool] = False
     reference: ClassVar[bool] = True
 

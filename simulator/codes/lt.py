@@ -72,7 +72,7 @@ class CodeGraph:
     ----------
     ptr, nbrs : ndarray
         CSR neighbour lists: symbol ``j * s + i`` (worker ``j``'s ``i``-th) is the sum of the
-        groups ``nbrs[ptr[j*s+i]:ptr[j*s+i+1]]`` (see :mod:`simulator.codes.peeling`).
+        groups ``nbrs[ptr[j*s+i]:ptr[j*s+i+1]]`` (see :mod:`ltsim.codes.peeling`).
     """
 
     ptr: np.ndarray
@@ -97,7 +97,7 @@ class LTCode(Code):
     symbols do not decode).
     """
 
-    kind: Literal["lt"]
+    kind: Literal["lt"] = "lt"
     draws: ClassVar[bool] = True
     r: Annotated[int, Field(ge=1)] = 1
     symbols_per_worker: Annotated[int, Field(ge=1)] = 2
@@ -147,7 +147,7 @@ class LTCode(Code):
         order (symbol ``j * s + i`` is worker ``j``'s ``i``-th), then the neighbours of every
         symbol in order of arrival (given the workers' start-up ``delays`` and ``unit_times``;
         by worker then symbol when none are given). The simulation
-        (:mod:`simulator.codes.lt_trial`) draws exactly a prefix of these neighbours, those
+        (:mod:`ltsim.codes.lt_trial`) draws exactly a prefix of these neighbours, those
         of the symbols it receives.
         """
         s, k = self.symbols_per_worker, workers // self.r
@@ -183,7 +183,7 @@ class LTCode(Code):
         return (delays[:, None] + done).ravel()
 
     def simulate(self, block) -> Outcome:
-        """Every trial in one compiled call (:func:`~simulator.codes.lt_trial.lt_trial`):
+        """Every trial in one compiled call (:func:`~ltsim.codes.lt_trial.lt_trial`):
         degrees, arrival times, neighbours drawn lazily as symbols arrive, peeling, cost."""
         trials, n = block.delays.shape
         k = n // self.r
@@ -296,7 +296,7 @@ class LTCode(Code):
 
 class PeelingMaster(Master):
     """The LT master on real values: the compiled decoder of the simulation
-    (:func:`~simulator.codes.peeling.peel_more`) run arrival by arrival, and the source values
+    (:func:`~ltsim.codes.peeling.peel_more`) run arrival by arrival, and the source values
     back-substituted along its recovery schedule once every source is recovered.
 
     With a ``threshold`` it collects that many symbols and decodes them at once (the paper's

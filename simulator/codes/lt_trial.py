@@ -18,7 +18,7 @@ received ones. So a trial
    completed the units it computed by then.
 
 The uniforms are NumPy's PCG64 stream of the trial's generator, run inline
-(:mod:`simulator.util.pcg`): the degrees' uniforms, then the neighbours' uniforms of the
+(:mod:`ltsim.util.pcg`): the degrees' uniforms, then the neighbours' uniforms of the
 symbols in arrival order, up to the stopping symbol. Buffers are preallocated
 (:class:`Workspace`): a trial allocates nothing.
 """

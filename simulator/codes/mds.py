@@ -27,7 +27,7 @@ class MDSCode(Code):
     the trial; the master solves the k x k system of the first k arrivals.
     """
 
-    kind: Literal["mds"]
+    kind: Literal["mds"] = "mds"
     draws: ClassVar[bool] = False
     r: Annotated[int, Field(ge=1)] = 1
     symbols_per_worker: Annotated[int, Field(ge=1)] = 1

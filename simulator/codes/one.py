@@ -14,7 +14,7 @@ from .base import Code, Outcome, Plan, SumMaster, TaskPlan, Work, cost_columns
 class AllAtOne(Code):
     """``T = X_1 + u n``: worker 1 computes every unit task."""
 
-    kind: Literal["one"]
+    kind: Literal["one"] = "one"
 
     @property
     def default_id(self) -> str:

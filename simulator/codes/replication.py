@@ -32,7 +32,7 @@ class Replication(Code):
     Workers ``r(g-1)+1 .. rg`` form group ``g`` and each computes that group's ``r`` units.
     """
 
-    kind: Literal["replication"]
+    kind: Literal["replication"] = "replication"
     r: Annotated[int, Field(ge=1)]
 
     @property
@@ -79,7 +79,7 @@ def expected_replication(system, r: int) -> float | Expectation:
     """E[T] of r-Replication (``r = 1``: Uncoded): Proposition 1 under (shifted)
     exponential delays, ``E[T] = shift + u r + H_{n/r} / (r rate)``; for any other law
     ``u r + E[max over n/r groups of the min of r delays]``
-    (:func:`~simulator.model.orderstats.expected_max_of_minima`). Uncoded with worker classes
+    (:func:`~ltsim.model.orderstats.expected_max_of_minima`). Uncoded with worker classes
     (no speed law): ``E[max_j (X_j + u speed_j)]`` over the classes. NaN otherwise."""
     if not system.plain:
         cluster = system.cluster

@@ -25,10 +25,10 @@ class SumRecovery(Code):
     ``symbols_per_worker`` caps the symbols of a worker. The master stops at the first
     arrival after which the all-ones vector lies in the real row space of the received
     symbols' 0/1 indicator vectors: F is then a linear combination of the received values.
-    The condition is decided exactly (:mod:`simulator.codes.sumrank`).
+    The condition is decided exactly (:mod:`ltsim.codes.sumrank`).
     """
 
-    kind: Literal["sum_recovery"]
+    kind: Literal["sum_recovery"] = "sum_recovery"
     draws: ClassVar[bool] = True
     d: Annotated[int, Field(ge=1)] = 10
     symbols_per_worker: Annotated[int, Field(ge=1)] | None = None
@@ -92,8 +92,8 @@ class SumRecovery(Code):
 
 class SumRecoveryMaster(Master):
     """Decides on each arrival whether the all-ones vector is in the span of the received
-    indicator vectors (:func:`~simulator.codes.sumrank.stop_count`, exact) and then
-    reconstructs F from real coefficients (:func:`~simulator.codes.sumrank.coefficients`,
+    indicator vectors (:func:`~ltsim.codes.sumrank.stop_count`, exact) and then
+    reconstructs F from real coefficients (:func:`~ltsim.codes.sumrank.coefficients`,
     least squares with a residual check)."""
 
     def __init__(self, n: int, sets: list[list[np.ndarray]]) -> None:

@@ -600,7 +600,7 @@ def _trial(delays, u, d, cap, state, decode, limit, perm, pinit, nsym, ntime, he
     sequence is the stable sort by time with ties by worker then symbol. A worker's random
     order is a Fisher-Yates shuffle of the other units done lazily, one ``rng.random()`` per
     unit placed (none for the last one), into its row of ``perm``; the uniforms are NumPy's
-    PCG64 run inline on ``state`` (:mod:`simulator.util.pcg`).
+    PCG64 run inline on ``state`` (:mod:`ltsim.util.pcg`).
 
     ``u`` holds every worker's unit time; with ``whole`` a worker returns all its symbols
     together when the last is done.

@@ -13,7 +13,7 @@ from .replication import expected_replication, one_block_each
 class Uncoded(Code):
     """``T = max_j (X_j + u)``."""
 
-    kind: Literal["uncoded"]
+    kind: Literal["uncoded"] = "uncoded"
 
     @property
     def default_id(self) -> str:

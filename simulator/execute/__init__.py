@@ -1,7 +1,7 @@
 """Real execution of the simulated codes on a distributed engine (``ltsim execute``).
 
-The same code graphs as the simulator (:meth:`simulator.schemes.lt.LTCode.sample_graph` drawn
-from :func:`simulator.streams.trial_streams`) are computed for real on a Gaussian-kernel
+The same code graphs as the simulator (:meth:`ltsim.schemes.lt.LTCode.sample_graph` drawn
+from :func:`ltsim.streams.trial_streams`) are computed for real on a Gaussian-kernel
 workload, decoded by a numeric peeling decoder and timed, so that measurements can calibrate
 the simulator (``ltsim fit``).
 

@@ -14,10 +14,10 @@ From ``tasks.csv`` of ``ltsim execute``:
    kernel terms, was not done by ``stopped``, so ``X > stopped - start - tau first_units``
    (it may have been cancelled while computing it, its start-up over). It contributes
    ``log P(X > c)``, which removes the bias of keeping only the fast workers. A residual
-   ``Y - tau B`` below :data:`~simulator.model.estimation.MIN_DELAY` is left-censored there
+   ``Y - tau B`` below :data:`~ltsim.model.estimation.MIN_DELAY` is left-censored there
    (``log P(X <= MIN_DELAY)``): a density at ~0 would reward a spike at 0.
-3. Candidates, fitted by censored maximum likelihood (:mod:`simulator.model.estimation`):
-   every law of :data:`~simulator.model.laws.LAWS` with ``fit_parameters``, mixtures of two
+3. Candidates, fitted by censored maximum likelihood (:mod:`ltsim.model.estimation`):
+   every law of :data:`~ltsim.model.laws.LAWS` with ``fit_parameters``, mixtures of two
    laws, and two classes of workers (a fraction computing every unit ``v`` times slower,
    fitted to the task times with its own ``tau``). The lowest AIC (``2 k - 2 loglik``;
    ``k`` counts ``tau`` for every candidate) wins; it is written, with ``tau``, into a
@@ -396,7 +396,7 @@ def fitted_config(executed: dict[str, Any], fit: Fit) -> dict[str, Any]:
 
 
 def write_config(data: dict[str, Any], path: Path, header: str) -> Path:
-    """Validate ``data`` with :func:`simulator.io.config.validate`, then write it atomically."""
+    """Validate ``data`` with :func:`ltsim.io.config.validate`, then write it atomically."""
     from ..io.config import validate
 
     validate(data, base_dir=path.parent)

@@ -1,5 +1,5 @@
 """The master: for each trial and scheme, submit the tasks the code plans, feed the results
-to the code's :class:`~simulator.codes.base.Master` as they arrive, stop as soon as F(x) is
+to the code's :class:`~ltsim.codes.base.Master` as they arrive, stop as soon as F(x) is
 recoverable, cancel the rest and check the decoded value against a direct sum."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def run_execution(config, backend: Backend,
                   report: Callable[[dict[str, Any]], None] | None = None,
                   grace: float = 2.0) -> Execution:
     """Execute every trial of every scheme of ``config`` (an
-    :class:`~simulator.io.config.ExecuteConfig`) on ``backend``.
+    :class:`~ltsim.io.config.ExecuteConfig`) on ``backend``.
 
     ``report`` is called with each row of ``executions.csv`` as it is produced. A
     ``KeyboardInterrupt`` ends the run early with ``status = "interrupted"``; the trials

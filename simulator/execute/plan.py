@@ -82,8 +82,8 @@ class Draws:
 
 def trial_draws(config, trial: int) -> Draws:
     """The draws of one trial, from the same streams as ``ltsim run``
-    (:mod:`simulator.montecarlo.streams`): the delays and speeds of the workers as the
-    simulation draws them (:meth:`~simulator.model.cluster.Cluster.draw`), child ``1 + i``
+    (:mod:`ltsim.montecarlo.streams`): the delays and speeds of the workers as the
+    simulation draws them (:meth:`~ltsim.model.cluster.Cluster.draw`), child ``1 + i``
     scheme ``i``'s code.
 
     Failures draw from child ``1 + len(schemes)`` of the trial's seed sequence, a stream the

@@ -24,7 +24,7 @@ class KernelData:
 
 def make_data(workload) -> KernelData:
     """Draw the points and the query of ``workload`` (the config's
-    :class:`~simulator.io.config.GaussianKernel`) from its ``seed``."""
+    :class:`~ltsim.io.config.GaussianKernel`) from its ``seed``."""
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(workload.seed)))
     a = rng.standard_normal((workload.m, workload.dim))
     x = rng.standard_normal(workload.dim)
@@ -56,7 +56,7 @@ def kernels(data: KernelData, rows: np.ndarray) -> np.ndarray:
 
 
 def kernel_value(data: KernelData, result) -> float:
-    """The value of one result (a :class:`~simulator.execute.plan.Result`): the plain or
+    """The value of one result (a :class:`~ltsim.execute.plan.Result`): the plain or
     weighted sum of its kernel terms."""
     values = kernels(data, result.terms)
     if result.weights is None:

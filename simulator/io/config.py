@@ -3,7 +3,7 @@
 Two kinds of config share one system model (:class:`System`: name, workers, trials, seed,
 delay, schemes): ``ltsim run`` configs (:class:`RunConfig`, adding ``m`` and ``tau``) and
 ``ltsim execute`` configs (:class:`ExecuteConfig`, adding the workload, the delay injection and
-the failures). The scheme entries are the registered codes (:data:`simulator.codes.CODES`);
+the failures). The scheme entries are the registered codes (:data:`ltsim.codes.CODES`);
 the models are built from the registry, so a code registered at run time is accepted at once.
 """
 
@@ -187,7 +187,7 @@ class GaussianKernel(StrictModel):
     start-up delays.
     """
 
-    kind: Literal["gaussian_kernel"]
+    kind: Literal["gaussian_kernel"] = "gaussian_kernel"
     m: Annotated[int, Field(ge=1, le=10**7)]
     dim: Annotated[int, Field(ge=1, le=10**5)]
     sigma: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import shlex
 import subprocess
-import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -13,8 +14,33 @@ from typing import Any
 
 from .. import __version__
 
-ARGV: list[str] = []
-"""The arguments of the command being run, as given (set by the command line)."""
+ARGV: list[str] | None = None
+"""The arguments of the ``ltsim`` command being run, as given (set by the command line while
+it runs; ``None`` for a call of the Python library)."""
+
+CALL: list[str] = []
+"""The Python call being run (``ltsim.simulate(...)``), innermost last."""
+
+
+@contextlib.contextmanager
+def command(args: list[str]) -> Iterator[None]:
+    """Record the arguments of the ``ltsim`` command that runs in the block."""
+    global ARGV
+    previous, ARGV = ARGV, list(args)
+    try:
+        yield
+    finally:
+        ARGV = previous
+
+
+@contextlib.contextmanager
+def python_call(text: str) -> Iterator[None]:
+    """Record the library call that runs in the block (when no command is running)."""
+    CALL.append(text)
+    try:
+        yield
+    finally:
+        CALL.pop()
 
 PACKAGES = ("numpy", "numba", "scipy", "pandas", "pydantic", "pyyaml", "click", "matplotlib",
             "tqdm")
@@ -83,6 +109,7 @@ def meta(status: str, config_file, seed: int, trials: int, trials_requested: int
         "generator": "ltsim",
         "status": status,
         "command": command_line(),
+        "interface": interface(),
         "config_file": str(config_file),
         "seed": seed,
         "trials": trials,
@@ -99,16 +126,38 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def call_text(function: str, subject: Any, **options: Any) -> str:
+    """How a library call is recorded: ``ltsim.simulate(<Experiment 'exp02'>, jobs=2)``
+    (the options given, ``None`` and ``False`` left out)."""
+    name = getattr(subject, "name", None)
+    shown = (f"<{type(subject).__name__} {name!r}>" if isinstance(name, str)
+             else repr(str(subject)))
+    given = [f"{k}={v!r}" if isinstance(v, (int, float, str, bool)) else
+             f"{k}=<{type(v).__name__}>" for k, v in options.items()
+             if v is not None and v is not False]
+    return f"ltsim.{function}({', '.join([shown, *given])})"
+
+
+def interface() -> str:
+    """``cli`` while an ``ltsim`` command runs, else ``python``."""
+    return "cli" if ARGV is not None else "python"
+
+
 def command_line() -> str:
-    """The command as typed, shell-quoted: pasted into a shell it runs again."""
-    return shlex.join(["ltsim", *(ARGV or sys.argv[1:])])
+    """The command as typed, shell-quoted (pasted into a shell it runs again); for a call of
+    the Python library, that call (``python: ltsim.simulate(...)``)."""
+    if ARGV is not None:
+        return shlex.join(["ltsim", *ARGV])
+    return "python: " + (CALL[0] if CALL else "the ltsim library")
 
 
 def resume_command(folder, flag_takes_folder: bool = True) -> str:
     """The command that resumes the folder this command was writing: the same arguments,
     ``-o``/``--output`` and ``--force`` replaced by ``--extend`` (``--extend FOLDER`` for
     ``ltsim run``; the ``-o FOLDER`` kept and ``--extend`` added for ``ltsim sweep``)."""
-    args, out, skip = list(ARGV or sys.argv[1:]), [], False
+    if ARGV is None:
+        return f"ltsim.simulate(..., out={str(folder)!r}, extend=True)"
+    args, out, skip = list(ARGV), [], False
     for i, arg in enumerate(args):
         if skip:
             skip = False

@@ -236,7 +236,7 @@ def write_json(data: Any, path: Path) -> None:
 def write_tables(folder: Path, frames: dict[str, pd.DataFrame], resolved: dict[str, Any],
                  meta: dict[str, Any]) -> None:
     """Write CSV ``frames``, ``config.yaml`` (``resolved``) and ``meta.json`` into
-    ``folder`` (a staging folder, see :class:`simulator.io.folders.Staging`)."""
+    ``folder`` (a staging folder, see :class:`ltsim.io.folders.Staging`)."""
     for name, frame in frames.items():
         write_csv(frame, folder / name)
     with open(folder / "config.yaml", "w", encoding="utf-8") as fh:

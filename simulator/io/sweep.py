@@ -20,6 +20,7 @@ other points' numbers unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -57,6 +58,8 @@ class Sweep:
     """The varied keys: one axis per grid key, one axis for all the zip keys."""
     points: list[Point]
     resolved: dict[str, Any]
+    source: str | None = None
+    """The sweep file (``None`` for a sweep given as data)."""
 
     @property
     def keys(self) -> list[str]:
@@ -181,7 +184,17 @@ def load_sweep(path: Path, trials: int | None = None, seed: int | None = None,
     ConfigError
         With one line naming the key (and, for a bad point, the point).
     """
-    data = config.read_config(path)
+    sweep = sweep_of(config.read_config(path), path.parent,
+                     path.stem.removesuffix(".sweep"), trials, seed, max_points)
+    return dataclasses.replace(sweep, source=str(path))
+
+
+def sweep_of(data: Any, folder: Path, default_name: str = "sweep",
+             trials: int | None = None, seed: int | None = None,
+             max_points: int | None = MAX_POINTS) -> Sweep:
+    """Validate the data of a sweep file (as :func:`load_sweep`), read from ``folder``
+    (where a ``base`` path and empirical samples are found)."""
+    path = Path(folder) / f"{default_name}.sweep.yaml"
     if not isinstance(data, dict):
         raise ConfigError("(top level): must be a mapping of keys to values")
     unknown = [k for k in data if k not in SWEEP_KEYS]

@@ -13,7 +13,7 @@ Beyond it:
   of every trial draws a factor from the law, multiplying its class's speed;
 * per-worker traces (``delay: {dist: empirical, path: trace.csv, worker: NAME}``): worker
   ``j`` replays the delays measured on worker ``j`` of the trace (see
-  :class:`~simulator.model.laws.Empirical`).
+  :class:`~ltsim.model.laws.Empirical`).
 
 The draws take their generators as arguments (the caller owns the streams): delays from the
 trial's delay stream, in class order, the class assignment and the speeds from streams of

@@ -3,7 +3,7 @@
 Three kinds of candidates, each returned as a :class:`FittedLaw` (parameters, standard
 errors, log-likelihood, AIC and the ``ltsim run`` config entries):
 
-* one law of :data:`simulator.model.laws.LAWS` (those with ``fit_parameters``), fitted to a
+* one law of :data:`ltsim.model.laws.LAWS` (those with ``fit_parameters``), fitted to a
   :class:`CensoredSample` of start-up times by :func:`fit_law` (:data:`FITTERS` by ``dist``);
 * a two-component mixture of such laws, :func:`fit_mixture` (:data:`MIXTURES`);
 * two classes of workers, :func:`fit_two_class`: a fraction ``f`` of the workers computes
@@ -405,7 +405,7 @@ def _inverse(hess: np.ndarray) -> tuple[np.ndarray, set[int]]:
 
 @dataclass(frozen=True)
 class LawModel:
-    """How one law of :data:`~simulator.model.laws.LAWS` is fitted.
+    """How one law of :data:`~ltsim.model.laws.LAWS` is fitted.
 
     Attributes
     ----------
@@ -570,7 +570,7 @@ def fit_law(name: str, sample: CensoredSample) -> FittedLaw:
 FITTERS: dict[str, Callable[[CensoredSample], FittedLaw]] = {
     name: functools.partial(fit_law, name) for name, law in LAWS.items() if law.fit_parameters
 }
-"""The fitter of every candidate law of :data:`~simulator.model.laws.LAWS`, by ``dist``."""
+"""The fitter of every candidate law of :data:`~ltsim.model.laws.LAWS`, by ``dist``."""
 
 _missing = set(FITTERS) - set(MODELS)
 if _missing:  # a new candidate law needs its LawModel here

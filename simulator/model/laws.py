@@ -7,13 +7,13 @@ Every law is a :class:`DelayLaw` with
   also a free statistical test of its sampler;
 * ``logsf(x)``: ``log P(X > x)``, accurate in the far tail, with ``support_min`` and
   ``tail_index`` (the power of a Pareto-like tail, ``inf`` for lighter tails): what
-  :mod:`simulator.model.orderstats` needs for exact expected latencies;
+  :mod:`ltsim.model.orderstats` needs for exact expected latencies;
 * continuous laws: ``isf(p)``, the inverse survival function; discrete laws (constant,
   empirical, a mixture of them): ``atoms()``, the support points and their probabilities;
   ``jumps()``: the points where ``P(X > x)`` jumps, also for a mixture of a discrete and a
   continuous law (where quadratures must split);
 * ``label()``: the short text of plots (``Exp(0.2)``), and ``fit`` (see
-  :mod:`simulator.model.estimation`): the censored maximum-likelihood fitter ``ltsim fit`` uses.
+  :mod:`ltsim.model.estimation`): the censored maximum-likelihood fitter ``ltsim fit`` uses.
 
 :data:`LAWS` lists them by their ``dist`` name; the config union :data:`Law`, the docs' list,
 the plot labels and the candidates of ``ltsim fit`` are all built from it. A new law is one
@@ -139,7 +139,7 @@ class DelayLaw(StrictModel):
 class Exponential(DelayLaw):
     """Exponential with ``rate`` (mean ``1/rate``)."""
 
-    dist: Literal["exponential"]
+    dist: Literal["exponential"] = "exponential"
     rate: Positive
     short: ClassVar[str] = "Exp"
     fit_parameters: ClassVar[tuple[str, ...]] = ("rate",)
@@ -169,7 +169,7 @@ class Exponential(DelayLaw):
 class ShiftedExponential(DelayLaw):
     """``shift`` plus an exponential with ``rate``."""
 
-    dist: Literal["shifted_exponential"]
+    dist: Literal["shifted_exponential"] = "shifted_exponential"
     shift: NonNegative
     rate: Positive
     short: ClassVar[str] = "ShiftedExp"
@@ -205,7 +205,7 @@ class ShiftedExponential(DelayLaw):
 class Pareto(DelayLaw):
     """Classical (type I) Pareto: ``P(X > x) = (scale / x) ** shape`` for ``x >= scale``."""
 
-    dist: Literal["pareto"]
+    dist: Literal["pareto"] = "pareto"
     scale: Positive
     shape: Positive
     short: ClassVar[str] = "Pareto"
@@ -251,7 +251,7 @@ class Pareto(DelayLaw):
 class Weibull(DelayLaw):
     """Weibull with ``scale`` and ``shape``: ``P(X > x) = exp(-(x / scale) ** shape)``."""
 
-    dist: Literal["weibull"]
+    dist: Literal["weibull"] = "weibull"
     scale: Positive
     shape: Positive
     short: ClassVar[str] = "Weibull"
@@ -284,7 +284,7 @@ class Weibull(DelayLaw):
 class Lognormal(DelayLaw):
     """``exp(N(mu, sigma**2))``."""
 
-    dist: Literal["lognormal"]
+    dist: Literal["lognormal"] = "lognormal"
     mu: Finite
     sigma: Positive
     short: ClassVar[str] = "LogNormal"
@@ -347,7 +347,7 @@ class _Atomic(DelayLaw):
 class Constant(_Atomic):
     """The same delay ``value`` at every worker."""
 
-    dist: Literal["constant"]
+    dist: Literal["constant"] = "constant"
     value: NonNegative
     short: ClassVar[str] = "Const"
 
@@ -375,7 +375,7 @@ class Empirical(_Atomic):
     taken from the folder of the config file. Samples must be finite and non-negative.
     """
 
-    dist: Literal["empirical"]
+    dist: Literal["empirical"] = "empirical"
     column: str | Annotated[int, Field(ge=0)] | None = None
     worker: str | None = None
     path: str
@@ -631,7 +631,7 @@ class Mixture(DelayLaw):
     (the weights sum to 1), e.g. a fast exponential body and a Pareto tail (the PBS latency
     traces). Its survival function is the weighted sum of the components'."""
 
-    dist: Literal["mixture"]
+    dist: Literal["mixture"] = "mixture"
     components: Annotated[list[Component], Field(min_length=1)]
     short: ClassVar[str] = "Mixture"
 

@@ -1,8 +1,8 @@
 """The Monte-Carlo engine: batches, processes, stopping rules. It knows nothing of the model.
 
 The engine calls ``simulate(start, stop)`` for consecutive blocks of trials (it returns one
-:class:`~simulator.model.outcome.Outcome` per scheme, or a
-:class:`~simulator.model.outcome.Block` of them with their rows already formatted) and keeps
+:class:`~ltsim.model.outcome.Outcome` per scheme, or a
+:class:`~ltsim.model.outcome.Block` of them with their rows already formatted) and keeps
 the longest run of finished blocks from the first one. Stopping rules are applied to that run
 block by block, in order, so a run that stops on a precision target holds the same trials
 whatever runs the blocks: this process, a pool of ``--jobs`` processes, or any

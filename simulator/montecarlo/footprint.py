@@ -6,9 +6,9 @@ A run (``ltsim run``) needs memory in three places and disk in one:
   with ``--jobs 1``) holds the interpreter and libraries, the compiled kernels it loads, and
   one block of trials at a time: the delays of shape (batch, n) and what each code
   allocates to simulate them (NumPy temporaries of that shape, LT's decoder buffers, ...:
-  :meth:`~simulator.codes.base.Code.memory_bytes`);
+  :meth:`~ltsim.codes.base.Code.memory_bytes`);
 * the parent process keeps every block until the run ends: one
-  :class:`~simulator.model.outcome.Outcome` per scheme (latency, symbols, decoded, decode
+  :class:`~ltsim.model.outcome.Outcome` per scheme (latency, symbols, decoded, decode
   time, cost columns) *and* the block's formatted rows of ``latencies.csv``; it then joins
   the outcomes into one array per column (a second copy, after the worker processes have
   exited) and builds ``summary.csv`` and ``tail.csv`` (sorting each scheme's latencies);
@@ -45,7 +45,7 @@ KERNEL_BYTES = 34 * MiB
 (the streams' seed hash, LT's trial, ...): private to each simulating process."""
 
 OUTCOME_BYTES = 41
-"""Bytes of one scheme's trial in an :class:`~simulator.model.outcome.Outcome`: latency,
+"""Bytes of one scheme's trial in an :class:`~ltsim.model.outcome.Outcome`: latency,
 decode time and worker-seconds (float64), symbols and units (int64), decoded (bool)."""
 
 BLOCK_OVERHEAD = 1100
@@ -166,7 +166,7 @@ def block_bytes(experiment, batch: int) -> int:
     """Peak bytes of simulating one block of ``batch`` trials, beyond the base and kernels.
 
     The block's delays, one trial's draw, and the largest of the schemes' own needs
-    (:meth:`~simulator.codes.base.Code.memory_bytes`; the schemes of a block are simulated
+    (:meth:`~ltsim.codes.base.Code.memory_bytes`; the schemes of a block are simulated
     one after the other); with machine classes or a speed law also the speeds, the unit
     times the codes compute from them and the draws of the classes; and the block's
     outcomes and rows.
@@ -223,7 +223,7 @@ def rows_bytes(experiment, trials: int) -> int:
 def tail_points(trials: int) -> int:
     """Points ``tail.csv`` keeps for a scheme of ``trials`` trials: every one up to
     10 000, then about 3 500 growing with the logarithm of trials (the thinning of
-    :func:`simulator.io.results.thin_tail`)."""
+    :func:`ltsim.io.results.thin_tail`)."""
     if trials < 10_000:
         return trials + 1
     return int(min(10_000, 3_500 + 1_100 * math.log10(trials / 10_000)))

@@ -13,7 +13,7 @@ from .streams import CLASSES, SPEEDS, Streams
 
 def simulate_trials(experiment, start: int, stop: int) -> list[Outcome]:
     """Simulate trials ``start .. stop-1`` of every scheme of ``experiment`` (a
-    :class:`~simulator.io.config.RunConfig`).
+    :class:`~ltsim.io.config.RunConfig`).
 
     Returns
     -------
@@ -64,7 +64,7 @@ def _streams(seed: int, child: int, start: int, stop: int) -> Streams:
 
 class TrialStreams(Sequence):
     """The code streams of a block's trials: ``rngs[b]`` is trial ``start + b``'s generator
-    (:class:`~simulator.montecarlo.streams.Streams`: one generator reused, so a trial's is
+    (:class:`~ltsim.montecarlo.streams.Streams`: one generator reused, so a trial's is
     valid until the next one is taken; codes take them in order)."""
 
     def __init__(self, seed: int, child: int, start: int, stop: int) -> None:

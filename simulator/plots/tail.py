@@ -20,7 +20,7 @@ from .common import (
 
 def plot_tail(folder: Path) -> list[Path]:
     """Draw ``tail.png`` and ``tail.pdf``: P(T > t) on a log axis, one curve per scheme;
-    then ``cost.png`` and ``cost.pdf`` (:func:`plot_cost`).
+    then ``cost.png`` and ``cost.pdf`` (:func:`cost_figure`).
 
     Parameters
     ----------
@@ -35,6 +35,25 @@ def plot_tail(folder: Path) -> list[Path]:
     tail = read_table(folder / "tail.csv", ["scheme", "t", "tail"], ("t", "tail"))
     config = read_config(folder)
     meta = read_meta(folder)
+    plt = pyplot()
+    fig = tail_figure(tail, config, meta)
+    written = save_figure(fig, folder, "tail")
+    plt.close(fig)
+    fig = cost_figure(read_summary(folder), config, meta)
+    if fig is not None:
+        written += save_figure(fig, folder, "cost")
+        plt.close(fig)
+    return written
+
+
+def tail_figure(tail, config: dict, meta: dict):
+    """The figure of ``tail.png``: P(T > t) per scheme, from the rows of ``tail.csv``, the
+    resolved config and ``meta.json``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     plt = pyplot()
     codes = legend_names(config.get("schemes"))
     fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
@@ -69,36 +88,31 @@ def plot_tail(folder: Path) -> list[Path]:
     )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=2 if drawn > 6 else 1)
-    written = save_figure(fig, folder, "tail")
-    plt.close(fig)
-    return written + plot_cost(folder, config, meta, codes)
+    return fig
 
 
-def plot_cost(folder: Path, config: dict, meta: dict, codes: dict) -> list[Path]:
-    """Draw ``cost.png`` and ``cost.pdf``: mean latency (filled marker) and p99 (open marker)
-    against mean worker-seconds, one point per scheme: the latency/cost frontier.
+def cost_figure(summary, config: dict, meta: dict):
+    """The figure of ``cost.png``: mean latency (filled marker) and p99 (open marker) against
+    mean worker-seconds, one point per scheme: the latency/cost frontier.
 
     Both axes are logarithmic with plain tick labels (:func:`plain_log_ticks`); legend names
-    are those of ``tail.png`` (:func:`legend_label`). Nothing is drawn for a summary without
-    costs (folders written before costs were recorded).
+    are those of ``tail.png`` (:func:`legend_label`).
 
     Parameters
     ----------
-    folder : Path
-        The run folder (its ``summary.csv`` is read; the figures are written there).
+    summary : DataFrame
+        The rows of ``summary.csv``.
     config, meta : dict
-        Its resolved ``config.yaml`` and ``meta.json``.
-    codes : dict
-        From :func:`legend_names`.
+        The resolved config and ``meta.json``.
 
     Returns
     -------
-    list of Path
-        The files written (none without costs).
+    matplotlib.figure.Figure or None
+        ``None`` for a summary without costs (folders written before costs were recorded).
     """
-    summary = read_summary(folder)
     if "worker_seconds" not in summary.columns:
-        return []
+        return None
+    codes = legend_names(config.get("schemes"))
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
     drawn = 0
@@ -120,10 +134,8 @@ def plot_cost(folder: Path, config: dict, meta: dict, codes: dict) -> list[Path]
     plain_log_ticks(ax.yaxis)
     ax.set_xlabel("mean worker-seconds per job (busy time of every started worker)")
     ax.set_ylabel("latency (seconds): mean (filled), p99 (open)")
-    ax.set_title(f"{config.get('name', folder.name)}: latency against cost, "
+    ax.set_title(f"{config.get('name', '?')}: latency against cost, "
                  f"{meta.get('trials', '?')} trials", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=2 if drawn > 6 else 1)
-    written = save_figure(fig, folder, "cost")
-    plt.close(fig)
-    return written
+    return fig

@@ -10,9 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-
-class ConfigError(ValueError):
-    """An invalid configuration; ``str(error)`` is one line naming key, rule and value."""
+from .errors import ConfigError  # noqa: F401  (re-exported: configs raise it)
 
 
 class CrossFieldError(ValueError):

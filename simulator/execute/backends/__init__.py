@@ -7,7 +7,8 @@ from .base import Backend
 BACKENDS = ("local", "dask", "lithops")
 
 
-def make_backend(name: str, address: str | None = None, concurrency: int = 1) -> Backend:
+def make_backend(name: str, address: str | None = None, concurrency: int = 1,
+                 client=None) -> Backend:
     """Create backend ``name``; heavy engines are imported only here.
 
     Parameters
@@ -15,6 +16,8 @@ def make_backend(name: str, address: str | None = None, concurrency: int = 1) ->
     concurrency : int
         Logical workers that must be able to run at once (the number of tasks of the
         largest scheme).
+    client : distributed.Client, optional
+        For ``dask``: the client of the cluster to run on (its owner closes it).
     """
     if name == "local":
         from .local import LocalBackend
@@ -23,7 +26,7 @@ def make_backend(name: str, address: str | None = None, concurrency: int = 1) ->
     if name == "dask":
         from .dask import DaskBackend
 
-        return DaskBackend(address, concurrency)
+        return DaskBackend(address, concurrency, client=client)
     if name == "lithops":
         from .lithops import LithopsBackend
 

@@ -106,6 +106,6 @@ class Backend(ABC):
 
 
 def end_of(worker: int, part, error: str = "") -> End:
-    """The :class:`End` of a task from its :class:`~simulator.execute.worker.Part`."""
+    """The :class:`End` of a task from its :class:`~ltsim.execute.worker.Part`."""
     finish = part.results[-1][2] if part.results else math.nan
     return End(worker, part.status, part.start, finish, part.stopped, part.units, error)

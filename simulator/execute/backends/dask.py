@@ -99,11 +99,13 @@ class DaskBackend(Backend):
     streams = True
 
     def __init__(self, address: str | None, concurrency: int, processes: bool = True,
-                 n_workers: int = 2) -> None:
+                 n_workers: int = 2, client=None) -> None:
         from distributed import Client, LocalCluster, Queue
 
-        self.address, self.cluster = address, None
-        if address is None:
+        self.address, self.cluster, self.owns_client = address, None, client is None
+        if client is not None:  # a cluster's client its owner connected (and closes)
+            self.client = client
+        elif address is None:
             threads = max(1, math.ceil(concurrency / n_workers)) + 1
             self.cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads,
                                         processes=processes, dashboard_address=None,
@@ -178,8 +180,9 @@ class DaskBackend(Backend):
         return late
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.client.close()
+        if self.owns_client:
+            with contextlib.suppress(Exception):
+                self.client.close()
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 self.cluster.close()

@@ -11,48 +11,132 @@ is complete is never run again: an interrupted sweep, or one extended with new v
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from ..io import folders, provenance, ranking, results
-from ..io.ranking import best_table, format_best
+from ..io import folders, provenance, results
 from ..io.report import CorruptResults, read_config, read_meta, read_summary, read_sweep_yaml
-from ..io.sweep import MAX_POINTS, Sweep, load_sweep
+from ..io.sweep import MAX_POINTS, Sweep, load_sweep, sweep_of
 from ..montecarlo import engine, trials
 from ..montecarlo.streams import STREAM
 from ..util.validation import ConfigError
 from .errors import BadInput, Failure, Problem
-from .run import Held, dask_engine, held_trials, memory_problem, simulate_into
+from .executors import engine_for, shared_pool
+from .reporter import SILENT, Reporter
+from .results import Results, SweepResults
 from .signals import interrupts
 
 
-@dataclass(frozen=True)
-class SweepRequest:
-    """What the user asked for on the command line."""
+def sweep(spec, *, out: str | Path | None = None, trials: int | None = None,
+          seed: int | None = None, jobs: int | None = None, executor: Any = None,
+          force: bool = False, extend: bool = False, progress: bool = True,
+          reporter: Reporter | None = None, max_points: int | None = MAX_POINTS
+          ) -> SweepResults:
+    """Run every point of a design space.
 
-    sweep_path: Path
-    output: Path | None = None
-    trials: int | None = None
-    seed: int | None = None
-    jobs: int | None = None
-    address: str | None = None
-    force: bool = False
-    extend: bool = False
-    quiet: bool = False
-    dry_run: bool = False
+    Parameters
+    ----------
+    spec : path or mapping
+        A sweep file, or its mapping: ``{"base": Experiment | mapping | path, "grid":
+        {key: values}, "zip": {...}, "trials": ..., "seed": ...}`` (docs/sweeps.md).
+    out : path, optional
+        The sweep folder (as ``ltsim sweep -o``); ``None`` keeps every point in memory.
+    trials, seed : int, optional
+        Replace the sweep's trials per point and its seed.
+    jobs, executor
+        Where the trials run, as for :func:`~ltsim.api.simulate.simulate`.
+    force, extend : bool
+        Replace the folder ``out`` (and lift ``max_points``), or add to it what it lacks.
+    progress : bool
+        Show a progress bar over the points.
+    reporter : Reporter, optional
+        Where progress and notes go.
+    max_points : int or None
+        Refuse a sweep of more points (see :data:`~ltsim.io.sweep.MAX_POINTS`).
+
+    Returns
+    -------
+    SweepResults
+        Its ``status`` is ``complete`` or ``interrupted``; a failed point raises
+        :class:`Failure` after the folder's ``meta.json`` is written.
+    """
+    reporter = reporter or Reporter(progress)
+    plan = read_spec(spec, trials, seed, None if force else max_points)
+    call = provenance.call_text("sweep", plan, out=out, trials=trials, seed=seed, jobs=jobs,
+                                executor=executor, force=force, extend=extend)
+    with provenance.python_call(call), interrupts() as guard:
+        if out is None:
+            if extend or force:
+                raise BadInput("out: extend and force need a sweep folder, got None")
+            return _in_memory(plan, jobs, executor, reporter)
+        return _into_folder(plan, Path(out), jobs, executor, force, extend, reporter, guard)
 
 
-def run_sweep(request: SweepRequest, echo=print) -> int:
-    """Carry out ``ltsim sweep``; returns the exit code (0, or 130 if interrupted).
+def read_spec(spec, trials=None, seed=None, max_points=MAX_POINTS) -> Sweep:
+    """The validated :class:`~ltsim.io.sweep.Sweep` of a sweep file or mapping."""
+    from .experiment import Experiment, plain
+
+    if isinstance(spec, Sweep):
+        return spec
+    if isinstance(spec, (str, Path)):
+        return load_sweep(Path(spec), trials, seed, max_points)
+    if not isinstance(spec, dict):
+        raise ConfigError(f"sweep: must be a sweep file or a mapping, got "
+                          f"{type(spec).__name__}")
+    data, folder = dict(spec), Path(".")
+    base = data.get("base")
+    if isinstance(base, Experiment):
+        data["base"] = base.to_dict(resolved=False)
+        folder = base.base_dir or folder
+    return sweep_of(plain(data), folder, str(data.get("name", "sweep")), trials, seed,
+                    max_points)
+
+
+def _in_memory(plan: Sweep, jobs, executor, reporter: Reporter) -> SweepResults:
+    """Every point simulated in this process's memory."""
+    from .experiment import Experiment
+    from .simulate import simulate_experiment
+
+    done: dict[str, Results] = {}
+    status = "complete"
+    started = provenance.now()
+    with engine_for(executor, jobs) as where, shared_pool(where) as where, \
+            reporter.progress(len(plan.points), unit="point") as update:
+        for i, point in enumerate(plan.points):
+            experiment = Experiment.from_dict(point.config.resolved())
+            result = simulate_experiment(experiment, where, plan.target_rel_ci,
+                                         plan.max_time, SILENT)
+            if result.error is not None:
+                raise Failure(f"point {point.slug}: run failed: {result.error}")
+            if result.trials:
+                done[point.slug] = result
+            update(i + 1)
+            if result.status != "complete":
+                status = "interrupted"
+                break
+    table = points_frame(plan, {slug: (r.summary, _latency_arrays(r))
+                                for slug, r in done.items()})
+    meta = _meta_of(plan, status, started, points_done=len(done), engine=where.name,
+                    jobs=where.jobs)
+    return SweepResults(table, meta, plan.resolved, plan.keys, done)
+
+
+def _latency_arrays(result: Results) -> dict[str, Any]:
+    ids = list(result.summary["scheme"].astype(str))
+    return {sid: o.latency for sid, o in zip(ids, result.outcomes, strict=True)}
+
+
+def _into_folder(plan: Sweep, target: Path, jobs, executor, force: bool, extend: bool,
+                 reporter: Reporter, guard) -> SweepResults:
+    """The sweep into its folder: locked for the whole run, resumable.
 
     The sweep folder is locked for the whole run (a second sweep, or a run, writing it is
     refused before anything is touched). Whatever ends the sweep (its last point, Ctrl-C,
@@ -60,48 +144,38 @@ def run_sweep(request: SweepRequest, echo=print) -> int:
     never stays ``"running"`` once the process has ended (but for SIGKILL, which ``ltsim
     show`` recognises from the process id it records).
     """
-    with interrupts() as guard:
-        return _run_sweep(request, echo, guard)
+    from .budget import memory_problem
 
-
-def _run_sweep(request: SweepRequest, echo, guard) -> int:
-    try:
-        sweep = load_sweep(request.sweep_path, request.trials, request.seed,
-                           max_points=None if request.force else MAX_POINTS)
-    except ConfigError as exc:
-        raise BadInput(f"{request.sweep_path}: {exc}") from None
-    jobs = request.jobs or engine.default_jobs()
-    target = folders.real_target(request.output or Path("results") / sweep.name)
-    if request.dry_run:
-        return dry_run_sweep(sweep, jobs, target, echo)
-    for point in sweep.points:
+    target = folders.real_target(target)
+    jobs = jobs or engine.default_jobs()
+    for point in plan.points:
         problem = memory_problem(point.config, jobs, target)
         if problem:
-            raise BadInput(f"{request.sweep_path}: point {point.slug}: {problem}")
-    problem = disk_problem(sweep, target)
+            raise BadInput(f"point {point.slug}: {problem}")
+    problem = disk_problem(plan, target)
     if problem:
-        raise BadInput(f"{request.sweep_path}: {problem}")
+        raise BadInput(problem)
     try:
-        folders.check_target(target, request.force and not request.extend, request.extend)
+        folders.check_target(target, force and not extend, extend)
         lock = folders.Lock(target)
         lock.__enter__()
     except folders.TargetError as exc:
         raise BadInput(str(exc)) from None
     try:
-        if request.extend:
-            _check_same_sweep(target, sweep)
-            _check_points(target, sweep)
-        with dask_engine(request.address, jobs) as where, _pool(where, jobs) as where:
-            if not request.extend and target.exists():  # --force on an ltsim folder
+        if extend:
+            _check_same_sweep(target, plan)
+            _check_points(target, plan)
+        with engine_for(executor, jobs) as where, shared_pool(where) as where:
+            if not extend and target.exists():  # --force on an ltsim folder
                 folders.replace_with_empty(target)
             target.mkdir(parents=True, exist_ok=True)
-            _write_yaml(target / "sweep.yaml", sweep.resolved)
+            _write_yaml(target / "sweep.yaml", plan.resolved)
             started, clock = provenance.now(), time.perf_counter()
-            _write_json(_meta(request, sweep, "running", started, pid=os.getpid()),
+            _write_json(_meta_of(plan, "running", started, pid=os.getpid()),
                         target / "meta.json")
             state = _Progress()
             try:
-                _run_points(request, sweep, target, where, state, echo)
+                _run_points(plan, target, where, state, reporter)
             except KeyboardInterrupt:
                 state.status = "interrupted"
             except Problem as exc:  # a point could not run or be written
@@ -110,21 +184,16 @@ def _run_sweep(request: SweepRequest, echo, guard) -> int:
                 state.status = "failed"
                 state.error = f"internal error ({type(exc).__name__}: {exc})"
             with guard.hold():
-                table = _finish(request, sweep, target, where, state, started, clock)
+                table, meta = _finish(plan, target, where, state, started, clock)
     finally:
         lock.__exit__(None, None, None)
     if state.error is not None:
         raise Failure(state.error)
-    if not request.quiet and not table.empty:
-        bounds = {p.slug: ranking.reference_ids(p.config.resolved()["schemes"])
-                  for p in sweep.points}
-        echo(format_best(best_table(table, sweep.keys, "p99", bounds), sweep.keys))
-    if request.extend and state.computed == 0 and state.status == "complete":
-        echo(f"{target} already holds every point; nothing to do", file=sys.stderr)
-    note = (f" (interrupted after {len(state.done)} of {len(sweep.points)} points)"
-            if state.status != "complete" else "")
-    echo(f"results in {target}{note}", file=sys.stderr)
-    return 130 if state.status != "complete" or guard.interrupted else 0
+    if extend and state.computed == 0 and state.status == "complete":
+        reporter.note(f"{target} already holds every point; nothing to do")
+    status = state.status if not guard.interrupted else "interrupted"
+    return SweepResults(table, {**meta, "status": status}, plan.resolved, plan.keys,
+                        folder=target, points_done=len(state.done))
 
 
 @dataclass
@@ -138,41 +207,43 @@ class _Progress:
     """Points run (or resumed) by this sweep."""
 
 
-def _meta(request: SweepRequest, sweep: Sweep, status: str, started: str, **fields):
-    return provenance.meta(status=status, config_file=request.sweep_path, seed=sweep.seed,
-                           trials=sweep.trials, trials_requested=sweep.trials,
-                           points=len(sweep.points), started=started, stream=STREAM,
+def _meta_of(plan: Sweep, status: str, started: str, **fields):
+    return provenance.meta(status=status, config_file=plan.source,
+                           seed=plan.seed, trials=plan.trials, trials_requested=plan.trials,
+                           points=len(plan.points), started=started, stream=STREAM,
                            **fields)
 
 
-def _run_points(request: SweepRequest, sweep: Sweep, target: Path, where, state: _Progress,
-                echo) -> None:
+def _run_points(plan: Sweep, target: Path, where, state: _Progress,
+                reporter: Reporter) -> None:
     """Run every point not complete yet, in order; stop at the first interrupted one."""
-    for i, point in enumerate(sweep.points):
+    from .extend import Held, held_trials
+    from .simulate import failure_line, simulate_into
+
+    for i, point in enumerate(plan.points):
         folder = target / "points" / point.slug
-        why = _incomplete(folder, point.config, sweep.target_rel_ci)
+        why = _incomplete(folder, point.config, plan.target_rel_ci)
         if why is None:
             state.done.append(point)
             continue
         shown = ", ".join(f"{k}={v!r}" for k, v in point.values.items())
         if folder.exists() and why != "interrupted":
-            echo(f"point {point.slug}: {why}; recomputing it", file=sys.stderr)
-        if not request.quiet:
-            echo(f"point {i + 1}/{len(sweep.points)}: {shown}", file=sys.stderr)
-        held, extend = Held(), False
+            reporter.note(f"point {point.slug}: {why}; recomputing it")
+        reporter.detail(f"point {i + 1}/{len(plan.points)}: {shown}")
+        held, resume = Held(), False
         if folder.exists() and not folders.written_by_ltsim(folder):
             raise Failure(f"point {point.slug}: {folder} holds no result of ltsim's "
                           "(unreadable meta.json); move it away and resume")
         if why == "interrupted":  # resumed; anything else is recomputed from its first trial
             try:
-                held, extend = held_trials(folder, point.config), True
+                held, resume = held_trials(folder, point.config), True
             except BadInput as exc:
-                echo(f"point {point.slug}: {exc}; recomputing it", file=sys.stderr)
+                reporter.note(f"point {point.slug}: {exc}; recomputing it")
         try:
-            written = simulate_into(point.config, folder, where, sweep.target_rel_ci,
-                                    sweep.max_time, True, held,
-                                    "--extend" if extend else "-o",
-                                    config_file=request.sweep_path, extend=extend)
+            written = simulate_into(point.config, folder, where, plan.target_rel_ci,
+                                    plan.max_time, SILENT, held,
+                                    "--extend" if resume else "-o",
+                                    config_file=plan.source, extend=resume)
         except Problem as exc:  # e.g. the point's folder locked by another process
             raise Failure(f"point {point.slug}: {exc}") from None
         state.computed += 1
@@ -181,8 +252,7 @@ def _run_points(request: SweepRequest, sweep: Sweep, target: Path, where, state:
             return
         if written.error is not None:
             state.status = "failed"
-            written.resume = provenance.resume_command(target, flag_takes_folder=False)
-            state.error = f"point {point.slug}: {written.failure_message()}"
+            state.error = f"point {point.slug}: {failure_line(written, target, sweep=True)}"
             return
         if written.status != "complete":
             state.status = "interrupted"
@@ -193,18 +263,18 @@ def _run_points(request: SweepRequest, sweep: Sweep, target: Path, where, state:
             return
 
 
-def _finish(request, sweep, target, where, state: _Progress, started, clock) -> pd.DataFrame:
+def _finish(plan: Sweep, target, where, state: _Progress, started, clock):
     """Write ``points.csv`` and the final ``meta.json`` of a sweep that stopped."""
     try:
-        table = points_table(target, sweep)
+        table = points_table(target, plan)
     except CorruptResults as exc:
         state.status = "failed"
         state.error = state.error or f"{exc}"
         table = pd.DataFrame()
     status = state.status if state.status != "failed" else "interrupted"
-    meta = _meta(request, sweep, status, started, points_done=len(state.done),
-                 error=state.error, engine=where.name, jobs=where.jobs,
-                 wall_seconds=round(time.perf_counter() - clock, 6))
+    meta = _meta_of(plan, status, started, points_done=len(state.done), error=state.error,
+                    engine=where.name, jobs=where.jobs,
+                    wall_seconds=round(time.perf_counter() - clock, 6))
     try:
         if not table.empty:
             _write_csv(table, target / "points.csv")
@@ -212,17 +282,7 @@ def _finish(request, sweep, target, where, state: _Progress, started, clock) -> 
     except OSError as exc:
         raise Failure(f"writing {target} failed ({exc.strerror or exc}); the points are kept "
                       f"in {target / 'points'}") from None
-    return table
-
-
-@contextlib.contextmanager
-def _pool(where, jobs: int):
-    """One process pool for every point of the sweep (or the Dask executor as given)."""
-    if where.executor is not None or jobs <= 1:
-        yield where
-        return
-    with engine.process_pool(jobs) as pool:
-        yield replace(where, executor=pool, slots=2 * jobs)
+    return table, meta
 
 
 def _incomplete(folder: Path, config, target_rel_ci) -> str | None:
@@ -287,7 +347,7 @@ def _check_points(target: Path, sweep: Sweep) -> None:
     """``--extend`` refuses, before anything is written, a sweep whose point folders were
     drawn from another random stream or read input files that changed since."""
     from ..montecarlo.streams import stream_of
-    from .run import changed_inputs
+    from .extend import changed_inputs
 
     for point in sweep.points:
         folder = target / "points" / point.slug
@@ -332,22 +392,22 @@ def disk_problem(sweep: Sweep, target: Path) -> str | None:
             f"points, or write elsewhere (-o), got {sweep.trials}")
 
 
-def dry_run_sweep(sweep: Sweep, jobs: int, target: Path, echo) -> int:
-    """Print the resolved sweep, its points, and the estimated time, memory and disk of the
-    run (the time from pilots of up to three points)."""
+def plan_lines(sweep: Sweep, jobs: int, target: Path) -> list[str]:
+    """The lines of a dry run: the resolved sweep, its points, and the estimated time,
+    memory and disk of the run (the time from pilots of up to three points)."""
     from ..montecarlo.footprint import footprint
 
-    echo(yaml.safe_dump(sweep.resolved, sort_keys=False).rstrip())
-    echo(f"# points: {len(sweep.points)} over {', '.join(sweep.keys)}")
+    lines = [yaml.safe_dump(sweep.resolved, sort_keys=False).rstrip()]
+    lines.append(f"# points: {len(sweep.points)} over {', '.join(sweep.keys)}")
     memory = max(footprint(p.config, jobs).memory for p in sweep.points)
-    echo(f"# memory: about {memory / 2**20:.0f} MiB at the largest point")
+    lines.append(f"# memory: about {memory / 2**20:.0f} MiB at the largest point")
     folder, peak = disk_bytes(sweep)
-    echo(f"# disk: about {folder / 2**20:.3g} MiB of results in {target} (peak "
-         f"{peak / 2**20:.3g} MiB)")
+    lines.append(f"# disk: about {folder / 2**20:.3g} MiB of results in {target} (peak "
+                 f"{peak / 2**20:.3g} MiB)")
     problem = disk_problem(sweep, target)
     if problem:
-        echo(f"# the sweep would be refused: {problem}")
-        return 0
+        lines.append(f"# the sweep would be refused: {problem}")
+        return lines
     pilots = sorted({0, len(sweep.points) // 2, len(sweep.points) - 1})
     seconds = []
     for i in pilots:
@@ -360,22 +420,35 @@ def dry_run_sweep(sweep: Sweep, jobs: int, target: Path, echo) -> int:
     per_trial = sum(seconds) / len(seconds)
     total_trials = sum(p.config.trials for p in sweep.points)
     estimate = per_trial * total_trials / max(1, jobs)
-    echo(f"# time: about {estimate:.3g} s for {total_trials} trials on {jobs} process(es) "
-         f"({per_trial * 1e3:.3g} ms per trial, from pilots of {len(pilots)} point(s))")
-    return 0
+    lines.append(f"# time: about {estimate:.3g} s for {total_trials} trials on {jobs} "
+                 f"process(es) ({per_trial * 1e3:.3g} ms per trial, from pilots of "
+                 f"{len(pilots)} point(s))")
+    return lines
 
 
 def points_table(target: Path, sweep: Sweep) -> pd.DataFrame:
-    """One row per point and scheme: the varied values, the point's ``summary.csv`` row and
-    a distribution-free 95 % confidence interval of p99 (order statistics of the point's
-    latencies). Points without a result folder are left out."""
-    frames = []
+    """One row per point and scheme of the sweep folder ``target`` (see
+    :func:`points_frame`); points without a result folder are left out, a point folder that
+    the strict readers refuse raises :class:`CorruptResults` naming it."""
+    found = {}
     for point in sweep.points:
         folder = target / "points" / point.slug
-        if not folder.exists():
-            continue  # not run yet (an interrupted sweep)
-        summary = read_summary(folder)
-        summary = summary.assign(**_p99_interval(folder, summary))
+        if folder.exists():  # else not run yet (an interrupted sweep)
+            summary = read_summary(folder)
+            found[point.slug] = (summary, _latencies_of(folder, summary))
+    return points_frame(sweep, found)
+
+
+def points_frame(sweep: Sweep, found: dict[str, tuple[pd.DataFrame, dict]]) -> pd.DataFrame:
+    """One row per point and scheme: the varied values, the point's ``summary.csv`` row and
+    a distribution-free 95 % confidence interval of p99 (order statistics of the point's
+    latencies), for the points in ``found`` (slug -> summary and latencies by scheme)."""
+    frames = []
+    for point in sweep.points:
+        if point.slug not in found:
+            continue
+        summary, latencies = found[point.slug]
+        summary = summary.assign(**p99_interval(summary, latencies))
         for key, value in reversed(point.values.items()):
             summary.insert(0, key, _cell(value))
         summary.insert(0, "point", point.slug)
@@ -394,11 +467,8 @@ def _cell(value):
         "\n...").strip()
 
 
-def _p99_interval(folder: Path, summary: pd.DataFrame) -> dict[str, list[float]]:
-    """95 % CI of each scheme's p99 from the order statistics: ranks from the Binomial(n,
-    0.99) quantiles (exact coverage >= 95 %, no assumption on the law)."""
-    from scipy import stats
-
+def _latencies_of(folder: Path, summary: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each scheme's latencies in ``folder/latencies.csv``."""
     path = folder / "latencies.csv"
     try:
         lat = pd.read_csv(path, usecols=["scheme", "latency"], dtype={"scheme": str})
@@ -407,9 +477,19 @@ def _p99_interval(folder: Path, summary: pd.DataFrame) -> dict[str, list[float]]
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise CorruptResults(f"{path}: not a readable CSV table "
                              f"({' '.join(str(exc).split())[:160]})") from None
+    return {scheme: lat.loc[lat["scheme"] == scheme, "latency"].to_numpy(float)
+            for scheme in summary["scheme"].astype(str)}
+
+
+def p99_interval(summary: pd.DataFrame, latencies: dict[str, np.ndarray]
+                 ) -> dict[str, list[float]]:
+    """95 % CI of each scheme's p99 from the order statistics: ranks from the Binomial(n,
+    0.99) quantiles (exact coverage >= 95 %, no assumption on the law)."""
+    from scipy import stats
+
     low, high = [], []
     for scheme in summary["scheme"].astype(str):
-        x = np.sort(lat.loc[lat["scheme"] == scheme, "latency"].to_numpy(float))
+        x = np.sort(np.asarray(latencies.get(scheme, []), dtype=float))
         n = x.size
         if n < 2:
             low.append(math.nan)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..util.validation import ConfigError
 from .errors import BadInput, Failure
@@ -67,3 +69,38 @@ def fit_folder(folder: Path, output: Path | None, origin: str, force: bool
     except ConfigError as exc:
         raise Failure(f"fitted config is not valid for ltsim run: {exc}") from None
     return table, target
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What ``fit`` gives: the fitted experiment, the config file written, the fit table."""
+
+    experiment: Any
+    path: Path
+    table: str
+
+    def __repr__(self) -> str:
+        return f"Fitted({self.path})\n{self.table}"
+
+
+def fit(folder: str | Path, *, out: str | Path | None = None, origin: str = "start",
+        force: bool = False) -> Fitted:
+    """Fit the start-up delay law and the unit time of an execution folder and write the
+    ``ltsim run`` config of the fitted model (default ``folder/fitted.yaml``).
+
+    Parameters
+    ----------
+    folder : path
+        A folder of ``ltsim execute`` (``tasks.csv``, ``config.yaml``).
+    out : path, optional
+        The config to write.
+    origin : {"start", "submitted"}
+        Time zero of a task: the worker's start, or the master's submission.
+    force : bool
+        Replace a config ``ltsim fit`` wrote before.
+    """
+    from .experiment import Experiment
+
+    table, target = fit_folder(Path(folder), Path(out) if out is not None else None, origin,
+                               force)
+    return Fitted(Experiment.from_yaml(target), target, table)

@@ -9,13 +9,13 @@ class Problem(Exception):
     exit_code = 1
 
 
-class BadInput(Problem):
+class BadInput(Problem, ValueError):
     """Usage or config error, found before anything is written: exit 2."""
 
     exit_code = 2
 
 
-class Failure(Problem):
+class Failure(Problem, RuntimeError):
     """A run that failed at run time (what was computed is kept and named): exit 1."""
 
     exit_code = 1
