@@ -503,6 +503,7 @@ def heap_merge_seconds(m: int, pops: int, reps: int, seed: int = 11) -> list[flo
     taken from it in order, each worker offering its ``SYMBOLS`` symbols one after another
     (as ``returns: symbol`` does), without degrees, neighbours or decoding."""
     import numba
+
     from ltsim.codes.lt_trial import _sift_down
 
     @numba.njit(cache=False)
@@ -699,7 +700,6 @@ def bench_reference_ratio(fast_per_trial: float, trials: int, m: int | None = No
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from ltsim.montecarlo.trials import simulate_trials
-
     from tests.reference_codes import scheme_reference
 
     experiment = load_experiment(EXP02, sets=() if m is None else (f"m={m}",))
@@ -738,6 +738,7 @@ def bench_sum_recovery(n: int, d: int, trials: int, warmup: int) -> list[Row]:
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
     import bench_sumrank
+
     from ltsim.codes import sumrank
 
     blas = sumrank.BLAS_AVAILABLE

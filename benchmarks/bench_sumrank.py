@@ -35,6 +35,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+
 from ltsim.codes import sumrank  # noqa: E402
 
 U = 0.005

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
 from ltsim.plots.common import display_name, legend_names
 
 

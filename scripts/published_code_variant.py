@@ -22,6 +22,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+
 from ltsim.codes.lt import LTCode
 from ltsim.codes.peeling import peel
 from ltsim.io import config

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+
 from ltsim.execute.backends.base import End, Result
 from ltsim.execute.plan import Result as Work
 from ltsim.execute.plan import TaskSpec

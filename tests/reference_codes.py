@@ -16,8 +16,8 @@ import math
 from fractions import Fraction
 
 import numpy as np
-from ltsim.montecarlo.streams import CLASSES, SPEEDS, stream
 
+from ltsim.montecarlo.streams import CLASSES, SPEEDS, stream
 from tests.reference import lt_latency_reference
 
 # --------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from ltsim.api import budget as runner
 from ltsim.cli import main
 from ltsim.io import config

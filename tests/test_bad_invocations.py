@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from ltsim.cli import main
 
+from ltsim.cli import main
 from tests.helpers import TINY_CONFIG
 
 HERE = Path(__file__).parent

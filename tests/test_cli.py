@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from ltsim.cli import main
 
 FILES = ["latencies.csv", "summary.csv", "tail.csv", "config.yaml", "meta.json"]

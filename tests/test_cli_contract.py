@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+
 from ltsim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,6 +138,7 @@ def test_help_texts():
 
 def test_execution_figure_never_shows_negative_latency():
     import numpy as np
+
     from ltsim.plots.execution import mean_interval
 
     skewed = np.array([0.001, 0.002, 0.001, 0.003, 0.25])  # One's 0.047 +- 0.057 case

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ltsim.cli import main
 
+from ltsim.cli import main
 from tests.test_interrupt import CONFIG, trials_written, wait_until
 
 pytestmark = pytest.mark.slow

@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from ltsim.cli import main
 from ltsim.execute.backends import make_backend
 from ltsim.execute.master import run_execution
 from ltsim.io import config
 from ltsim.montecarlo.trials import simulate_trials
-
 from tests.helpers import experiment, within_sigmas
 from tests.reference_codes import (
     draw_workers,

@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from ltsim.api import budget as runner
 from ltsim.cli import main
 

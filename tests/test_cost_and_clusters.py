@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
 from ltsim.cli import main
 from ltsim.model.orderstats import expected_max_of_classes
 from ltsim.montecarlo.streams import CLASSES, SPEEDS, stream
 from ltsim.montecarlo.trials import simulate_trials
-
 from tests.helpers import experiment, within_sigmas
 from tests.reference_codes import (
     draw_workers,

@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 import pytest
-from ltsim.model import laws as delays
 
+from ltsim.model import laws as delays
 from tests.helpers import within_sigmas
 
 N = 200_000

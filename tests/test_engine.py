@@ -4,6 +4,7 @@ import functools
 
 import numpy as np
 import pytest
+
 from ltsim.model.outcome import Outcome
 from ltsim.montecarlo import engine
 

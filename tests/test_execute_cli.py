@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+
 from ltsim.cli import main
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,6 @@ pytest.importorskip("distributed")
 
 from ltsim.execute.backends.dask import DaskBackend
 from ltsim.execute.master import run_execution
-
 from tests.helpers import cancel_check, small_config
 
 pytestmark = pytest.mark.slow
@@ -77,6 +76,7 @@ def test_an_undersized_cluster_is_refused_unless_queueing_is_allowed(tmp_path):
 
     from click.testing import CliRunner
     from distributed import LocalCluster
+
     from ltsim.cli import main
 
     cfg = tmp_path / "tiny.yaml"

@@ -7,13 +7,13 @@ import time
 
 import numpy as np
 import pytest
+
 from ltsim.codes.peeling import peel
 from ltsim.execute.backends import make_backend
 from ltsim.execute.master import run_execution
 from ltsim.execute.plan import terms, trial_draws
 from ltsim.execute.workload import direct, kernel_sum, make_data
 from ltsim.util.validation import ConfigError
-
 from tests.helpers import cancel_check, small_config
 
 

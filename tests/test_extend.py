@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ltsim.cli import main
 
+from ltsim.cli import main
 from tests.helpers import TINY_CONFIG
 
 

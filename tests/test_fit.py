@@ -13,6 +13,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
+
 from ltsim.execute.fit import (
     CANDIDATES,
     LAW_CANDIDATES,
@@ -36,7 +38,6 @@ from ltsim.model.estimation import (
     fit_two_class,
 )
 from ltsim.model.laws import LAWS
-from scipy import stats
 
 EXECUTED = {"name": "x", "workload": {"m": 64}, "workers": 64, "trials": 5, "seed": 2,
             "schemes": [{"kind": "one", "label": None}, {"kind": "lt", "r": 2}]}
@@ -307,6 +308,7 @@ def test_fit_keeps_the_price_per_second_of_the_execution(tmp_path):
     invents none when the execution had none), so that the fitted run has a cost column."""
     import yaml
     from click.testing import CliRunner
+
     from ltsim.cli import main
 
     rng = np.random.default_rng(3)

@@ -11,9 +11,9 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+
 from ltsim.cli import main
 from ltsim.io import folders
-
 from tests.helpers import TINY_CONFIG
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from ltsim.api import budget as runner
 from ltsim.cli import main
 from ltsim.io import config

@@ -6,6 +6,7 @@ import sys
 
 import numba
 import pytest
+
 from ltsim import jit
 
 pytestmark = pytest.mark.slow

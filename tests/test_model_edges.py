@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from scipy import integrate, special
+
 from ltsim.cli import main
 from ltsim.codes.ideal import genie_latency
 from ltsim.codes.one import AllAtOne
@@ -37,8 +39,6 @@ from ltsim.model.orderstats import (
 from ltsim.model.system import SystemView
 from ltsim.montecarlo.streams import stream
 from ltsim.montecarlo.trials import simulate_trials
-from scipy import integrate, special
-
 from tests.helpers import experiment, small_config
 from tests.reference_codes import ideal_reference
 

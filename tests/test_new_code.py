@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+
 from ltsim.cli import main
 from ltsim.codes import CODES, register
 from ltsim.codes.base import Code, CrossFieldError, Outcome, Plan, SumMaster, TaskPlan, Work

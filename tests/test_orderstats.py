@@ -24,6 +24,8 @@ from fractions import Fraction
 import mpmath as mp
 import numpy as np
 import pytest
+from scipy import special, stats
+
 from ltsim.model.orderstats import (
     NO_FINITE_MEAN,
     OVERFLOW,
@@ -32,7 +34,6 @@ from ltsim.model.orderstats import (
     expected_max_of_minima,
     expected_order_statistic,
 )
-from scipy import special, stats
 
 pytestmark = pytest.mark.filterwarnings("error")
 

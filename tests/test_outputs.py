@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+
 from ltsim.cli import main
 from ltsim.io import folders, results
 

@@ -9,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import ltsim
 import tomllib
+
+import ltsim
 
 ROOT = Path(__file__).resolve().parents[1]
 

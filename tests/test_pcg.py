@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from ltsim.jit import njit
 from ltsim.util.pcg import next_double, restore, state_of, step
 

@@ -2,6 +2,7 @@
 
 import pytest
 from click.testing import CliRunner
+
 from ltsim.cli import main
 from ltsim.io.folders import result_folders
 from ltsim.plots.common import describe_delay, display_name, legend_names

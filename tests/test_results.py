@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from ltsim.io.results import (
     SUMMARY_COLUMNS,
     RowFormatter,
@@ -17,7 +18,6 @@ from ltsim.io.results import (
 )
 from ltsim.model.outcome import Outcome
 from ltsim.montecarlo.engine import RunResult
-
 from tests.helpers import experiment
 
 

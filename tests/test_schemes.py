@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from ltsim.model.orderstats import harmonic
 from ltsim.montecarlo.streams import stream
 from ltsim.montecarlo.trials import simulate_trials
-
 from tests.helpers import experiment, within_sigmas
 from tests.reference import lt_latency_reference
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from ltsim.cli import main
 
 pytestmark = pytest.mark.slow

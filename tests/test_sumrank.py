@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ltsim.codes import sumrank as sr
 
+from ltsim.codes import sumrank as sr
 from tests.reference_codes import OnesInSpan, sum_recovery_stop
 
 # --------------------------------------------------------------------------------------------

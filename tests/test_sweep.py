@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+
 from ltsim.cli import main
 from ltsim.io.sweep import load_sweep, point_seed
-
 from tests.helpers import TINY_CONFIG
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..io import folders, results
 from ..io.report import (
+    NUMERIC,
     CorruptResults,
     format_summary,
     read_config,
@@ -225,8 +226,14 @@ class SweepResults:
         meta = read_meta(folder)
         resolved = read_yaml_mapping(folder / "sweep.yaml")
         keys = [*(resolved.get("grid") or {}), *(resolved.get("zip") or {})]
-        points = (read_table(folder / "points.csv", ["point", "scheme", "mean"])
+        numeric = (*NUMERIC, "p99_low", "p99_high")
+        points = (read_table(folder / "points.csv", ["point", "scheme", "mean"], numeric)
                   if (folder / "points.csv").is_file() else pd.DataFrame())
+        for key in keys:  # numbers read back as numbers (points.csv is text)
+            if key in points:
+                values = pd.to_numeric(points[key], errors="coerce")
+                if values.notna().all():
+                    points[key] = values
         return cls(points, meta, resolved, keys, folder=folder)
 
     @property

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ..codes import CODES, Code, CrossFieldError
 from ..model.cluster import Cluster, WorkerClass
-from ..model.laws import LAWS, SIMPLE_LAWS, Law
+from ..model.laws import LAWS, LAWS_BUILT_IN, Law, Mixture, law_types
 from ..model.system import SystemView
 from ..util.text import UnreadableFile, read_text
 from ..util.validation import (
@@ -258,14 +258,26 @@ def _ordered(data: dict[str, Any], first: list[str]) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=8)
-def _models(codes: tuple[type[Code], ...]) -> dict[str, type[System]]:
-    """Concrete config models whose ``schemes`` accept exactly ``codes``."""
+def _models(codes: tuple[type[Code], ...], laws: tuple[type, ...] = tuple(LAWS.values())
+            ) -> dict[str, type[System]]:
+    """Concrete config models whose ``schemes`` accept exactly ``codes`` and whose laws
+    (``delay``, ``speed``, the classes' delays, a mixture's components) exactly ``laws``."""
     scheme = Annotated[Union[codes], Field(discriminator="kind")]  # noqa: UP007
     schemes = Annotated[list[scheme], Field(min_length=1)]
+    plugin_laws = set(laws) != set(LAWS_BUILT_IN.values())
+    law = law_types(laws)[0]
+
+    class Classes(WorkerClass):
+        __doc__ = WorkerClass.__doc__
+        delay: law | None = None
 
     class Run(RunConfig):
         __doc__ = RunConfig.__doc__
         schemes: schemes
+        if plugin_laws:
+            delay: law
+            speed: law | None = None
+            classes: Annotated[list[Classes], Field(min_length=1)] | None = None
 
         @model_validator(mode="after")
         def _cross_fields(self):
@@ -276,6 +288,10 @@ def _models(codes: tuple[type[Code], ...]) -> dict[str, type[System]]:
     class Execute(ExecuteConfig):
         __doc__ = ExecuteConfig.__doc__
         schemes: schemes
+        if plugin_laws:
+            delay: law | None = None
+            speed: law | None = None
+            classes: Annotated[list[Classes], Field(min_length=1)] | None = None
 
         @model_validator(mode="after")
         def _cross_fields(self):
@@ -286,6 +302,11 @@ def _models(codes: tuple[type[Code], ...]) -> dict[str, type[System]]:
 
     # Module-level names, so that configs pickle (they are sent to worker processes).
     kinds = [typing.get_args(c.model_fields["kind"].annotation)[0] for c in codes]
+    if plugin_laws:
+        kinds += [typing.get_args(c.model_fields["dist"].annotation)[0] for c in laws
+                  if c not in LAWS_BUILT_IN.values()]
+        Classes.__name__ = Classes.__qualname__ = "Classes_" + "_".join(kinds)
+        globals()[Classes.__name__] = Classes
     suffix = "_" + "_".join("".join(ch if ch.isalnum() else "_" for ch in k) for k in kinds)
     for model, stem in ((Run, "RunModel"), (Execute, "ExecuteModel")):
         model.__name__ = model.__qualname__ = stem + suffix
@@ -296,7 +317,7 @@ def _models(codes: tuple[type[Code], ...]) -> dict[str, type[System]]:
 def __getattr__(name: str):
     """Config models are built for the registered codes on first use (see :func:`_models`);
     unpickling one in a fresh process builds them."""
-    if name.startswith(("RunModel_", "ExecuteModel_")):
+    if name.startswith(("RunModel_", "ExecuteModel_", "Classes_")):
         model_of("run")
         if name in globals():
             return globals()[name]
@@ -304,8 +325,12 @@ def __getattr__(name: str):
 
 
 def model_of(kind: str) -> type[System]:
-    """The config model of ``kind`` (``run`` or ``execute``) for the registered codes."""
-    return _models(tuple(CODES.values()))[kind]
+    """The config model of ``kind`` (``run`` or ``execute``) for the registered codes and
+    laws (the plugins' among them, loaded on first use)."""
+    from ..plugins import load_plugins
+
+    load_plugins()
+    return _models(tuple(CODES.values()), tuple(LAWS.values()))[kind]
 
 
 def kind_of_data(data: Any) -> str:
@@ -337,7 +362,8 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         names = [p for p in loc if isinstance(p, str)]
         field = _UNION_FIELDS.get(names[-1], "dist") if names else "kind"
-        laws = SIMPLE_LAWS if "components" in loc else LAWS
+        laws = ([k for k, v in LAWS.items() if not issubclass(v, Mixture)]
+                if "components" in loc else LAWS)
         allowed = ", ".join(sorted(CODES)) if field == "kind" else ", ".join(laws)
         path = key_path((*loc, field))
         if kind == "union_tag_not_found":

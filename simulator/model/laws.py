@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
@@ -600,9 +601,7 @@ def _is_number(cell: str) -> bool:
 
 
 _SIMPLE = (Exponential, ShiftedExponential, Pareto, Weibull, Lognormal, Constant, Empirical)
-"""The laws a mixture can mix (every law but a mixture)."""
-SIMPLE_LAWS = ("exponential", "shifted_exponential", "pareto", "weibull", "lognormal",
-               "constant", "empirical")
+"""The built-in laws a mixture can mix (every law but a mixture)."""
 
 
 class Component(StrictModel):
@@ -707,6 +706,44 @@ class Mixture(DelayLaw):
         return second - self.mean**2
 
 
+def law_types(laws: tuple[type[DelayLaw], ...]) -> tuple[Any, Any]:
+    """The config types of a ``delay:`` entry and of a mixture's component law, for the laws
+    ``laws`` (the registry's; the built-in ones give exactly :data:`Law`).
+
+    A law registered beside the built-in ones (:func:`register`) needs a mixture that can
+    hold it: a subclass of :class:`Mixture` whose components accept every law but a
+    mixture, made here (and named at module level, so that configs pickle).
+    """
+    simple = tuple(law for law in laws if not issubclass(law, Mixture))
+    if set(laws) == set(LAWS_BUILT_IN.values()):
+        return Law, Annotated[Union[simple], Field(discriminator="dist")]  # noqa: UP007
+    component_law = Annotated[Union[simple], Field(discriminator="dist")]  # noqa: UP007
+    suffix = "_" + "_".join(sorted(law.__name__ for law in simple))
+
+    class PluginComponent(Component):
+        __doc__ = Component.__doc__
+        law: component_law
+
+    class PluginMixture(Mixture):
+        __doc__ = Mixture.__doc__
+        components: Annotated[list[PluginComponent], Field(min_length=1)]
+
+    for model, stem in ((PluginComponent, "Component"), (PluginMixture, "Mixture")):
+        model.__name__ = model.__qualname__ = stem + suffix
+        globals()[model.__name__] = model
+    union = tuple(PluginMixture if issubclass(law, Mixture) else law for law in laws)
+    return (Annotated[Union[union], Field(discriminator="dist")],  # noqa: UP007
+            component_law)
+
+
+def register(cls: type[DelayLaw]) -> type[DelayLaw]:
+    """Add a delay law to :data:`LAWS` (usable as a decorator): configs accept its ``dist``
+    at once, as a delay, a class's delay, a speed law or a mixture's component."""
+    dist = typing.get_args(cls.model_fields["dist"].annotation)[0]
+    LAWS[dist] = cls
+    return cls
+
+
 LAWS: dict[str, type[DelayLaw]] = {
     "exponential": Exponential,
     "shifted_exponential": ShiftedExponential,
@@ -719,5 +756,21 @@ LAWS: dict[str, type[DelayLaw]] = {
 }
 """Every delay law by its ``dist`` name."""
 
+LAWS_BUILT_IN = dict(LAWS)
+"""The laws of ltsim itself (plugins add theirs to :data:`LAWS`)."""
+
 Law = Annotated[Union[tuple(LAWS.values())], Field(discriminator="dist")]  # noqa: UP007
-"""The config type of a ``delay:`` entry."""
+"""The config type of a ``delay:`` entry (for the built-in laws; see :func:`law_types`)."""
+
+
+def __getattr__(name: str):
+    """The mixture and component models made for plugin laws (:func:`law_types`), when a
+    config that holds one is unpickled in a fresh process."""
+    if name.startswith(("Mixture_", "Component_")):
+        from ..plugins import load_plugins
+
+        load_plugins()
+        law_types(tuple(LAWS.values()))
+        if name in globals():
+            return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
