@@ -7,7 +7,7 @@ FIGURES := results/figures
 
 .DEFAULT_GOAL := help
 .PHONY: help install test test-fast lint reproduce-figures reproduce-codes reproduce-systems \
-        reproduce-which-code reproduce-execution reproduce-all docs bench clean
+        reproduce-which-code reproduce-execution reproduce-all docs notebook bench clean
 
 ## help: list the targets (this text)
 help:
@@ -100,6 +100,10 @@ reproduce-all: reproduce-figures reproduce-codes reproduce-systems reproduce-whi
 ## docs: rewrite the generated tables of README.md and docs/*.md from the results folders
 docs: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python scripts/update_docs.py README.md docs/*.md
+
+## notebook: rewrite docs/examples/quickstart.ipynb and execute it in a Jupyter kernel
+notebook: $(STAMP)
+	$(BIN)/python scripts/make_notebook.py
 
 ## bench: run the benchmarks and write their table into docs/performance.md (about 4 minutes)
 bench: $(STAMP)

@@ -69,8 +69,10 @@ def command(*args, env=None) -> subprocess.Popen:
                             env={**os.environ, **(env or {})})
 
 
-def test_no_workers_is_refused_and_lost_workers_end_the_run_resumably(scheduler, tmp_path):
-    _, address = scheduler
+def test_no_workers_refused_lost_workers_and_a_lost_scheduler_end_cleanly(scheduler, tmp_path):
+    """One scheduler: refused without workers; a run whose workers are killed ends as
+    failed and resumes; a sweep whose scheduler is killed ends with its meta.json final."""
+    proc, address = scheduler
     config = tmp_path / "long.yaml"
     config.write_text(CONFIG)
     refused = CliRunner().invoke(main, ["run", str(config), "-o", str(tmp_path / "none"),
@@ -99,14 +101,10 @@ def test_no_workers_is_refused_and_lost_workers_end_the_run_resumably(scheduler,
     assert resumed.exit_code == 0, resumed.stderr
     assert json.loads((out / "meta.json").read_text())["trials"] == n + 5
 
-
-def test_a_lost_scheduler_ends_a_sweep_with_its_meta_final(scheduler, tmp_path):
-    proc, address = scheduler
-    (tmp_path / "long.yaml").write_text(CONFIG)
     sweep = tmp_path / "s.yaml"
     sweep.write_text("base: long.yaml\ngrid: {tau: [0.001, 0.002]}\n")
     first = worker(address)
-    out = tmp_path / "out"
+    out = tmp_path / "sw"
     run = command("sweep", sweep, "-o", out, "-q", "--address", address)
     try:
         wait_until(run, lambda: any(p.stat().st_size > 0

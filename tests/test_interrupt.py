@@ -119,44 +119,38 @@ def burst(proc, count: int = 12, gap: float = 0.005) -> None:
         proc.send_signal(signal.SIGTERM if i % 3 == 2 else signal.SIGINT)
 
 
-def test_repeated_signals_never_abort_the_partial_result_of_a_run(tmp_path):
+def test_repeated_signals_never_abort_the_partial_result_of_a_run_or_a_sweep(tmp_path):
+    """A run and a sweep at once, each hit by a burst of Ctrl-C and SIGTERM."""
     config = tmp_path / "long.yaml"
     config.write_text(CONFIG)
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
+    (tmp_path / "short.yaml").write_text(CONFIG.replace("trials: 1000000", "trials: 4000"))
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text("base: short.yaml\ngrid: {tau: [0.001, 0.002, 0.003]}\n")
+    out, swept = tmp_path / "out", tmp_path / "sw"
+    run = subprocess.Popen(
         [sys.executable, "-m", "ltsim", "run", str(config), "-o", str(out), "--quiet",
          "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_until(proc, lambda: trials_written(out))
-    burst(proc)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
-    assert "Traceback" not in stderr
+    sweeping = subprocess.Popen(
+        [sys.executable, "-m", "ltsim", "sweep", str(sweep), "-o", str(swept), "--quiet",
+         "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(run, lambda: trials_written(out))
+    burst(run)
+    wait_until(sweeping, lambda: any(p.stat().st_size > 0 for p in
+                                     swept.glob("points/.*.tmp-*/*.part")))
+    burst(sweeping)
+    for proc in (run, sweeping):
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr
+        assert "Traceback" not in stderr
     meta = json.loads((out / "meta.json").read_text())
     assert meta["status"] == "interrupted" and meta["trials"] > 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-
-
-def test_repeated_signals_never_leave_a_sweep_running(tmp_path):
-    (tmp_path / "long.yaml").write_text(CONFIG.replace("trials: 1000000", "trials: 4000"))
-    sweep = tmp_path / "s.yaml"
-    sweep.write_text("base: long.yaml\ngrid: {tau: [0.001, 0.002, 0.003]}\n")
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ltsim", "sweep", str(sweep), "-o", str(out), "--quiet",
-         "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_until(proc, lambda: any((out / "points").glob("*/meta.json"))
-               or trials_written(next(iter((out / "points").glob("*")), out / "none"))
-               if (out / "points").exists() else False)
-    burst(proc)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
-    assert "Traceback" not in stderr
-    meta = json.loads((out / "meta.json").read_text())
+    meta = json.loads((swept / "meta.json").read_text())
     assert meta["status"] == "interrupted", meta
-    for point in (out / "points").iterdir():
+    for point in (swept / "points").iterdir():
         assert json.loads((point / "meta.json").read_text())["status"] in (
             "complete", "interrupted")
-    assert not [p for p in (out / "points").iterdir() if p.name.startswith(".")]
+    assert not [p for p in (swept / "points").iterdir() if p.name.startswith(".")]
 
 
 def children(pid: int) -> set[int]:
@@ -172,24 +166,25 @@ def children(pid: int) -> set[int]:
     return found
 
 
-@pytest.mark.parametrize("command", ["run", "sweep"])
-def test_sigkill_leaves_no_pool_process_behind(tmp_path, command):
+def test_sigkill_leaves_no_pool_process_behind(tmp_path):
+    """A run and a sweep at once, each killed by SIGKILL: their pool processes exit."""
     if not Path("/proc/self/stat").exists():
         pytest.skip("needs /proc")
     config = tmp_path / "long.yaml"
     config.write_text(CONFIG)
-    target = config
-    if command == "sweep":
-        target = tmp_path / "s.yaml"
-        target.write_text("base: long.yaml\ngrid: {tau: [0.001, 0.002]}\n")
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ltsim", command, str(target), "-o", str(out), "--quiet",
-         "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_until(proc, lambda: len(children(proc.pid)) >= 2)
-    pool = children(proc.pid)
-    proc.kill()
-    proc.communicate(timeout=30)
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text("base: long.yaml\ngrid: {tau: [0.001, 0.002]}\n")
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "ltsim", command, str(target), "-o", str(tmp_path / command),
+         "--quiet", "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for command, target in (("run", config), ("sweep", sweep))]
+    pool = set()
+    for proc in procs:
+        wait_until(proc, lambda proc=proc: len(children(proc.pid)) >= 2)
+        pool |= children(proc.pid)
+    for proc in procs:
+        proc.kill()
+        proc.communicate(timeout=30)
     deadline = time.monotonic() + 10
     while any(Path(f"/proc/{pid}").exists() for pid in pool):
         assert time.monotonic() < deadline, f"orphans left: {pool}"

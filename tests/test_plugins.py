@@ -129,30 +129,64 @@ def ltsim(env, *args, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, check=False)
 
 
-def test_a_plugin_code_and_law_work_in_every_command(plugin, tmp_path):
+@pytest.fixture
+def loaded(plugin, monkeypatch):
+    """The plugin loaded in this process as a fresh ltsim process loads it (registries
+    restored afterwards)."""
+    from ltsim import plugins
+    from ltsim.codes import CODES
+    from ltsim.model.laws import LAWS
+
+    site = plugin["PYTHONPATH"].split(os.pathsep)[0]
+    monkeypatch.syspath_prepend(site)
+    codes, laws = dict(CODES), dict(LAWS)
+    monkeypatch.setattr(plugins, "_loaded", [])
+    assert sorted(plugins.load_plugins()) == ["ltsim.codes:halves", "ltsim.laws:uniform"]
+    yield
+    CODES.clear()
+    CODES.update(codes)
+    LAWS.clear()
+    LAWS.update(laws)
+    sys.modules.pop("ltsim_demo_plugin", None)
+
+
+def test_a_fresh_process_finds_the_plugin_and_refuses_it_when_absent(plugin, tmp_path):
+    (tmp_path / "run.yaml").write_text(RUN)
+    checked = ltsim(plugin, "validate", "run.yaml", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    without = ltsim({k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "validate",
+                    "run.yaml", cwd=tmp_path)
+    assert without.returncode == 2 and "must be one of" in without.stderr
+
+
+def test_a_plugin_code_and_law_work_in_every_command(loaded, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from ltsim.cli import main
+
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "run.yaml").write_text(RUN)
     (tmp_path / "exec.yaml").write_text(EXECUTE)
     (tmp_path / "s.yaml").write_text("base: run.yaml\ngrid:\n  delay.components[0].high: "
                                      "[1.0, 3.0]\n")
-    checked = ltsim(plugin, "validate", "run.yaml", "exec.yaml", "s.yaml", cwd=tmp_path)
-    assert checked.returncode == 0, checked.stderr
-    ran = ltsim(plugin, "run", "run.yaml", "-o", "out", "-q", "--jobs", "2", cwd=tmp_path)
-    assert ran.returncode == 0, ran.stderr
-    summary = (tmp_path / "out" / "summary.csv").read_text()
-    assert "halves" in summary
-    shown = ltsim(plugin, "show", "out", cwd=tmp_path)
-    assert shown.returncode == 0 and "halves" in shown.stdout
-    plotted = ltsim(plugin, "plot", "out", cwd=tmp_path)
-    assert plotted.returncode == 0 and (tmp_path / "out" / "tail.png").is_file()
-    swept = ltsim(plugin, "sweep", "s.yaml", "-o", "sw", "-q", "--jobs", "1", cwd=tmp_path)
-    assert swept.returncode == 0, swept.stderr
-    executed = ltsim(plugin, "execute", "exec.yaml", "-o", "ex", "-q", cwd=tmp_path)
-    assert executed.returncode == 0, executed.stderr
+
+    def cli(*args):
+        return CliRunner().invoke(main, [str(a) for a in args])
+
+    checked = cli("validate", "run.yaml", "exec.yaml", "s.yaml")
+    assert checked.exit_code == 0, checked.stderr
+    ran = cli("run", "run.yaml", "-o", "out", "-q", "--jobs", "2")  # forked workers too
+    assert ran.exit_code == 0, ran.stderr
+    assert "halves" in (tmp_path / "out" / "summary.csv").read_text()
+    shown = cli("show", "out")
+    assert shown.exit_code == 0 and "halves" in shown.stdout
+    plotted = cli("plot", "out")
+    assert plotted.exit_code == 0 and (tmp_path / "out" / "tail.png").is_file()
+    swept = cli("sweep", "s.yaml", "-o", "sw", "-q", "--jobs", "1")
+    assert swept.exit_code == 0, swept.stderr
+    executed = cli("execute", "exec.yaml", "-o", "ex", "-q")
+    assert executed.exit_code == 0, executed.stderr
     assert json.loads((tmp_path / "ex" / "meta.json").read_text())["failures"] == 0
-    bad = (tmp_path / "bad.yaml")
-    bad.write_text(RUN.replace("high: 4.0", "high: nope"))
-    refused = ltsim(plugin, "validate", "bad.yaml", cwd=tmp_path)
-    assert refused.returncode == 2 and "classes[1].delay.high" in refused.stderr
-    without = ltsim({k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "validate",
-                    "run.yaml", cwd=tmp_path)
-    assert without.returncode == 2 and "must be one of" in without.stderr
+    (tmp_path / "bad.yaml").write_text(RUN.replace("high: 4.0", "high: nope"))
+    refused = cli("validate", "bad.yaml")
+    assert refused.exit_code == 2 and "classes[1].delay.high" in refused.stderr

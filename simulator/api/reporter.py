@@ -57,7 +57,7 @@ class Reporter:
         from tqdm.auto import tqdm
 
         file = self._bar_file or sys.stderr
-        disable = not (_in_notebook() or (hasattr(file, "isatty") and file.isatty()))
+        disable = not (in_notebook() or (hasattr(file, "isatty") and file.isatty()))
         bar = tqdm(total=total, initial=done, unit=unit, file=file, disable=disable)
         last = [done]
 
@@ -71,7 +71,7 @@ class Reporter:
             bar.close()
 
 
-def _in_notebook() -> bool:
+def in_notebook() -> bool:
     """Whether this process is a Jupyter kernel (where ``tqdm.auto`` draws a widget)."""
     try:
         from IPython import get_ipython

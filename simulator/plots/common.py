@@ -1,4 +1,4 @@
-"""What every figure shares: the Agg backend, legend names, atomic saving."""
+"""What every figure shares: figures made without pyplot, legend names, atomic saving."""
 
 from __future__ import annotations
 
@@ -9,14 +9,49 @@ from ..codes import CODES
 from ..model.laws import LAWS
 
 
-def pyplot():
-    """``matplotlib.pyplot`` on the non-interactive Agg backend."""
-    import matplotlib
+class _Figures:
+    """Figures made without pyplot: no backend is switched, no window opened, no global
+    state kept (a notebook shows the figures it is given, a command saves them)."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    @staticmethod
+    def subplots(*args, figsize=None, layout=None, **kwargs):
+        """A new figure and its axes (as ``pyplot.subplots``): a
+        ``matplotlib.figure.Figure`` that a notebook shows as an image."""
+        fig = _figure_class()(figsize=figsize, layout=layout)
+        return fig, fig.subplots(*args, **kwargs)
 
-    return plt
+    @staticmethod
+    def close(fig) -> None:
+        """Nothing to release: the figure is not registered with pyplot."""
+
+
+def _figure_class():
+    """``matplotlib.figure.Figure`` with a PNG representation for IPython (a figure made
+    without pyplot has none)."""
+    global _FIGURE
+    if _FIGURE is None:
+        from matplotlib.figure import Figure
+
+        class ShownFigure(Figure):
+            """A figure that Jupyter shows as an image."""
+
+            def _repr_png_(self) -> bytes:
+                import io
+
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png", dpi=100)
+                return buffer.getvalue()
+
+        _FIGURE = ShownFigure
+    return _FIGURE
+
+
+_FIGURE = None
+
+
+def pyplot() -> type[_Figures]:
+    """The maker of figures (a ``pyplot``-like ``subplots`` and ``close``)."""
+    return _Figures
 
 
 def legend_names(schemes: list[dict[str, Any]]) -> dict[str, Any]:
