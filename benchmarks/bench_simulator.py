@@ -392,7 +392,7 @@ def bench_write_share(trials: int) -> list[Row]:
     ``config.yaml`` and ``meta.json`` (``write_tables``, after ``provenance.meta`` gathered
     the versions and the git revision).
     """
-    from ltsim.api.executors import Engine
+    from ltsim.api.executors import Where
     from ltsim.api.reporter import SILENT
     from ltsim.api.simulate import simulate_into
     from ltsim.io import provenance, results
@@ -407,11 +407,11 @@ def bench_write_share(trials: int) -> list[Row]:
              (results, "write_tables", "write tables")]
     with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
         warm, target = Path(tmp) / "warm", Path(tmp) / "out"
-        simulate_into(load_experiment(EXP02, 200), warm, Engine(1), None, None, SILENT,
+        simulate_into(load_experiment(EXP02, 200), warm, Where(1), None, None, SILENT,
                       config_file=EXP02)
         with timing_calls(calls, spent):
             start = time.perf_counter()
-            simulate_into(experiment, target, Engine(1), None, None, SILENT,
+            simulate_into(experiment, target, Where(1), None, None, SILENT,
                           config_file=EXP02)
             total = time.perf_counter() - start
         loop = loop_seconds(target)
@@ -450,8 +450,8 @@ def time_lt_trials(m: int, r: int, tau: float, reps: int, threshold: int = 0,
     (list of float, list of int)
         Seconds per call, and the symbols received at the stop.
     """
-    from ltsim.codes.lt_trial import Workspace, guide_table, lt_trial
-    from ltsim.codes.soliton import RobustSoliton
+    from ltsim.codes.lt.soliton import RobustSoliton
+    from ltsim.codes.lt.trial import Workspace, guide_table, lt_trial
 
     k = m // r
     soliton = RobustSoliton(k, C, DELTA)
@@ -477,7 +477,7 @@ def time_peel(m: int, graphs: int, seed: int = 7) -> tuple[list[float], float]:
     LT-1 code graphs of exp02's system, each fed in its arrival order; and the mean number
     of edges it read (those of the symbols received until decoding completed)."""
     from ltsim.codes.lt import LTCode
-    from ltsim.codes.peeling import peel
+    from ltsim.codes.lt.peeling import peel
 
     code = LTCode(kind="lt", r=1, symbols_per_worker=SYMBOLS, c=C, delta=DELTA)
     rng = np.random.default_rng(seed)
@@ -499,12 +499,12 @@ def time_peel(m: int, graphs: int, seed: int = 7) -> tuple[list[float], float]:
 
 def heap_merge_seconds(m: int, pops: int, reps: int, seed: int = 11) -> list[float]:
     """Seconds of the LT trial's arrival merge alone: the kernel's own heap
-    (``lt_trial._sift_down``) built over ``m`` workers' first arrivals, then ``pops`` arrivals
+    (``lt.trial._sift_down``) built over ``m`` workers' first arrivals, then ``pops`` arrivals
     taken from it in order, each worker offering its ``SYMBOLS`` symbols one after another
     (as ``returns: symbol`` does), without degrees, neighbours or decoding."""
     import numba
 
-    from ltsim.codes.lt_trial import _sift_down
+    from ltsim.codes.lt.trial import _sift_down
 
     @numba.njit(cache=False)
     def merge(first, step, pops):
@@ -618,7 +618,7 @@ def bench_large_m(plan: Sequence[tuple[int, int]], old_regime: bool) -> list[Row
     repetitions of ``plan`` (m = 10^6 carries the target), the growth exponent over them,
     the old regime tau = 0.005 at the largest m (``old_regime``), and the peak RSS of a whole
     ``ltsim run`` (2 trials, LT-1 only, ``--jobs 1``) at the largest m."""
-    from ltsim.codes.soliton import mean_degree
+    from ltsim.codes.lt.soliton import mean_degree
 
     rows, sizes, medians = [], [], []
     big = plan[-1][0]
@@ -739,11 +739,10 @@ def bench_sum_recovery(n: int, d: int, trials: int, warmup: int) -> list[Row]:
         sys.path.insert(0, str(HERE))
     import bench_sumrank
 
-    from ltsim.codes import sumrank
+    from ltsim.codes.sum_recovery.blas import BLAS_AVAILABLE as blas
 
-    blas = sumrank.BLAS_AVAILABLE
-    bench_sumrank.sumrank.run_trial(np.zeros(3), bench_sumrank.U, 1, None,
-                                    np.random.default_rng(0))  # load the kernels
+    bench_sumrank.arrivals.run_trial(np.zeros(3), bench_sumrank.U, 1, None,
+                                     np.random.default_rng(0))  # load the kernels
     r = bench_sumrank.bench("exp", n, d, trials, warmup, 2022, blas)
     wall, cpu = r["trial"]
     log(f"sum-recovery n={n} d={d}: {r}")

@@ -1,4 +1,4 @@
-"""Speed of one trial of the rateless sum-recovery code (``ltsim.codes.sumrank``).
+"""Speed of one trial of the rateless sum-recovery code (``ltsim.codes.sum_recovery``).
 
 Run from the repository root::
 
@@ -36,7 +36,8 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ltsim.codes import sumrank  # noqa: E402
+from ltsim.codes.sum_recovery import arrivals, gfp  # noqa: E402
+from ltsim.codes.sum_recovery.blas import BLAS_AVAILABLE  # noqa: E402
 
 U = 0.005
 TARGET_MS = 20.0
@@ -48,13 +49,13 @@ def draw_delays(rng: np.random.Generator, n: int, regime: str) -> np.ndarray:
     return 1.0 + rng.pareto(1.0, n)  # classical Pareto, scale 1, shape 1
 
 
-def whole_trial(rng, n, d, regime, ws) -> sumrank.Trial:
-    return sumrank.run_trial(draw_delays(rng, n, regime), U, d, None, rng, ws)
+def whole_trial(rng, n, d, regime, ws) -> arrivals.Trial:
+    return arrivals.run_trial(draw_delays(rng, n, regime), U, d, None, rng, ws)
 
 
-def sample_prefix(rng, n, d, regime, count) -> sumrank.Arrivals:
+def sample_prefix(rng, n, d, regime, count) -> arrivals.Arrivals:
     delays = draw_delays(rng, n, regime)
-    return sumrank.sample_trial(delays, U, d, None, rng, max_symbols=count)
+    return arrivals.sample_trial(delays, U, d, None, rng, max_symbols=count)
 
 
 def timed(fn, *args, **kwargs):
@@ -66,7 +67,7 @@ def timed(fn, *args, **kwargs):
 
 def bench(regime: str, n: int, d: int, trials: int, warmup: int, seed: int,
           blas: bool) -> dict:
-    ws = sumrank.Workspace(n, blas=blas)
+    ws = arrivals.Workspace(n, blas=blas)
     rng = np.random.default_rng(seed)
     rows = []
     for t in range(warmup + trials):
@@ -77,7 +78,7 @@ def bench(regime: str, n: int, d: int, trials: int, warmup: int, seed: int,
         prefix, w_smp, c_smp = timed(sample_prefix, rng, n, d, regime, trial.count)
         rec = trial.received
         assert np.array_equal(prefix.ptr, rec.ptr) and np.array_equal(prefix.idx, rec.idx)
-        count, w_dec, c_dec = timed(sumrank.stop_count, rec.ptr, rec.idx, n, ws)
+        count, w_dec, c_dec = timed(gfp.stop_count, rec.ptr, rec.idx, n, ws)
         assert count == trial.count
         if t >= warmup:
             rows.append((w_all, c_all, w_smp, c_smp, w_dec, c_dec, trial.count, trial.latency,
@@ -111,7 +112,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     t0 = time.perf_counter()
-    sumrank.run_trial(np.zeros(3), U, 1, None, np.random.default_rng(0))  # compile or load
+    arrivals.run_trial(np.zeros(3), U, 1, None, np.random.default_rng(0))  # compile or load
     compile_s = time.perf_counter() - t0
     print(f"# sumrank trial benchmark: n={args.n}, d={args.d}, u={U}, {args.trials} trials "
           f"after {args.warmup} warm-up, one CPU; numba compile/cache load {compile_s:.1f} s\n")
@@ -119,7 +120,7 @@ def main() -> None:
           "| decoding ms (wall / CPU) | p90 trial wall ms | symbols at stop (min-max) "
           "| mean latency | certified | <= 20 ms |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    updates = [True, False] if sumrank.BLAS_AVAILABLE else [False]
+    updates = [True, False] if BLAS_AVAILABLE else [False]
     regimes = (("exp", "X ~ Exp(0.2)"), ("pareto", "X ~ Pareto(1, 1)"))
     for (regime, label), blas in itertools.product(regimes, updates):
         r = bench(regime, args.n, args.d, args.trials, args.warmup, args.seed, blas)
@@ -132,7 +133,7 @@ def main() -> None:
               f"| {r['decoding'][0]:.1f} / {r['decoding'][1]:.1f} | {r['p90_trial']:.1f} "
               f"| {r['count']:.1f} ({r['count_range'][0]}-{r['count_range'][1]}) "
               f"| {r['latency']:.3f} | {100 * r['certified']:.0f}% | {ok} |")
-    print("\nDefault block update: " + ("BLAS" if sumrank.BLAS_AVAILABLE else "kernel")
+    print("\nDefault block update: " + ("BLAS" if BLAS_AVAILABLE else "kernel")
           + ". Medians per trial. 'trial' is the fused lazy run (delays + generation + decoding);"
           " 'sampling' regenerates the same received prefix alone and 'decoding' decodes it "
           "alone, so trial ~ sampling + decoding. 'certified': share of trials whose answer "

@@ -24,7 +24,7 @@ import sys
 import numpy as np
 
 from ltsim.codes.lt import LTCode
-from ltsim.codes.peeling import peel
+from ltsim.codes.lt.peeling import peel
 from ltsim.io import config
 from ltsim.io.results import quantile
 from ltsim.montecarlo.streams import stream

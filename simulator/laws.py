@@ -1,8 +1,9 @@
 """The start-up delay laws, as a user builds them: ``ltsim.laws.Exponential(rate=0.2)``.
 
 Every law is a validated, immutable object with ``mean``, ``variance``, ``sf(x)`` (P(X > x)),
-``logsf(x)`` and ``sample(rng, size)``; a config's ``delay:`` mapping is the same object
-(``{dist: exponential, rate: 0.2}``). :data:`LAWS` lists them by their ``dist`` name.
+``logsf(x)``, ``sample(rng, size)`` and ``to_scipy()`` (a frozen scipy.stats distribution);
+a config's ``delay:`` mapping is the same object (``{dist: exponential, rate: 0.2}``).
+:data:`LAWS` lists them by their ``dist`` name.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 
+from ltsim.codes.base import Work
 from ltsim.execute.backends.base import End, Result
-from ltsim.execute.plan import Result as Work
 from ltsim.execute.plan import TaskSpec
 from ltsim.execute.workload import KernelData
 from ltsim.io import config

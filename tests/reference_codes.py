@@ -253,11 +253,12 @@ def sum_recovery_symbols_per_worker(n: int, d: int, cap: int | None) -> int:
 
 def sum_recovery_reference(arrivals, delays, speeds, unit, d: int, cap: int | None,
                            whole: bool) -> tuple[float, int, bool]:
-    """Sum recovery on a given arrival sequence (:func:`ltsim.codes.sumrank.sample_trial`),
-    after checking it against the definition: worker j's first symbol is ``{j}``, then chunks
-    of d units (the last shorter) of a random order of the other units, disjoint; its l-th
-    symbol (0-based) is done at ``X_j + speed_j u (1 + min(l d, n - 1))`` (all at the last
-    one's time with ``whole``), arrivals sorted by (time, worker, symbol).
+    """Sum recovery on a given arrival sequence
+    (:func:`ltsim.codes.sum_recovery.arrivals.sample_trial`), after checking it against the
+    definition: worker j's first symbol is ``{j}``, then chunks of d units (the last shorter)
+    of a random order of the other units, disjoint; its l-th symbol (0-based) is done at
+    ``X_j + speed_j u (1 + min(l d, n - 1))`` (all at the last one's time with ``whole``),
+    arrivals sorted by (time, worker, symbol).
 
     Returns ``(latency, symbols, decoded)``; a failure uses every symbol.
     """
@@ -335,7 +336,7 @@ def scheme_reference(experiment, index: int, trial: int, at: float | None = None
     The cost is that of stopping at the reference latency, or at ``at`` when given (the cost
     model checked apart from the latency).
     """
-    from ltsim.codes import sumrank
+    from ltsim.codes.sum_recovery.arrivals import sample_trial
 
     scheme = experiment.schemes[index]
     kind = type(scheme).model_fields["kind"].annotation.__args__[0]
@@ -379,8 +380,8 @@ def scheme_reference(experiment, index: int, trial: int, at: float | None = None
                               stop(latency))
     elif kind == "sum_recovery":
         cap = scheme.symbols_per_worker
-        arrivals = sumrank.sample_trial(delays, [unit * s for s in speeds], scheme.d, cap,
-                                        code_rng, whole=scheme.returns == "worker")
+        arrivals = sample_trial(delays, [unit * s for s in speeds], scheme.d, cap, code_rng,
+                                whole=scheme.returns == "worker")
         latency, used, decoded = sum_recovery_reference(arrivals, delays, speeds, unit,
                                                         scheme.d, cap,
                                                         scheme.returns == "worker")

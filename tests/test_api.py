@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,21 +59,24 @@ def test_an_experiment_is_validated_as_a_yaml_file_is(config):
     assert from_file.replace(trials=7).trials == 7 and from_file.trials == 40
 
 
-def test_simulate_saved_is_the_bytes_of_ltsim_run(config, tmp_path, capsys):
+EXP02 = Path(__file__).resolve().parents[1] / "configs" / "exp02.yaml"
+
+
+def test_simulate_of_exp02_saved_is_the_bytes_of_ltsim_run(tmp_path, capsys):
     cli = tmp_path / "cli"
-    assert CliRunner().invoke(main, ["run", str(config), "-o", str(cli), "-q"]).exit_code == 0
+    assert CliRunner().invoke(main, ["run", str(EXP02), "-o", str(cli), "-q"]).exit_code == 0
     capsys.readouterr()
-    results = ltsim.simulate(ltsim.Experiment.from_yaml(config), jobs=1)
+    results = ltsim.simulate(ltsim.Experiment.from_yaml(EXP02), jobs=2)
     assert capsys.readouterr() == ("", "")  # nothing printed unless asked
     saved = results.save(tmp_path / "py")
     for name in ("latencies.csv", "tail.csv", "config.yaml"):
         assert (saved / name).read_bytes() == (cli / name).read_bytes(), name
     meta = json.loads((saved / "meta.json").read_text())
     assert meta["interface"] == "python"
-    assert meta["command"].startswith("python: ltsim.simulate(<Experiment 'tiny'>")
+    assert meta["command"].startswith("python: ltsim.simulate(<Experiment 'exp02'>")
     assert json.loads((cli / "meta.json").read_text())["interface"] == "cli"
     loaded = ltsim.load(saved)
-    assert isinstance(loaded, ltsim.Results) and loaded.trials == 40
+    assert isinstance(loaded, ltsim.Results) and loaded.trials == 500
     assert loaded.latencies.equals(results.latencies)
     assert list(loaded.summary["scheme"]) == ["one", "uncoded", "rep2", "lt1", "lt2"]
     with pytest.raises(ltsim.BadInput, match="already exists"):
@@ -140,3 +144,19 @@ def test_a_notebook_gets_tqdm_auto_and_no_argv(monkeypatch):
     from ltsim.api import reporter
 
     assert "tqdm.auto" in inspect.getsource(reporter.Reporter.progress)
+
+
+def test_sweep_and_execution_results_draw_the_figures_of_ltsim_plot(tmp_path):
+    spec = {"base": small(trials=10), "grid": {"tau": [0.01, 0.05], "delay.rate": [0.5, 2.0]}}
+    memory = ltsim.sweep(spec, progress=False, jobs=1)
+    assert set(memory.plot()) == {"sweep-tau", "sweep-delay.rate", "wins"}
+    folder = ltsim.sweep(spec, out=tmp_path / "sw", progress=False, jobs=1)
+    texts = [t.get_text() for t in folder.plot("mean")["wins"].axes[0].texts]
+    assert texts == [t.get_text() for t in memory.plot("mean")["wins"].axes[0].texts]
+    from tests.helpers import small_config
+
+    executed = ltsim.execute(small_config(), out=tmp_path / "ex")
+    assert executed.status == "complete" and len(executed.executions) == 2 * 6
+    figures = executed.plot()
+    assert set(figures) == {"execution", "timeline"}
+    assert ltsim.load(tmp_path / "ex").summary.equals(executed.summary)

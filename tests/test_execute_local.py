@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from ltsim.codes.peeling import peel
+from ltsim.codes.lt.peeling import peel
 from ltsim.execute.backends import make_backend
 from ltsim.execute.master import run_execution
 from ltsim.execute.plan import terms, trial_draws
@@ -89,7 +89,7 @@ def test_plan_uses_the_simulators_code_graph():
         for i, work in enumerate(task.work):
             sym = j * 3 + i
             groups = again.nbrs[again.ptr[sym]:again.ptr[sym + 1]]
-            assert sorted(terms(work, q).terms.tolist()) == sorted(
+            assert sorted(terms(work, q).units.tolist()) == sorted(
                 (g * q + t) for g in groups.tolist() for t in range(q))
 
 
@@ -107,7 +107,7 @@ def test_peeling_master_matches_peel_and_values():
         used = -1
         for t, sym in enumerate(order.tolist()):
             w, i = divmod(sym, 3)
-            value = kernel_sum(data, terms(plan.tasks[w].work[i], q).terms)
+            value = kernel_sum(data, terms(plan.tasks[w].work[i], q).units)
             if master.add(w, i, value, 0.0):
                 used = t + 1
                 break

@@ -15,7 +15,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from ltsim.execute.fit import (
+from ltsim.fit.classes import _exponnorm_logpdf, _exponnorm_logsf, fit_two_class
+from ltsim.fit.laws import FITTERS, fit_law
+from ltsim.fit.mixtures import fit_mixture
+from ltsim.fit.mle import CensoredSample
+from ltsim.fit.tasks import (
     CANDIDATES,
     LAW_CANDIDATES,
     Fit,
@@ -28,15 +32,6 @@ from ltsim.execute.fit import (
     prepare,
 )
 from ltsim.io.config import validate
-from ltsim.model.estimation import (
-    FITTERS,
-    CensoredSample,
-    _exponnorm_logpdf,
-    _exponnorm_logsf,
-    fit_law,
-    fit_mixture,
-    fit_two_class,
-)
 from ltsim.model.laws import LAWS
 
 EXECUTED = {"name": "x", "workload": {"m": 64}, "workers": 64, "trials": 5, "seed": 2,
@@ -436,7 +431,7 @@ def test_exponnorm_closed_forms_match_scipy():
 
 
 def test_hessian_fallback_of_older_scipy_is_exact_on_a_quadratic():
-    from ltsim.model.estimation import _central_hessian, _hessian
+    from ltsim.fit.mle import _central_hessian, _hessian
 
     a = np.array([[2.0, 0.5, 0.1], [0.5, 1.0, 0.2], [0.1, 0.2, 3.0]])
 

@@ -36,7 +36,7 @@ def test_fresh_process_runs_with_unusable_or_default_cache(tmp_path, cache_dir):
     if cache_dir:
         env["NUMBA_CACHE_DIR"] = cache_dir
     code = ("import numpy as np\n"
-            "from ltsim.codes.peeling import peel, sample_neighbours\n"
+            "from ltsim.codes.lt.peeling import peel, sample_neighbours\n"
             "ptr = np.arange(0, 21, 2, dtype=np.int64)\n"
             "nbrs = sample_neighbours(ptr, 5, np.random.default_rng(0))\n"
             "print(peel(ptr, nbrs, np.arange(10, dtype=np.int64), 5, 10))\n")
@@ -47,7 +47,7 @@ def test_fresh_process_runs_with_unusable_or_default_cache(tmp_path, cache_dir):
 
 
 def test_kernels_use_the_disk_cache_when_possible():
-    from ltsim.codes.peeling import floyd_fill, peel
+    from ltsim.codes.lt.peeling import floyd_fill, peel
 
     assert type(peel._cache).__name__ == "FunctionCache"
     assert type(floyd_fill._cache).__name__ == "FunctionCache"

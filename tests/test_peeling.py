@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ltsim.codes.peeling import peel, sample_neighbours
-from ltsim.codes.soliton import RobustSoliton
+from ltsim.codes.lt.peeling import peel, sample_neighbours
+from ltsim.codes.lt.soliton import RobustSoliton
 from tests.reference import floyd_reference, peel_reference
 
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ltsim.codes.soliton import RobustSoliton, mean_degree, spike_position
+from ltsim.codes.lt.soliton import RobustSoliton, mean_degree, spike_position
 from ltsim.model.orderstats import harmonic
 from tests.helpers import within_sigmas
 from tests.reference import robust_soliton_reference

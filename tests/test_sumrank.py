@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ltsim.codes import sumrank as sr
+from ltsim.codes.sum_recovery import arrivals, gfp
+from ltsim.codes.sum_recovery.blas import BLAS_AVAILABLE
+from ltsim.codes.sum_recovery.coefficients import coefficients
 from tests.reference_codes import OnesInSpan, sum_recovery_stop
 
 # --------------------------------------------------------------------------------------------
@@ -71,18 +73,18 @@ def random_symbols(rng: np.random.Generator, n: int) -> list[list[int]]:
     return out
 
 
-WORKSPACES: dict[tuple[int, int, bool], sr.Workspace] = {}
-UPDATES = [False, True] if sr.BLAS_AVAILABLE else [False]  # block update: kernel, BLAS
+WORKSPACES: dict[tuple[int, int, bool], arrivals.Workspace] = {}
+UPDATES = [False, True] if BLAS_AVAILABLE else [False]  # block update: kernel, BLAS
 
 
-def workspace(n: int, batch: int, blas: bool | None = None) -> sr.Workspace:
+def workspace(n: int, batch: int, blas: bool | None = None) -> arrivals.Workspace:
     """A cached workspace; by default small batches use the compiled kernel and full ones
     BLAS (when available), so both block updates run through every test."""
     if blas is None:
-        blas = sr.BLAS_AVAILABLE and batch == sr.BATCH
+        blas = BLAS_AVAILABLE and batch == gfp.BATCH
     key = (n, batch, blas)
     if key not in WORKSPACES:
-        WORKSPACES[key] = sr.Workspace(n, batch=batch, blas=blas)
+        WORKSPACES[key] = arrivals.Workspace(n, batch=batch, blas=blas)
     return WORKSPACES[key]
 
 
@@ -95,24 +97,24 @@ def test_small_n_is_provably_exact():
     """Every nonzero minor of a 0/1 matrix of order k <= 19 is below PRIME (Hadamard:
     |det| <= (k+1)^((k+1)/2) / 2^k), so ranks mod PRIME equal ranks over Q for n <= 19."""
     bound = [(k + 1) ** ((k + 1) / 2) / 2**k for k in range(1, 21)]
-    assert max(bound[:19]) < sr.PRIME < bound[19]
-    assert all(sr.PRIME % q for q in range(2, math.isqrt(sr.PRIME) + 1))  # prime
+    assert max(bound[:19]) < gfp.PRIME < bound[19]
+    assert all(gfp.PRIME % q for q in range(2, math.isqrt(gfp.PRIME) + 1))  # prime
 
 
 def test_float64_arithmetic_stays_exact():
     """The bounds the kernels rely on: centred residues |x| <= h; a block update sums at most
     BATCH products onto a residue, the reduction of an arriving row at most 16 + 3 products
     onto a sum of up to 2**24 residues; all below 2**53, where float64 holds every integer."""
-    h = (sr.PRIME + 1) // 2
+    h = (gfp.PRIME + 1) // 2
     assert h < 2**24
-    assert sr.BATCH * h * h + h < 2**53
-    assert 2**24 * h + (sr._REDUCE_EVERY + 3) * h * h < 2**53
+    assert gfp.BATCH * h * h + h < 2**53
+    assert 2**24 * h + (gfp._REDUCE_EVERY + 3) * h * h < 2**53
     # the reduction is exact and centred on big inputs, including next to +-p/2
-    xs = np.array([0, 1, -1, sr.PRIME, 2**53 - 1, -(2**53) + 1, 3 * sr.PRIME // 2,
-                   (2**52 // sr.PRIME) * sr.PRIME + sr.PRIME // 2], dtype=np.int64)
+    xs = np.array([0, 1, -1, gfp.PRIME, 2**53 - 1, -(2**53) + 1, 3 * gfp.PRIME // 2,
+                   (2**52 // gfp.PRIME) * gfp.PRIME + gfp.PRIME // 2], dtype=np.int64)
     for x in xs.tolist():
-        r = sr._red(float(x))
-        assert r == int(r) and abs(r) <= h and (x - int(r)) % sr.PRIME == 0
+        r = gfp._red(float(x))
+        assert r == int(r) and abs(r) <= h and (x - int(r)) % gfp.PRIME == 0
 
 
 @pytest.mark.parametrize(
@@ -139,8 +141,8 @@ def test_float64_arithmetic_stays_exact():
 def test_hand_made(n, symbols, expected):
     ptr, idx = csr(symbols)
     assert reference_stop(ptr, idx, n) == expected
-    for batch in (1, 2, sr.BATCH):
-        assert sr.stop_count(ptr, idx, n, workspace(n, batch)) == expected
+    for batch in (1, 2, gfp.BATCH):
+        assert gfp.stop_count(ptr, idx, n, workspace(n, batch)) == expected
 
 
 @pytest.mark.slow
@@ -154,8 +156,8 @@ def test_random_instances_against_reference():
         ptr, idx = csr(random_symbols(rng, n))
         expected = reference_stop(ptr, idx, n)
         stops.append(expected)
-        for batch in (1, sr.BATCH):
-            assert sr.stop_count(ptr, idx, n, workspace(n, batch)) == expected
+        for batch in (1, gfp.BATCH):
+            assert gfp.stop_count(ptr, idx, n, workspace(n, batch)) == expected
     stops = np.array(stops)
     assert (stops == -1).sum() > 100 and (stops > 0).sum() > 800  # both outcomes exercised
 
@@ -165,35 +167,35 @@ def test_random_instances_against_reference():
 @given(
     n=st.integers(1, 8),
     symbols=st.lists(st.sets(st.integers(0, 7)), min_size=1, max_size=20),
-    batch=st.sampled_from([1, 2, sr.BATCH]),
+    batch=st.sampled_from([1, 2, gfp.BATCH]),
 )
 def test_hypothesis_against_reference(n, symbols, batch):
     symbols = [[c % n for c in s] for s in symbols]
     symbols = [sorted(set(s)) for s in symbols]
     ptr, idx = csr(symbols)
-    assert sr.stop_count(ptr, idx, n, workspace(n, batch)) == reference_stop(ptr, idx, n)
+    assert gfp.stop_count(ptr, idx, n, workspace(n, batch)) == reference_stop(ptr, idx, n)
 
 
 def test_input_types_and_validation():
     ptr, idx = csr([[0, 1], [1, 2], [0, 2]])
     for dtype in (np.int32, np.int64, np.uint16):
-        assert sr.stop_count(ptr, idx.astype(dtype), 3) == 3
-    assert sr.stop_count(ptr.tolist(), idx.tolist(), 3) == 3
-    assert sr.stop_count(np.array([0]), np.array([], dtype=np.int64), 2) == -1
+        assert gfp.stop_count(ptr, idx.astype(dtype), 3) == 3
+    assert gfp.stop_count(ptr.tolist(), idx.tolist(), 3) == 3
+    assert gfp.stop_count(np.array([0]), np.array([], dtype=np.int64), 2) == -1
     with pytest.raises(ValueError, match=r"0\.\.2"):
-        sr.stop_count(ptr, idx + 1, 3)
+        gfp.stop_count(ptr, idx + 1, 3)
     with pytest.raises(ValueError, match="ptr"):
-        sr.stop_count(ptr[:-1], idx, 3)
+        gfp.stop_count(ptr[:-1], idx, 3)
     with pytest.raises(ValueError, match="n must"):
-        sr.stop_count(ptr, idx, 0)
+        gfp.stop_count(ptr, idx, 0)
     with pytest.raises(ValueError, match="n must"):
-        sr.Workspace(2**24 + 1)
+        arrivals.Workspace(2**24 + 1)
     with pytest.raises(ValueError, match="workspace"):
-        sr.stop_count(ptr, idx, 3, sr.Workspace(4))
+        gfp.stop_count(ptr, idx, 3, arrivals.Workspace(4))
     with pytest.raises(ValueError, match="batch"):
-        sr.Workspace(3, batch=sr.BATCH + 1)
-    assert sr.Workspace(3, blas=False).blas is False
-    assert sr.Workspace(3).blas is sr.BLAS_AVAILABLE
+        arrivals.Workspace(3, batch=gfp.BATCH + 1)
+    assert arrivals.Workspace(3, blas=False).blas is False
+    assert arrivals.Workspace(3).blas is BLAS_AVAILABLE
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,10 +209,10 @@ def draw_delays(rng: np.random.Generator, n: int, law: str) -> np.ndarray:
     return 1.0 + rng.pareto(1.0, n)
 
 
-def check_process(arr: sr.Arrivals, delays: np.ndarray, u: float, d: int, cap) -> None:
+def check_process(arr: arrivals.Arrivals, delays: np.ndarray, u: float, d: int, cap) -> None:
     """The sequence is the schedule of the model, merged stably by arrival time."""
     n = delays.size
-    per = sr.symbols_per_worker(n, d, cap)
+    per = arrivals.symbols_per_worker(n, d, cap)
     assert arr.times.size == n * per
     sym = np.zeros(arr.times.size, dtype=np.int64)
     seen: dict[int, list[int]] = {}
@@ -247,13 +249,13 @@ def test_process_instances_against_reference(d):
         cap = None if it % 3 else int(rng.integers(1, 4))
         delays = draw_delays(rng, n, law)
         state = rng.bit_generator.state
-        arr = sr.sample_trial(delays, u, d, cap, rng)
+        arr = arrivals.sample_trial(delays, u, d, cap, rng)
         check_process(arr, delays, u, d, cap)
         expected = reference_stop(arr.ptr, arr.idx, n)
-        assert sr.stop_count(arr.ptr, arr.idx, n, workspace(n, 1)) == expected
+        assert gfp.stop_count(arr.ptr, arr.idx, n, workspace(n, 1)) == expected
         rng.bit_generator.state = state
         ws = workspace(n, 2)
-        trial = sr.run_trial(delays, u, d, cap, rng, ws)
+        trial = arrivals.run_trial(delays, u, d, cap, rng, ws)
         assert trial.count == expected
         assert trial.certified == (expected == n and ws.rank == n)
         if expected > 0:
@@ -277,12 +279,12 @@ def test_process_medium_n_against_reference():
         n = int(rng.integers(20, 46))
         d = [1, 2, 3, 5][it % 4]
         delays = draw_delays(rng, n, "exp" if it % 2 else "pareto")
-        arr = sr.sample_trial(delays, 0.005, d, None, rng)
+        arr = arrivals.sample_trial(delays, 0.005, d, None, rng)
         expected = reference_stop(arr.ptr, arr.idx, n)
-        for batch in (2, sr.BATCH):
+        for batch in (2, gfp.BATCH):
             for blas in UPDATES:
                 ws = workspace(n, batch, blas)
-                assert sr.stop_count(arr.ptr, arr.idx, n, ws) == expected
+                assert gfp.stop_count(arr.ptr, arr.idx, n, ws) == expected
 
 
 def test_block_updates_agree_at_n_400():
@@ -291,12 +293,12 @@ def test_block_updates_agree_at_n_400():
     rng = np.random.default_rng(12)
     n = 400
     for law in ("exp", "pareto"):
-        arr = sr.sample_trial(draw_delays(rng, n, law), 0.005, 10, None, rng,
+        arr = arrivals.sample_trial(draw_delays(rng, n, law), 0.005, 10, None, rng,
                               max_symbols=3 * n)
         results = set()
         for blas in UPDATES:
-            ws = workspace(n, sr.BATCH, blas)
-            results.add((sr.stop_count(arr.ptr, arr.idx, n, ws), ws.rank))
+            ws = workspace(n, gfp.BATCH, blas)
+            results.add((gfp.stop_count(arr.ptr, arr.idx, n, ws), ws.rank))
         assert len(results) == 1 and next(iter(results))[0] > 0
 
 
@@ -304,9 +306,9 @@ def test_prefix_sampling_and_lazy_trial_agree():
     rng = np.random.default_rng(3)
     delays = draw_delays(rng, 50, "exp")
     state = rng.bit_generator.state
-    full = sr.sample_trial(delays, 0.005, 4, None, rng)
+    full = arrivals.sample_trial(delays, 0.005, 4, None, rng)
     rng.bit_generator.state = state
-    head = sr.sample_trial(delays, 0.005, 4, None, rng, max_symbols=37)
+    head = arrivals.sample_trial(delays, 0.005, 4, None, rng, max_symbols=37)
     assert np.array_equal(head.ptr, full.ptr[:38])
     assert np.array_equal(head.idx, full.idx[: full.ptr[37]])
 
@@ -316,7 +318,7 @@ def test_prefix_sampling_and_lazy_trial_agree():
 # --------------------------------------------------------------------------------------------
 
 
-def first_full_coverage(arr: sr.Arrivals) -> int:
+def first_full_coverage(arr: arrivals.Arrivals) -> int:
     """1-based arrival at which some worker has sent all its symbols (uncapped)."""
     last: dict[int, int] = {}
     for s, j in enumerate(arr.worker.tolist()):
@@ -330,8 +332,8 @@ def test_stop_no_later_than_first_full_worker():
         n = int(rng.integers(2, 40))
         d = int(rng.choice([1, 2, 3, 5, 10]))
         delays = draw_delays(rng, n, "exp" if it % 2 else "pareto")
-        arr = sr.sample_trial(delays, 0.01, d, None, rng)
-        count = sr.stop_count(arr.ptr, arr.idx, n)
+        arr = arrivals.sample_trial(delays, 0.01, d, None, rng)
+        count = gfp.stop_count(arr.ptr, arr.idx, n)
         assert 1 <= count <= first_full_coverage(arr)
 
 
@@ -339,18 +341,18 @@ def test_rerun_gives_the_same_answer():
     """State is reset between calls: one workspace, many sequences, in any order."""
     rng = np.random.default_rng(9)
     n = 60
-    ws = sr.Workspace(n)
+    ws = arrivals.Workspace(n)
     cases = []
     for _ in range(6):
-        arr = sr.sample_trial(draw_delays(rng, n, "exp"), 0.005, 3, None, rng)
-        cases.append((arr, sr.stop_count(arr.ptr, arr.idx, n, ws)))
+        arr = arrivals.sample_trial(draw_delays(rng, n, "exp"), 0.005, 3, None, rng)
+        cases.append((arr, gfp.stop_count(arr.ptr, arr.idx, n, ws)))
     for arr, count in cases[::-1] + cases:
-        assert sr.stop_count(arr.ptr, arr.idx, n, ws) == count
-        assert sr.stop_count(arr.ptr, arr.idx, n) == count
-        assert sr.stop_count(arr.ptr, arr.idx, n, workspace(n, 4)) == count
+        assert gfp.stop_count(arr.ptr, arr.idx, n, ws) == count
+        assert gfp.stop_count(arr.ptr, arr.idx, n) == count
+        assert gfp.stop_count(arr.ptr, arr.idx, n, workspace(n, 4)) == count
         # a prefix of the stopping length gives the same count, one symbol less gives -1
-        assert sr.stop_count(arr.ptr[: count + 1], arr.idx[: arr.ptr[count]], n, ws) == count
-        assert sr.stop_count(arr.ptr[:count], arr.idx[: arr.ptr[count - 1]], n, ws) == -1
+        assert gfp.stop_count(arr.ptr[: count + 1], arr.idx[: arr.ptr[count]], n, ws) == count
+        assert gfp.stop_count(arr.ptr[:count], arr.idx[: arr.ptr[count - 1]], n, ws) == -1
 
 
 def rank_mod(rows: np.ndarray, p: int = 2**31 - 1) -> int:
@@ -379,17 +381,17 @@ def test_lazy_trial_at_n_150_matches_independent_ranks():
     trial with the same stream gives the same result."""
     rng = np.random.default_rng(1)
     n = 150
-    ws = sr.Workspace(n)
+    ws = arrivals.Workspace(n)
     for law in ("exp", "pareto"):
         delays = draw_delays(rng, n, law)
         state = rng.bit_generator.state
-        trial = sr.run_trial(delays, 0.005, 10, None, rng, ws)
+        trial = arrivals.run_trial(delays, 0.005, 10, None, rng, ws)
         rng.bit_generator.state = state
-        again = sr.run_trial(delays, 0.005, 10, None, rng, ws)
+        again = arrivals.run_trial(delays, 0.005, 10, None, rng, ws)
         assert again.count == trial.count and again.latency == trial.latency
         m = trial.count
         rec = trial.received
-        assert sr.stop_count(rec.ptr, rec.idx, n, workspace(n, 5)) == m
+        assert gfp.stop_count(rec.ptr, rec.idx, n, workspace(n, 5)) == m
         A = np.zeros((m, n), dtype=np.int64)
         A[np.repeat(np.arange(m), np.diff(rec.ptr)), rec.idx] = 1
         ones = np.ones((1, n), dtype=np.int64)
@@ -404,31 +406,31 @@ def test_coefficients_reproduce_all_ones():
     for _ in range(300):
         n = int(rng.integers(1, 13))
         ptr, idx = csr(random_symbols(rng, n))
-        count = sr.stop_count(ptr, idx, n)
+        count = gfp.stop_count(ptr, idx, n)
         if count < 0:
             with pytest.raises(ValueError, match="span"):
-                sr.coefficients(ptr, idx, n)
+                coefficients(ptr, idx, n)
             continue
-        c = sr.coefficients(ptr, idx, n)
+        c = coefficients(ptr, idx, n)
         A = np.zeros((count, n))
         A[np.repeat(np.arange(count), np.diff(ptr[: count + 1])), idx[: ptr[count]]] = 1.0
         assert np.abs(A.T @ c - 1.0).max() <= 1e-12
         done += 1
     assert done > 100
     ptr, idx = csr([[0, 1], [1, 2], [0, 2]])
-    assert np.allclose(sr.coefficients(ptr, idx, 3), 0.5, atol=1e-12)
+    assert np.allclose(coefficients(ptr, idx, 3), 0.5, atol=1e-12)
     ptr, idx = csr([[0, 1], [1], [1, 2]])
-    assert np.allclose(sr.coefficients(ptr, idx, 3), [1.0, -1.0, 1.0], atol=1e-12)
+    assert np.allclose(coefficients(ptr, idx, 3), [1.0, -1.0, 1.0], atol=1e-12)
     with pytest.raises(ValueError, match="span"):
-        sr.coefficients(ptr, idx, 3, count=2)
+        coefficients(ptr, idx, 3, count=2)
 
 
 def test_coefficients_of_a_trial_reconstruct_the_sum():
     rng = np.random.default_rng(4)
     n = 120
-    trial = sr.run_trial(draw_delays(rng, n, "exp"), 0.005, 10, None, rng)
+    trial = arrivals.run_trial(draw_delays(rng, n, "exp"), 0.005, 10, None, rng)
     rec = trial.received
-    c = sr.coefficients(rec.ptr, rec.idx, n, count=trial.count)
+    c = coefficients(rec.ptr, rec.idx, n, count=trial.count)
     f = rng.normal(size=n)  # the units' values
     values = np.add.reduceat(f[rec.idx], rec.ptr[:-1])
     assert abs(c @ values - f.sum()) <= 1e-9 * np.abs(f).sum()
@@ -441,11 +443,11 @@ def test_coefficients_of_a_trial_reconstruct_the_sum():
 def test_cap_can_prevent_recovery_and_process_validation():
     rng = np.random.default_rng(8)
     delays = np.array([0.0, 0.1, 0.2, 0.3])
-    trial = sr.run_trial(delays, 1.0, 1, 1, rng)  # singletons only: all four pin everything
+    trial = arrivals.run_trial(delays, 1.0, 1, 1, rng)  # singletons only: all four pin everything
     assert trial.count == 4 and trial.latency == 1.3
-    trial = sr.run_trial(np.zeros(1), 1.0, 1, None, rng)
+    trial = arrivals.run_trial(np.zeros(1), 1.0, 1, None, rng)
     assert trial.count == 1 and trial.latency == 1.0
     for bad in [dict(u=-1.0), dict(d=0), dict(cap=0), dict(delays=[np.nan])]:
         args = dict(delays=delays, u=1.0, d=2, cap=None) | bad
         with pytest.raises(ValueError):
-            sr.run_trial(args["delays"], args["u"], args["d"], args["cap"], rng)
+            arrivals.run_trial(args["delays"], args["u"], args["d"], args["cap"], rng)

@@ -38,7 +38,7 @@ def execute(config, *, backend: str = "local", address: str | None = None,
     force : bool
         Replace an existing folder ``out`` that ltsim wrote.
     allow_queueing : bool
-        Run even if the engine runs fewer tasks at once than the logical workers (latency
+        Run even if the backend runs fewer tasks at once than the logical workers (latency
         then includes queueing; a warning, and ``"queueing": true`` in the meta).
     on_trial : callable, optional
         Called with every trial's row of ``executions.csv`` as it ends.
@@ -93,7 +93,7 @@ def config_of(config, trials=None):
             f"{config}: {exc}") from None
 
 
-def _run(cfg, backend, address, allow_queueing, on_trial, reporter):
+def _run(cfg, backend_name, address, allow_queueing, on_trial, reporter):
     """Start the backend (on the one Dask client helper for a scheduler address), check
     that it runs every logical worker at once, and run the trials."""
     from ..execute.backends import make_backend
@@ -101,27 +101,27 @@ def _run(cfg, backend, address, allow_queueing, on_trial, reporter):
 
     with contextlib.ExitStack() as stack:
         client = None
-        if backend == "dask" and address is not None:
+        if backend_name == "dask" and address is not None:
             client = stack.enter_context(dask_client(address))
         started = provenance.now()
         try:
-            engine = make_backend(backend, address, cfg.n_workers, client=client)
+            backend = make_backend(backend_name, address, cfg.n_workers, client=client)
         except ImportError as exc:
-            raise BadInput(f"--backend: {backend} is not installed ({exc}); install "
-                           f"ltsim[{backend}], got {backend!r}") from None
-        except Exception as exc:  # the engine could not start or reach its scheduler
-            where = "--address" if address else "--backend"
+            raise BadInput(f"--backend: {backend_name} is not installed ({exc}); install "
+                           f"ltsim[{backend_name}], got {backend_name!r}") from None
+        except Exception as exc:  # the backend could not start or reach its scheduler
+            option = "--address" if address else "--backend"
             gist = " ".join(str(exc).split())[:160] or type(exc).__name__
-            raise BadInput(f"{where}: cannot start the {backend} engine ({gist}), got "
-                           f"{address or backend!r}") from None
-        queueing = check_capacity(engine, cfg.n_workers, backend, address, allow_queueing,
-                                  reporter)
-        with engine:
-            info = {**engine.describe(), "concurrent_workers": cfg.n_workers,
+            raise BadInput(f"{option}: cannot start the {backend_name} engine ({gist}), got "
+                           f"{address or backend_name!r}") from None
+        queueing = check_capacity(backend, cfg.n_workers, backend_name, address,
+                                  allow_queueing, reporter)
+        with backend:
+            info = {**backend.describe(), "concurrent_workers": cfg.n_workers,
                     "queueing": queueing}
             try:
-                run = run_execution(cfg, engine, on_trial)
-            except Exception as exc:  # the engine failed under us: one line, exit 1
+                run = run_execution(cfg, backend, on_trial)
+            except Exception as exc:  # the backend failed under us: one line, exit 1
                 raise Failure(f"execution failed: {exc.__class__.__name__}: "
                               f"{' '.join(str(exc).split())[:200]}") from None
     return run, info, started
@@ -152,21 +152,22 @@ def _write(target: Path, frames, cfg, meta, run) -> None:
         raise Failure(str(exc)) from None
 
 
-def check_capacity(engine, needed: int, backend: str, address: str | None,
+def check_capacity(backend, needed: int, backend_name: str, address: str | None,
                    allow_queueing: bool, reporter: Reporter) -> bool:
-    """Whether the tasks of a trial queue on ``engine`` (it runs fewer than ``needed`` logical
-    workers at once: latency would measure queueing, not stragglers). Refuses that (closing
-    the engine, nothing written) unless ``allow_queueing``, which warns in one line."""
-    capacity = engine.capacity()
+    """Whether the tasks of a trial queue on ``backend`` (it runs fewer than ``needed``
+    logical workers at once: latency would measure queueing, not stragglers). Refuses that
+    (closing the backend, nothing written) unless ``allow_queueing``, which warns in one
+    line."""
+    capacity = backend.capacity()
     if capacity is None or capacity.count >= needed:
         return False
-    where, value = ("--address", address) if address else ("--backend", backend)
+    option, value = ("--address", address) if address else ("--backend", backend_name)
     clause = f"{capacity.what} and the execution needs {needed} concurrent workers"
     if not allow_queueing:
-        engine.close()
-        raise BadInput(f"{where}: {clause}; tasks would queue (latency measuring queueing, "
+        backend.close()
+        raise BadInput(f"{option}: {clause}; tasks would queue (latency measuring queueing, "
                        f"not stragglers): {capacity.remedy} or pass --allow-queueing, got "
                        f"{value!r}")
-    reporter.warn(f"{where}: {clause}; tasks queue and latency includes queueing "
+    reporter.warn(f"{option}: {clause}; tasks queue and latency includes queueing "
                   "(--allow-queueing; meta.json records \"queueing\": true)")
     return True

@@ -1,7 +1,7 @@
 """Where blocks of trials run: local processes, an executor the caller owns, or a Dask
 cluster — one helper for Dask, used by ``simulate``, ``sweep`` and ``execute``.
 
-An :class:`Engine` is what the Monte-Carlo engine needs: how many blocks may be in flight, the
+A :class:`Where` is what the Monte-Carlo engine needs: how many blocks may be in flight, the
 executor that runs them (``None``: the engine's own process pool, or this process for one
 job), and a ``health`` check that stops a run whose cluster is lost.
 """
@@ -31,7 +31,7 @@ environment variable ``LTSIM_WORKER_TIMEOUT`` changes it)."""
 
 
 @dataclass(frozen=True)
-class Engine:
+class Where:
     """Where the blocks of trials run: ``jobs`` local processes, or an executor (a Dask
     cluster's, a pool the caller owns) with ``slots`` blocks in flight."""
 
@@ -54,8 +54,8 @@ def check_address(address: str, backend: str = "dask") -> None:
 
 
 @contextlib.contextmanager
-def engine_for(executor: Any = None, jobs: int | None = None) -> Iterator[Engine]:
-    """The :class:`Engine` for what a caller gives.
+def where_to_run(executor: Any = None, jobs: int | None = None) -> Iterator[Where]:
+    """The :class:`Where` for what a caller gives.
 
     Parameters
     ----------
@@ -69,22 +69,22 @@ def engine_for(executor: Any = None, jobs: int | None = None) -> Iterator[Engine
     """
     jobs = jobs or engine.default_jobs()
     if executor is None:
-        yield Engine(jobs)
+        yield Where(jobs)
     elif isinstance(executor, str):
         worker_timeout()  # refused before connecting
         with dask_client(executor) as client:
-            yield dask_engine(client, executor)
+            yield dask_where(client, executor)
     elif _is_dask_client(executor):
-        yield dask_engine(executor, str(getattr(executor, "scheduler", "the cluster")))
+        yield dask_where(executor, str(getattr(executor, "scheduler", "the cluster")))
     elif isinstance(executor, Executor):
-        yield Engine(jobs, executor, 2 * jobs, type(executor).__name__)
+        yield Where(jobs, executor, 2 * jobs, type(executor).__name__)
     else:
         raise BadInput(f"executor: must be None, a Dask scheduler address, a Dask Client or "
                        f"a concurrent.futures.Executor, got {type(executor).__name__}")
 
 
 @contextlib.contextmanager
-def shared_pool(where: Engine) -> Iterator[Engine]:
+def shared_pool(where: Where) -> Iterator[Where]:
     """``where`` with one process pool for every run of the block (the points of a sweep),
     unless it already has an executor or runs in this process."""
     if where.executor is not None or where.jobs <= 1:
@@ -140,12 +140,12 @@ def cluster_threads(client) -> int:
     return int(sum(client.nthreads().values()))
 
 
-def dask_engine(client, address: str) -> Engine:
-    """The :class:`Engine` of a Dask cluster: its executor, two blocks in flight per
+def dask_where(client, address: str) -> Where:
+    """The :class:`Where` of a Dask cluster: its executor, two blocks in flight per
     thread, and a health check (a lost scheduler, or no worker for :func:`worker_timeout`
     seconds, stops the run as failed, its trials kept)."""
     threads = max(1, cluster_threads(client))
-    return Engine(threads, client.get_executor(pure=False), 2 * threads, "dask",
+    return Where(threads, client.get_executor(pure=False), 2 * threads, "dask",
                   cluster_health(client, address, worker_timeout()))
 
 

@@ -248,6 +248,22 @@ class SweepResults:
             self._points[slug] = Results.load(self.folder / "points" / slug)
         return self._points[slug]
 
+    def plot(self, metric: str = "p99") -> dict[str, Any]:
+        """The figures of ``ltsim plot`` for the sweep, by file stem: ``sweep-<key>`` for every
+        varied key and, for two keys or more, ``wins`` (the winner by ``metric``)."""
+        from ..plots.sweep import sweep_figures
+
+        axes = [[k] for k in (self.sweep.get("grid") or {})]
+        if self.sweep.get("zip"):
+            axes.append(list(self.sweep["zip"]))
+        if self.folder is not None:
+            schemes = {slug: read_config(self.folder / "points" / slug).get("schemes")
+                       for slug in dict.fromkeys(self.points["point"].astype(str))}
+        else:
+            schemes = {slug: r.config.get("schemes") for slug, r in self._points.items()}
+        return sweep_figures(self.points, axes, schemes, str(self.sweep.get("name", "sweep")),
+                             metric)
+
     def best(self, metric: str = "p99") -> pd.DataFrame:
         """The best scheme at every point by ``metric`` (bounds never win; a mean with failed
         trials ranks as infinite), with the runner-up."""
@@ -300,6 +316,14 @@ class ExecutionResults:
     @property
     def status(self) -> str:
         return str(self.meta.get("status", "complete"))
+
+    def plot(self) -> dict[str, Any]:
+        """The figures of ``ltsim plot``: ``execution`` (mean latency per scheme with its 95 %
+        confidence interval) and ``timeline`` (the tasks of the first trial)."""
+        from ..plots.execution import execution_figures
+
+        return execution_figures(self.executions, self.tasks, self.config, self.meta,
+                                 str(self.config.get("name", "execution")))
 
     def __repr__(self) -> str:
         return (f"ExecutionResults({self.config.get('name', '?')}: "

@@ -20,7 +20,7 @@ from ..model.outcome import Outcome
 from ..montecarlo import engine, trials
 from ..montecarlo.streams import STREAM
 from .errors import BadInput, Failure
-from .executors import Engine, engine_for
+from .executors import Where, where_to_run
 from .experiment import as_experiment
 from .extend import Held, held_trials
 from .reporter import Reporter
@@ -44,7 +44,7 @@ def simulate(experiment, *, trials: int | None = None, seed: int | None = None,
     jobs : int, optional
         Local processes (default: every core); the numbers do not depend on it.
     executor : None, str, Executor or distributed.Client
-        Where the blocks of trials run instead (see :func:`~ltsim.api.executors.engine_for`):
+        Where the blocks of trials run instead (see :func:`~ltsim.api.executors.where_to_run`):
         a Dask scheduler address or client, or any ``concurrent.futures.Executor``.
     target_rel_ci : float, optional
         Stop once every scheme's 95 % confidence half-width is below this fraction of its
@@ -87,7 +87,7 @@ def simulate(experiment, *, trials: int | None = None, seed: int | None = None,
     call = provenance.call_text("simulate", experiment, trials=trials, seed=seed, jobs=jobs,
                                 executor=executor, target_rel_ci=target_rel_ci,
                                 max_time=max_time, out=out, force=force, extend=extend)
-    with provenance.python_call(call), interrupts(), engine_for(executor, jobs) as where:
+    with provenance.python_call(call), interrupts(), where_to_run(executor, jobs) as where:
         if out is None:
             if extend or force:
                 raise BadInput("out: extend and force need a result folder, got None")
@@ -115,7 +115,7 @@ def simulate(experiment, *, trials: int | None = None, seed: int | None = None,
         return written.results(experiment)
 
 
-def simulate_experiment(experiment, where: Engine, target_rel_ci, max_time,
+def simulate_experiment(experiment, where: Where, target_rel_ci, max_time,
                         reporter: Reporter) -> Results:
     """Simulate without a folder, on ``where``: the outcomes stay in this process."""
     from .budget import memory_problem
@@ -150,7 +150,7 @@ def failure_line(run, target: Path, sweep: bool = False) -> str:
             f"`{provenance.resume_command(target, flag_takes_folder=not sweep)}` resumes it")
 
 
-def run_meta(cfg, run, where: Engine, batch: int, started: str, target_rel_ci, max_time,
+def run_meta(cfg, run, where: Where, batch: int, started: str, target_rel_ci, max_time,
              extended_from: int | None = None, config_file=None) -> dict:
     """The ``meta.json`` of a run that stopped."""
     status = "interrupted" if run.stop_reason in ("interrupted", "failed") else "complete"
@@ -192,7 +192,7 @@ class Written:
                        computed=self.computed)
 
 
-def simulate_into(experiment, target: Path, where: Engine, target_rel_ci, max_time,
+def simulate_into(experiment, target: Path, where: Where, target_rel_ci, max_time,
                   reporter: Reporter, held: Held | None = None, option: str = "-o",
                   config_file=None, extend: bool = False) -> Written | None:
     """Simulate ``experiment`` into the result folder ``target`` (staged, locked, published
@@ -213,7 +213,7 @@ def simulate_into(experiment, target: Path, where: Engine, target_rel_ci, max_ti
         raise BadInput(str(exc)) from None
 
 
-def _run_into(experiment, target, stage, where: Engine, target_rel_ci, max_time, reporter,
+def _run_into(experiment, target, stage, where: Where, target_rel_ci, max_time, reporter,
               held: Held, config_file, extend) -> Written | None:
     started = provenance.now()
     ids = [s.scheme_id for s in experiment.schemes]

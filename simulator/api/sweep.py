@@ -29,7 +29,7 @@ from ..montecarlo import engine, trials
 from ..montecarlo.streams import STREAM
 from ..util.validation import ConfigError
 from .errors import BadInput, Failure, Problem
-from .executors import engine_for, shared_pool
+from .executors import shared_pool, where_to_run
 from .reporter import SILENT, Reporter
 from .results import Results, SweepResults
 from .signals import interrupts
@@ -108,7 +108,7 @@ def _in_memory(plan: Sweep, jobs, executor, reporter: Reporter) -> SweepResults:
     done: dict[str, Results] = {}
     status = "complete"
     started = provenance.now()
-    with engine_for(executor, jobs) as where, shared_pool(where) as where, \
+    with where_to_run(executor, jobs) as where, shared_pool(where) as where, \
             reporter.progress(len(plan.points), unit="point") as update:
         for i, point in enumerate(plan.points):
             experiment = Experiment.from_dict(point.config.resolved())
@@ -165,7 +165,7 @@ def _into_folder(plan: Sweep, target: Path, jobs, executor, force: bool, extend:
         if extend:
             _check_same_sweep(target, plan)
             _check_points(target, plan)
-        with engine_for(executor, jobs) as where, shared_pool(where) as where:
+        with where_to_run(executor, jobs) as where, shared_pool(where) as where:
             if not extend and target.exists():  # --force on an ltsim folder
                 folders.replace_with_empty(target)
             target.mkdir(parents=True, exist_ok=True)
@@ -483,22 +483,22 @@ def _latencies_of(folder: Path, summary: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def p99_interval(summary: pd.DataFrame, latencies: dict[str, np.ndarray]
                  ) -> dict[str, list[float]]:
-    """95 % CI of each scheme's p99 from the order statistics: ranks from the Binomial(n,
-    0.99) quantiles (exact coverage >= 95 %, no assumption on the law)."""
+    """95 % CI of each scheme's p99 from the order statistics (distribution-free, exact
+    coverage >= 95 %): :func:`scipy.stats.quantile_test`'s interval, whose ranks are the
+    Binomial(n, 0.99) quantiles. Where the upper rank is beyond n (fewer than about 300
+    trials) scipy reports ``nan``; the interval is then unbounded above: ``inf``."""
     from scipy import stats
 
     low, high = [], []
     for scheme in summary["scheme"].astype(str):
-        x = np.sort(np.asarray(latencies.get(scheme, []), dtype=float))
-        n = x.size
-        if n < 2:
+        x = np.asarray(latencies.get(scheme, []), dtype=float)
+        if x.size < 2:
             low.append(math.nan)
             high.append(math.nan)
             continue
-        lo = int(stats.binom.ppf(0.025, n, 0.99))
-        hi = int(stats.binom.ppf(0.975, n, 0.99)) + 1
-        low.append(float(x[max(lo, 1) - 1]))
-        high.append(float(x[hi - 1]) if hi <= n else math.inf)
+        interval = stats.quantile_test(x, p=0.99).confidence_interval(0.95)
+        low.append(float(interval.low))
+        high.append(math.inf if math.isnan(interval.high) else float(interval.high))
     return {"p99_low": low, "p99_high": high}
 
 

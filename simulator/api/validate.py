@@ -30,7 +30,7 @@ def validate_files(paths: list[Path], show: bool) -> Iterator[tuple[str, bool]]:
                     yield (f"{path}: ok (ltsim sweep file, {len(sweep.points)} points over "
                            f"{', '.join(sweep.keys)})"), True
                 continue
-            kind = config.kind_of_data(data)
+            kind = config.config_kind(data)
             cfg = config.validate(data, base_dir=Path(path).parent, kind=kind)
         except ConfigError as exc:
             yield f"ltsim: error: {path}: {exc}", False

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
+from ..execute.backends import BACKENDS
 from .types import Integer
 
 
 @click.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path, readable=False))
-@click.option("--backend", type=click.Choice(["local", "dask", "lithops"]), default="local",
+@click.option("--backend", type=click.Choice(list(BACKENDS)), default="local",
               show_default=True, help="Engine running the logical workers.")
 @click.option("--address", default=None,
               help="dask scheduler address (e.g. tcp://host:8786) [default: a LocalCluster].")

@@ -30,7 +30,7 @@ CODES: dict[str, type[Code]] = {
 """Every code by its config ``kind``."""
 
 
-def kind_of(cls: type[Code]) -> str:
+def code_kind(cls: type[Code]) -> str:
     """The ``kind`` tag of a code class (its ``Literal`` annotation)."""
     import typing
 
@@ -39,7 +39,7 @@ def kind_of(cls: type[Code]) -> str:
 
 def register(cls: type[Code]) -> type[Code]:
     """Add a code class to :data:`CODES` (usable as a decorator); configs accept it at once."""
-    CODES[kind_of(cls)] = cls
+    CODES[code_kind(cls)] = cls
     return cls
 
 
@@ -49,7 +49,7 @@ One = AllAtOne
 """Short names for notebooks: ``ltsim.codes.LT(r=2)``, ``ltsim.codes.MDS(r=2)``."""
 
 __all__ = ["CODES", "LT", "MDS", "Backup", "Code", "CrossFieldError", "Ideal", "One",
-           "Replication", "SumRecovery", "Uncoded", "kind_of", "register"]
+           "Replication", "SumRecovery", "Uncoded", "code_kind", "register"]
 
 
 def _load_plugins() -> None:

@@ -75,7 +75,8 @@ def cost_columns(delays, unit_times, work, latency) -> dict[str, np.ndarray]:
 class Work:
     """One result a worker computes and returns: ``sum_i weights[i] * f_{units[i]}``.
 
-    ``weights`` is ``None`` for a plain sum. Its cost is ``len(units)`` unit tasks.
+    ``weights`` is ``None`` for a plain sum. Its cost is ``len(units)`` unit tasks. A real
+    execution ships it to its task in kernel terms (:func:`ltsim.execute.plan.terms`).
     """
 
     units: np.ndarray

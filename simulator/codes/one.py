@@ -50,7 +50,7 @@ class AllAtOne(Code):
         if system.plain and parts is not None:
             shift, rate = parts
             return shift + unit * n + 1.0 / rate
-        if getattr(system.law, "per_worker", False):
+        if system.law.per_worker:
             return math.nan
         cluster = system.cluster
         factor = 1.0 if cluster is None or cluster.speed is None else cluster.speed.mean

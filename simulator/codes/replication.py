@@ -83,7 +83,7 @@ def expected_replication(system, r: int) -> float | Expectation:
     (no speed law): ``E[max_j (X_j + u speed_j)]`` over the classes. NaN otherwise."""
     if not system.plain:
         cluster = system.cluster
-        if r != 1 or cluster.speed is not None or getattr(system.law, "per_worker", False):
+        if r != 1 or cluster.speed is not None or system.law.per_worker:
             return math.nan
         counts = cluster.counts(system.workers)
         speeds = [c.speed for c in cluster.classes] or [1.0]

@@ -13,23 +13,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+# Work is also what a task computes, its units being kernel terms; a remote worker imports
+# ltsim.codes.base anyway, to unpickle the workload's description (a config model)
+from ..codes.base import Work
 from ..montecarlo.streams import CLASSES, SPEEDS, stream
 
-if TYPE_CHECKING:  # task bodies import this module on the workers: keep it light
-    from ..codes.base import TaskPlan, Work
-
-
-@dataclass(frozen=True)
-class Result:
-    """One result a task computes: ``sum_t weights[t] * kernel(terms[t])`` (a plain sum when
-    ``weights`` is ``None``)."""
-
-    terms: np.ndarray
-    weights: np.ndarray | None = None
-
-    @property
-    def size(self) -> int:
-        return int(self.terms.shape[0])
+if TYPE_CHECKING:
+    from ..codes.base import TaskPlan
 
 
 @dataclass(frozen=True)
@@ -44,8 +34,8 @@ class TaskSpec:
         Injected start-up delay in seconds (a sleep that cancellation interrupts).
     fail : str or None
         ``"raise"`` or ``"hang"`` to make this worker a straggler that never returns.
-    results : tuple of Result
-        What each result sums, computed in this order.
+    results : tuple of Work
+        What each result sums (kernel terms), computed in this order.
     stream : bool
         Return each result as soon as it is computed (else all at the end).
     max_seconds : float
@@ -57,7 +47,7 @@ class TaskSpec:
     worker: int
     delay: float
     fail: str | None
-    results: tuple[Result, ...]
+    results: tuple[Work, ...]
     stream: bool
     max_seconds: float
     speed: float = 1.0
@@ -105,12 +95,12 @@ def trial_draws(config, trial: int) -> Draws:
     return Draws(delays, speeds, failing, rngs)
 
 
-def terms(work: Work, q: int) -> Result:
-    """The kernel terms of the units of ``work`` (``q`` terms a unit), weights spread."""
+def terms(work: Work, q: int) -> Work:
+    """``work`` in kernel terms: each unit's ``q`` terms, weights spread."""
     units = np.asarray(work.units, dtype=np.int64)
     rows = (units[:, None] * q + np.arange(q)).ravel()
     weights = None if work.weights is None else np.repeat(work.weights, q)
-    return Result(rows, weights)
+    return Work(rows, weights)
 
 
 def spec(config, index: int, trial: int, draws: Draws, task: TaskPlan) -> TaskSpec:

@@ -56,9 +56,9 @@ def kernels(data: KernelData, rows: np.ndarray) -> np.ndarray:
 
 
 def kernel_value(data: KernelData, result) -> float:
-    """The value of one result (a :class:`~ltsim.execute.plan.Result`): the plain or
-    weighted sum of its kernel terms."""
-    values = kernels(data, result.terms)
+    """The value of one result (a :class:`~ltsim.codes.base.Work` whose units are kernel
+    terms): the plain or weighted sum of its kernel terms."""
+    values = kernels(data, result.units)
     if result.weights is None:
         return float(values.sum())
     return float(values @ result.weights)

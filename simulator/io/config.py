@@ -17,7 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from ..codes import CODES, Code, CrossFieldError
+from ..codes import CODES, Code, CrossFieldError, code_kind
 from ..model.cluster import Cluster, WorkerClass
 from ..model.laws import LAWS, LAWS_BUILT_IN, Law, Mixture, law_types
 from ..model.system import SystemView
@@ -94,7 +94,7 @@ class System(StrictModel):
             if counts[0] < 0:
                 raise CrossFieldError("classes", f"the rounded class sizes exceed the {n} "
                                       "workers", counts)
-        if getattr(self.speed, "worker", None) is not None:
+        if self.speed is not None and self.speed.per_worker:
             raise CrossFieldError("speed.worker", "speed factors are drawn per worker from "
                                   "the law; a per-worker trace is a delay law only",
                                   self.speed.worker)
@@ -104,7 +104,7 @@ class System(StrictModel):
         laws = [("delay", self.delay)] + [(f"classes[{i}].delay", c.delay)
                                           for i, c in enumerate(self.classes or [])]
         for key, law in laws:
-            if getattr(law, "per_worker", False):
+            if law is not None and law.per_worker:
                 if self.classes is not None:
                     raise CrossFieldError(key, "a per-worker trace cannot be combined with "
                                           "classes", law.worker)
@@ -235,7 +235,7 @@ class ExecuteConfig(System):
             if not scheme.executable:
                 raise CrossFieldError(
                     f"schemes[{i}].kind", "runs in simulation only (ltsim run), not in "
-                    "ltsim execute", _kind(scheme))
+                    "ltsim execute", code_kind(type(scheme)))
         if self.fail is not None:
             for i, worker in enumerate(self.fail.workers):
                 if worker >= self.n_workers:
@@ -246,10 +246,6 @@ class ExecuteConfig(System):
         data = super().resolved()
         data["workload"]["sigma"] = self.workload.bandwidth
         return data
-
-
-def _kind(scheme: Code) -> str:
-    return typing.get_args(type(scheme).model_fields["kind"].annotation)[0]
 
 
 def _ordered(data: dict[str, Any], first: list[str]) -> dict[str, Any]:
@@ -301,7 +297,7 @@ def _models(codes: tuple[type[Code], ...], laws: tuple[type, ...] = tuple(LAWS.v
             return self
 
     # Module-level names, so that configs pickle (they are sent to worker processes).
-    kinds = [typing.get_args(c.model_fields["kind"].annotation)[0] for c in codes]
+    kinds = [code_kind(c) for c in codes]
     if plugin_laws:
         kinds += [typing.get_args(c.model_fields["dist"].annotation)[0] for c in laws
                   if c not in LAWS_BUILT_IN.values()]
@@ -333,7 +329,7 @@ def model_of(kind: str) -> type[System]:
     return _models(tuple(CODES.values()), tuple(LAWS.values()))[kind]
 
 
-def kind_of_data(data: Any) -> str:
+def config_kind(data: Any) -> str:
     """``execute`` for data with execute-only keys (``workload``), else ``run``."""
     return "execute" if isinstance(data, dict) and "workload" in data else "run"
 
@@ -378,7 +374,7 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     return describe_error({**error, "loc": loc})
 
 
-def _kind_of(data: Any) -> str:
+def _yaml_kind(data: Any) -> str:
     """What YAML value ``data`` is, in YAML's words."""
     kinds = {type(None): "null (no value)", bool: "a boolean", int: "a number",
              float: "a number", str: "a string", list: "a list", dict: "a mapping"}
@@ -394,7 +390,7 @@ def validate(data: Any, base_dir: Path | None = None, kind: str = "run") -> Syst
     model = model_of(kind)
     if not isinstance(data, dict):
         raise ConfigError(
-            f"(top level): must be a mapping of keys to values, got {_kind_of(data)}"
+            f"(top level): must be a mapping of keys to values, got {_yaml_kind(data)}"
         )
     for key, command in model.foreign_keys.items():
         if key in data:
@@ -431,7 +427,7 @@ def load(path: str | Path, kind: str | None = "run", top: dict[str, Any] | None 
     path : str or Path
         The YAML file.
     kind : {"run", "execute"} or None
-        The config kind expected; ``None`` tells it from the keys (:func:`kind_of_data`).
+        The config kind expected; ``None`` tells it from the keys (:func:`config_kind`).
     top : dict, optional
         Top-level keys replaced before validation (``trials``, ``seed``; ``None`` values are
         ignored).
@@ -448,4 +444,4 @@ def load(path: str | Path, kind: str | None = "run", top: dict[str, Any] | None 
     if isinstance(data, dict) and top:
         data = {**data, **{k: v for k, v in top.items() if v is not None}}
     data = overrides.apply(data, list(sets))
-    return validate(data, base_dir=path.parent, kind=kind or kind_of_data(data))
+    return validate(data, base_dir=path.parent, kind=kind or config_kind(data))

@@ -59,7 +59,7 @@ class Cluster:
     @property
     def plain(self) -> bool:
         """The paper's model: i.i.d. delays from one law, every speed 1."""
-        return (self.speed is None and not getattr(self.delay, "per_worker", False)
+        return (self.speed is None and not (self.delay is not None and self.delay.per_worker)
                 and all(c.delay is None and c.speed == 1.0 for c in self.classes))
 
     def counts(self, n: int) -> list[int]:
@@ -98,7 +98,8 @@ class Cluster:
             bounds = np.cumsum([0, *counts])
             owner = [order[bounds[k]:bounds[k + 1]] for k in range(len(counts))]
         for k, (law, workers) in enumerate(zip(self.laws(), owner, strict=True)):
-            delays[workers] = self._sample(law, delays_rng, workers.size, workers)
+            delays[workers] = (np.zeros(workers.size) if law is None
+                               else law.sample_workers(delays_rng, workers))
             if self.classes:
                 speeds[workers] = self.classes[k].speed
         if self.speed is not None:
@@ -106,12 +107,9 @@ class Cluster:
         return delays, speeds
 
     @staticmethod
-    def _sample(law: DelayLaw | None, rng, size: int, workers=None) -> np.ndarray:
-        if law is None:
-            return np.zeros(size)
-        if getattr(law, "per_worker", False):
-            return law.sample_workers(rng, np.arange(size) if workers is None else workers)
-        return law.sample(rng, size)
+    def _sample(law: DelayLaw | None, rng, size: int) -> np.ndarray:
+        """``size`` i.i.d. delays of a plain system (zeros without a law)."""
+        return np.zeros(size) if law is None else law.sample(rng, size)
 
     def fresh(self, rng: np.random.Generator, size: int
               ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -128,10 +126,7 @@ class Cluster:
         delays, speeds = np.empty(size), np.ones(size)
         for k, law in enumerate(laws):
             mine = np.flatnonzero(kinds == k)
-            if getattr(law, "per_worker", False):  # a new worker replays a random trace
-                delays[mine] = law.sample_any(rng, mine.size)
-            else:
-                delays[mine] = self._sample(law, rng, mine.size)
+            delays[mine] = np.zeros(mine.size) if law is None else law.sample_new(rng, mine.size)
             if self.classes:
                 speeds[mine] = self.classes[k].speed
         if self.speed is not None:

@@ -8,12 +8,17 @@ Every law is a :class:`DelayLaw` with
 * ``logsf(x)``: ``log P(X > x)``, accurate in the far tail, with ``support_min`` and
   ``tail_index`` (the power of a Pareto-like tail, ``inf`` for lighter tails): what
   :mod:`ltsim.model.orderstats` needs for exact expected latencies;
-* continuous laws: ``isf(p)``, the inverse survival function; discrete laws (constant,
-  empirical, a mixture of them): ``atoms()``, the support points and their probabilities;
-  ``jumps()``: the points where ``P(X > x)`` jumps, also for a mixture of a discrete and a
-  continuous law (where quadratures must split);
-* ``label()``: the short text of plots (``Exp(0.2)``), and ``fit`` (see
-  :mod:`ltsim.model.estimation`): the censored maximum-likelihood fitter ``ltsim fit`` uses.
+* discrete laws (constant, empirical, a mixture of them): ``atoms()``, the support points
+  and their probabilities; ``jumps()``: the points where ``P(X > x)`` jumps, also for a
+  mixture of a discrete and a continuous law (where quadratures must split);
+* ``to_scipy()``: the law as a frozen :mod:`scipy.stats` distribution (what the tests check
+  the law against), from ``scipy_form()``: the scipy distribution and the arguments that
+  freeze it (what the fitters of ``ltsim fit`` evaluate, see :mod:`ltsim.fit`);
+  ``fit_parameters``: the parameters ``ltsim fit`` estimates;
+* ``per_worker``: whether worker ``j`` replays worker ``j`` of a trace (an ``empirical`` law
+  with a ``worker`` column) instead of drawing i.i.d. delays; ``sample_workers`` and
+  ``sample_new`` draw the delays of given workers and of new ones accordingly;
+* ``label()``: the short text of plots (``Exp(0.2)``).
 
 :data:`LAWS` lists them by their ``dist`` name; the config union :data:`Law`, the docs' list,
 the plot labels and the candidates of ``ltsim fit`` are all built from it. A new law is one
@@ -40,14 +45,13 @@ from pydantic import (
 )
 from scipy import special
 
-from ..util.text import UnreadableFile, read_text, reason, shown
+from ..util.samples import cached_samples
+from ..util.text import reason
 from ..util.validation import CrossFieldError, StrictModel
 
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
-MAX_SAMPLES_BYTES = 64 << 20
-"""Largest delay-sample file (``dist: empirical``) read."""
 
 
 def _moment(method: Callable[[Any], float]) -> property:
@@ -70,6 +74,13 @@ def _format(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _stats():
+    """:mod:`scipy.stats`, imported on first use (it is slow to import)."""
+    from scipy import stats
+
+    return stats
+
+
 class DelayLaw(StrictModel):
     """Base of every delay law (see the module docstring for the interface)."""
 
@@ -81,6 +92,40 @@ class DelayLaw(StrictModel):
     def sample(self, rng: np.random.Generator, size) -> np.ndarray:
         """I.i.d. delays, an ndarray of shape ``size``, drawn from ``rng`` only."""
         raise NotImplementedError
+
+    @property
+    def per_worker(self) -> bool:
+        """Whether each worker has a law of its own (a per-worker trace): worker ``j``
+        replays worker ``j`` of the trace. ``False``: every worker draws i.i.d. delays."""
+        return False
+
+    def sample_workers(self, rng: np.random.Generator, workers: np.ndarray) -> np.ndarray:
+        """One delay for each of the system's ``workers`` (their 0-based numbers): i.i.d.
+        draws, ``sample(rng, workers.size)``, unless the law is :attr:`per_worker`."""
+        return self.sample(rng, workers.size)
+
+    def sample_new(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Delays of ``size`` new workers, beyond the system's (speculative backups): i.i.d.
+        draws, ``sample(rng, size)``, unless the law is :attr:`per_worker`."""
+        return self.sample(rng, size)
+
+    def scipy_form(self) -> tuple[Any, tuple, dict[str, Any]]:
+        """The law in :mod:`scipy.stats` terms: a distribution and the arguments that freeze
+        it, ``(rv, args, kwds)``; :meth:`to_scipy` is ``rv(*args, **kwds)``.
+
+        Built from the law's parameters as they are: on a law made with ``model_construct``
+        from parameter arrays, arguments that broadcast over them. The fitters of ``ltsim
+        fit`` evaluate ``rv.logpdf(x, *args, **kwds)`` so at thousands of parameter points,
+        where freezing each (scipy copies the distribution, about 1 ms) would cost more than
+        the likelihood itself.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no scipy.stats form")
+
+    def to_scipy(self) -> Any:
+        """The law as a frozen :mod:`scipy.stats` distribution (``logsf``, ``sf``, ``mean``,
+        ``var``, ...): its :meth:`scipy_form`, frozen."""
+        rv, args, kwds = self.scipy_form()
+        return rv(*args, **kwds)
 
     def logsf(self, x: np.ndarray) -> np.ndarray:
         """``log P(X > x)``, elementwise."""
@@ -151,9 +196,9 @@ class Exponential(DelayLaw):
     def logsf(self, x):
         return -self.rate * np.maximum(np.asarray(x, dtype=float), 0.0)
 
-    def isf(self, p: np.ndarray) -> np.ndarray:
-        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
-        return -np.log(p) / self.rate
+    def scipy_form(self):
+        return _stats().expon, (), {"scale": 1.0 / self.rate}
+
 
     def shift_rate(self):
         return 0.0, self.rate
@@ -183,9 +228,9 @@ class ShiftedExponential(DelayLaw):
     def logsf(self, x):
         return -self.rate * np.maximum(np.asarray(x, dtype=float) - self.shift, 0.0)
 
-    def isf(self, p: np.ndarray) -> np.ndarray:
-        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
-        return self.shift - np.log(p) / self.rate
+    def scipy_form(self):
+        return _stats().expon, (), {"loc": self.shift, "scale": 1.0 / self.rate}
+
 
     @property
     def support_min(self) -> float:
@@ -223,9 +268,9 @@ class Pareto(DelayLaw):
         with np.errstate(divide="ignore"):
             return self.shape * np.minimum(math.log(self.scale) - np.log(x), 0.0)
 
-    def isf(self, p: np.ndarray) -> np.ndarray:
-        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
-        return self.scale * np.power(p, -1.0 / self.shape)
+    def scipy_form(self):
+        return _stats().pareto, (self.shape,), {"scale": self.scale}
+
 
     @property
     def support_min(self) -> float:
@@ -267,9 +312,9 @@ class Weibull(DelayLaw):
         with np.errstate(over="ignore"):
             return -np.power(x / self.scale, self.shape)
 
-    def isf(self, p: np.ndarray) -> np.ndarray:
-        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
-        return self.scale * np.power(-np.log(p), 1.0 / self.shape)
+    def scipy_form(self):
+        return _stats().weibull_min, (self.shape,), {"scale": self.scale}
+
 
     @_moment
     def mean(self) -> float:
@@ -300,14 +345,13 @@ class Lognormal(DelayLaw):
             z = (np.log(np.maximum(x, 0.0)) - self.mu) / self.sigma
         return special.log_ndtr(-z)
 
+    def scipy_form(self):
+        return _stats().lognorm, (self.sigma,), {"scale": np.exp(self.mu)}
+
     def logsf_at_log(self, t: np.ndarray) -> np.ndarray:
         """``log P(X > exp(t))``, for ``t`` beyond what a float ``x`` can hold."""
         return special.log_ndtr((self.mu - np.asarray(t, dtype=float)) / self.sigma)
 
-    def isf(self, p: np.ndarray) -> np.ndarray:
-        """Inverse survival function: the ``x`` with ``P(X > x) = p``."""
-        with np.errstate(over="ignore"):
-            return np.exp(self.mu - self.sigma * special.ndtri(np.asarray(p, dtype=float)))
 
     @_moment
     def mean(self) -> float:
@@ -358,6 +402,9 @@ class Constant(_Atomic):
     def atoms(self):
         return np.array([self.value]), np.array([1.0])
 
+    def scipy_form(self):
+        return _stats().rv_discrete(values=self.atoms()), (), {}
+
     @_moment
     def mean(self) -> float:
         return self.value
@@ -396,12 +443,12 @@ class Empirical(_Atomic):
         except (OSError, RuntimeError, ValueError) as exc:  # ~nobody, NUL byte, too long
             raise ValueError(f"not a usable file path ({reason(exc)})") from None
         # fail here, under the key 'path'
-        _cached_samples(p, info.data.get("column"), info.data.get("worker"))
+        cached_samples(p, info.data.get("column"), info.data.get("worker"))
         return str(p)
 
     @model_validator(mode="after")
     def _load(self) -> Empirical:
-        samples = _cached_samples(Path(self.path), self.column, self.worker)
+        samples = cached_samples(Path(self.path), self.column, self.worker)
         if self.worker is None:
             self._samples = samples
         else:
@@ -410,7 +457,8 @@ class Empirical(_Atomic):
 
     @property
     def per_worker(self) -> bool:
-        """Whether worker ``j`` replays the delays of worker ``j`` of the trace."""
+        """With a ``worker`` column: worker ``j`` replays the delays of worker ``j`` of the
+        trace."""
         return self._workers is not None
 
     @property
@@ -422,16 +470,21 @@ class Empirical(_Atomic):
         return rng.choice(self._samples, size=size, replace=True)
 
     def sample_workers(self, rng: np.random.Generator, workers: np.ndarray) -> np.ndarray:
-        """One delay for each of ``workers``, drawn from that worker's own trace samples
-        (the trace's workers in the order of their ids)."""
+        """One delay for each of ``workers``; with a trace, drawn from that worker's own
+        samples (the trace's workers in the order of their ids)."""
+        if not self.per_worker:
+            return super().sample_workers(rng, workers)
         ptr = self._workers
         workers = np.asarray(workers, dtype=np.int64)
         count = ptr[workers + 1] - ptr[workers]
         pick = np.minimum((rng.random(workers.size) * count).astype(np.int64), count - 1)
         return self._samples[ptr[workers] + pick]
 
-    def sample_any(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """Delays of new workers, each replaying a trace worker chosen at random."""
+    def sample_new(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Delays of new workers; with a trace, each replays a trace worker chosen at
+        random."""
+        if not self.per_worker:
+            return super().sample_new(rng, size)
         return self.sample_workers(rng, rng.integers(0, self.trace_workers, size))
 
     @property
@@ -440,6 +493,9 @@ class Empirical(_Atomic):
 
     def atoms(self):
         return self._cached()[1:3]
+
+    def scipy_form(self):
+        return _stats().rv_discrete(values=self.atoms()), (), {}
 
     def _tails(self):
         values, _, tails = self._cached()[1:]
@@ -472,136 +528,7 @@ class Empirical(_Atomic):
         return float(np.var(self._samples))
 
 
-def _cached_samples(path: Path, column: str | int | None, worker: str | None = None):
-    """:func:`read_samples` (or :func:`read_trace` with a ``worker`` column), remembered for
-    the file's current size and modification time."""
-    def read():
-        return read_samples(path, column) if worker is None else read_trace(path, column, worker)
-
-    try:
-        stat = path.stat()
-        key = (str(path), column, worker, stat.st_size, stat.st_mtime_ns)
-    except OSError:
-        return read()
-    if key not in _SAMPLES:
-        if len(_SAMPLES) > 8:
-            _SAMPLES.clear()
-        _SAMPLES[key] = read()
-    return _SAMPLES[key]
-
-
-_SAMPLES: dict[tuple, Any] = {}
 _ATOMS: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-
-
-class SamplesError(ValueError):
-    """A delay-sample file that cannot be used; reported under the key ``path``."""
-
-
-def _read_table(path: Path) -> tuple[list[str] | None, list[list[str]], str]:
-    """The header (or ``None``) and rows of a CSV file of samples, and its name to show."""
-    where = shown(path)
-    try:
-        text = read_text(path, MAX_SAMPLES_BYTES, "file")
-    except UnreadableFile as exc:
-        message = str(exc)
-        if message == "file not found":
-            raise SamplesError(f"file not found: {where}") from None
-        if message == "file is not a regular file":
-            raise SamplesError(f"not a regular file: {where}") from None
-        raise SamplesError(f"cannot read {where} as text ({message})") from None
-    lines = [line for line in text.splitlines() if line.strip()]
-    rows = [[cell.strip() for cell in line.split(",")] for line in lines]
-    header = None
-    if rows and not all(_is_number(cell) for cell in rows[0]):
-        header, rows = rows[0], rows[1:]
-    return header, rows, where
-
-
-def _column_index(header, rows, where, column, role: str = "delays") -> int:
-    width = max((len(r) for r in ([header] if header else []) + rows), default=1)
-    if column is None:
-        if width > 1:
-            names = ", ".join(repr(h) for h in header) if header else f"{width} unnamed columns"
-            raise SamplesError(f"{where} has {width} columns ({names}); give `column:` (a name "
-                               f"or a 0-based position) to say which holds the {role}")
-        return 0
-    if isinstance(column, str):
-        if header is None or column not in header:
-            found = ", ".join(repr(h) for h in header) if header else "no header line"
-            raise SamplesError(f"{where} has no column {column!r} (found {found})")
-        return header.index(column)
-    if column >= width:
-        raise SamplesError(f"{where} has {width} column(s); column {column} does not exist")
-    return column
-
-
-def _values(rows, index: int, where: str) -> np.ndarray:
-    if not rows:
-        raise SamplesError(f"no samples in {where}")
-    values = []
-    for lineno, row in enumerate(rows, start=1):
-        cell = row[index] if index < len(row) else ""
-        if not _is_number(cell):
-            raise SamplesError(f"sample {lineno} of {where} is not a number: {cell[:30]!r}")
-        values.append(float(cell))
-    samples = np.asarray(values, dtype=np.float64)
-    bad = ~np.isfinite(samples) | (samples < 0)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise SamplesError(
-            f"samples must be finite and >= 0; sample {i + 1} of {where} is {float(samples[i])!r}"
-        )
-    return samples
-
-
-def read_samples(path: Path, column: str | int | None = None) -> np.ndarray:
-    """Read delay samples from a CSV file; raise :class:`SamplesError` naming what is wrong.
-
-    Parameters
-    ----------
-    path : Path
-        The CSV file: one sample per line, a header line allowed.
-    column : str or int, optional
-        The column to read when the file has several (header name or 0-based position).
-    """
-    header, rows, where = _read_table(path)
-    return _values(rows, _column_index(header, rows, where, column), where)
-
-
-def read_trace(path: Path, column: str | int | None, worker: str
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Delay samples of a trace with a ``worker`` column: the samples grouped by worker (in
-    the order of the worker ids) and the offsets of each worker's group (CSR)."""
-    header, rows, where = _read_table(path)
-    if header is None or worker not in header:
-        found = ", ".join(repr(h) for h in header) if header else "no header line"
-        raise SamplesError(f"{where} has no worker column {worker!r} (found {found})")
-    index = _column_index(header, rows, where, column if column is not None else
-                          next((h for h in header if h != worker), None), "delays")
-    samples = _values(rows, index, where)
-    ids = [row[header.index(worker)] if header.index(worker) < len(row) else ""
-           for row in rows]
-    keys = sorted(set(ids), key=lambda v: (not _is_number(v), float(v) if _is_number(v)
-                                           else 0.0, v))
-    position = {key: i for i, key in enumerate(keys)}
-    owner = np.array([position[v] for v in ids])
-    order = np.argsort(owner, kind="stable")
-    ptr = np.zeros(len(keys) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner, minlength=len(keys)), out=ptr[1:])
-    return samples[order], ptr
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
-
-_SIMPLE = (Exponential, ShiftedExponential, Pareto, Weibull, Lognormal, Constant, Empirical)
-"""The built-in laws a mixture can mix (every law but a mixture)."""
 
 
 class Component(StrictModel):
@@ -609,7 +536,7 @@ class Component(StrictModel):
     weight: ``{weight: 0.9, dist: exponential, rate: 1.66}``."""
 
     weight: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
-    law: Annotated[Union[tuple(_SIMPLE)], Field(discriminator="dist")]  # noqa: UP007
+    law: SimpleLaw  # every built-in law but a mixture, from LAWS (defined below)
 
     @model_validator(mode="before")
     @classmethod
@@ -640,7 +567,7 @@ class Mixture(DelayLaw):
         if abs(total - 1.0) > 1e-9:
             raise CrossFieldError("components", "the weights must sum to 1", total)
         for i, component in enumerate(self.components):
-            if getattr(component.law, "worker", None) is not None:
+            if component.law.per_worker:
                 raise CrossFieldError(f"components[{i}].worker", "a per-worker trace cannot "
                                       "be a mixture component (replay it as the delay law)",
                                       component.law.worker)
@@ -692,6 +619,10 @@ class Mixture(DelayLaw):
     def tail_index(self) -> float:
         return min(c.law.tail_index for c in self.components)
 
+    def to_scipy(self):
+        """The weighted components' frozen laws (scipy has no mixture of them)."""
+        return FrozenMixture(self.weights, [c.law.to_scipy() for c in self.components])
+
     def label(self) -> str:
         return " + ".join(f"{c.weight:g} {c.law.label()}" for c in self.components)
 
@@ -706,6 +637,43 @@ class Mixture(DelayLaw):
         return second - self.mean**2
 
 
+class FrozenMixture:
+    """A mixture of frozen :mod:`scipy.stats` laws with the methods of one (``sf``,
+    ``logsf``, ``cdf``, ``mean``, ``var``): what :meth:`Mixture.to_scipy` gives. scipy has no
+    mixture of its frozen laws (the ``Mixture`` of scipy >= 1.15 mixes only continuous laws
+    of its new interface; a mixture here may hold atoms)."""
+
+    def __init__(self, weights: np.ndarray, parts: list[Any]) -> None:
+        self.weights = np.asarray(weights, dtype=float)
+        self.parts = list(parts)
+
+    def sf(self, x):
+        return sum(w * part.sf(x) for w, part in zip(self.weights, self.parts, strict=True))
+
+    def logsf(self, x):
+        with np.errstate(divide="ignore"):
+            terms = [math.log(w) + part.logsf(x)
+                     for w, part in zip(self.weights, self.parts, strict=True)]
+        return special.logsumexp(np.stack(terms), axis=0)
+
+    def cdf(self, x):
+        return sum(w * part.cdf(x) for w, part in zip(self.weights, self.parts, strict=True))
+
+    def mean(self) -> float:
+        return math.fsum(w * part.mean() for w, part in zip(self.weights, self.parts,
+                                                             strict=True))
+
+    def var(self) -> float:
+        second = math.fsum(w * (part.var() + part.mean() ** 2)
+                           for w, part in zip(self.weights, self.parts, strict=True))
+        return second - self.mean() ** 2
+
+
+def _simple(laws) -> tuple[type[DelayLaw], ...]:
+    """The laws of ``laws`` a mixture can mix: every one but a mixture."""
+    return tuple(law for law in laws if not issubclass(law, Mixture))
+
+
 def law_types(laws: tuple[type[DelayLaw], ...]) -> tuple[Any, Any]:
     """The config types of a ``delay:`` entry and of a mixture's component law, for the laws
     ``laws`` (the registry's; the built-in ones give exactly :data:`Law`).
@@ -714,7 +682,7 @@ def law_types(laws: tuple[type[DelayLaw], ...]) -> tuple[Any, Any]:
     hold it: a subclass of :class:`Mixture` whose components accept every law but a
     mixture, made here (and named at module level, so that configs pickle).
     """
-    simple = tuple(law for law in laws if not issubclass(law, Mixture))
+    simple = _simple(laws)
     if set(laws) == set(LAWS_BUILT_IN.values()):
         return Law, Annotated[Union[simple], Field(discriminator="dist")]  # noqa: UP007
     component_law = Annotated[Union[simple], Field(discriminator="dist")]  # noqa: UP007
@@ -761,6 +729,12 @@ LAWS_BUILT_IN = dict(LAWS)
 
 Law = Annotated[Union[tuple(LAWS.values())], Field(discriminator="dist")]  # noqa: UP007
 """The config type of a ``delay:`` entry (for the built-in laws; see :func:`law_types`)."""
+
+SimpleLaw = Annotated[Union[_simple(LAWS.values())], Field(discriminator="dist")]  # noqa: UP007
+"""The config type of a mixture's component law: every built-in law but a mixture."""
+
+Component.model_rebuild()
+Mixture.model_rebuild()
 
 
 def __getattr__(name: str):

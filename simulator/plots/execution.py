@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
@@ -46,8 +47,17 @@ def plot_execution(folder: Path) -> list[Path]:
     tasks = read_table(folder / "tasks.csv", ["scheme", "trial", "worker", "submitted",
                                               "start", "finish", "stopped", "status", "delay"],
                        ("trial", "worker", "submitted", "start", "finish", "stopped", "delay"))
-    meta = read_meta(folder)
-    codes = legend_names(read_config(folder).get("schemes"))
+    figures = execution_figures(runs, tasks, read_config(folder), read_meta(folder),
+                                folder.name)
+    return (save_figure(figures["execution"], folder, "execution")
+            + save_figure(figures["timeline"], folder, "timeline", ("png",)))
+
+
+def execution_figures(runs, tasks, config: dict, meta: dict, name: str) -> dict[str, Any]:
+    """The figures of an execution, by file stem: ``execution`` (mean latency per scheme
+    with its 95 % confidence interval) and ``timeline`` (the tasks of the first trial), from
+    the rows of ``executions.csv`` and ``tasks.csv``, the config and ``meta.json``."""
+    codes = legend_names(config.get("schemes"))
     schemes = list(dict.fromkeys(runs["scheme"]))
     names = [display_name(str(s), codes) for s in schemes]
     plt = pyplot()
@@ -70,12 +80,11 @@ def plot_execution(folder: Path) -> list[Path]:
     ax.set_xlabel("scheme")
     ax.set_ylabel("latency (seconds): mean, 95 % CI")
     ax.set_ylim(bottom=0)
-    ax.set_title(f"{folder.name}: {meta.get('backend', '?')} backend, "
+    ax.set_title(f"{name}: {meta.get('backend', '?')} backend, "
                  f"{meta.get('trials', '?')} trials (decoded trials only)", fontsize=9)
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize=7)
-    written = save_figure(fig, folder, "execution")
-    plt.close(fig)
+    figures = {"execution": fig}
 
     trial = int(tasks["trial"].min())
     first = tasks[tasks["trial"] == trial]
@@ -107,9 +116,8 @@ def plot_execution(folder: Path) -> list[Path]:
         ax.set_ylabel(f"{name}\nworker", fontsize=8)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7, loc="upper right")
-    axes[0, 0].set_title(f"{folder.name}: tasks of trial {trial}", fontsize=9)
+    axes[0, 0].set_title(f"{name}: tasks of trial {trial}", fontsize=9)
     axes[-1, 0].set_xlabel("time since submission (seconds)\n"
                            "grey: injected start-up delay; dashed: F(x) recovered")
-    written += save_figure(fig, folder, "timeline", ("png",))
-    plt.close(fig)
-    return written
+    figures["timeline"] = fig
+    return figures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,18 +37,45 @@ def plot_sweep(folder: Path, metric: str = "p99") -> list[Path]:
                 converted = pd.to_numeric(points[key], errors="coerce")
                 if converted.notna().all():
                     points[key] = converted
-    codes, bounds = {}, {}
-    for slug in dict.fromkeys(points["point"].astype(str)):  # schemes may be a varied key
-        schemes = read_config(folder / "points" / slug).get("schemes")
-        codes.update(legend_names(schemes))
-        bounds[slug] = reference_ids(schemes)
+    schemes = {slug: read_config(folder / "points" / slug).get("schemes")
+               for slug in dict.fromkeys(points["point"].astype(str))}
     written = []
+    for stem, fig in sweep_figures(points, axes, schemes, folder.name, metric).items():
+        written += save_figure(fig, folder, stem, ("png",))
+    return written
+
+
+def sweep_figures(points: pd.DataFrame, axes: list[list[str]], schemes: dict[str, Any],
+                  name: str, metric: str = "p99") -> dict[str, Any]:
+    """The figures of a sweep, by file stem: ``sweep-<key>`` for every varied key and, for
+    two keys or more, ``wins``.
+
+    Parameters
+    ----------
+    points : DataFrame
+        The rows of ``points.csv`` (the varied values as numbers where they are numbers).
+    axes : list of list of str
+        The varied keys (one axis per grid key, one for all zip keys).
+    schemes : dict
+        Each point's ``schemes`` (its resolved config's), by slug: legend names and bounds
+        (``schemes`` may be a varied key).
+    name : str
+        The sweep's name, for the titles.
+    metric : str
+        What decides the winner in ``wins``.
+    """
+    codes, bounds = {}, {}
+    for slug, entries in schemes.items():
+        codes.update(legend_names(entries))
+        bounds[slug] = reference_ids(entries)
+    figures = {}
     for i, axis in enumerate(axes):
         others = [a for j, a in enumerate(axes) if j != i]
-        written += _lines(folder, points, axis, others, codes)
+        figures.update([_lines(name, points, axis, others, codes)])
     if len(axes) >= 2:
-        written += _wins(folder, points, axes[0], axes[1], axes[2:], metric, codes, bounds)
-    return written
+        figures.update([_wins(name, points, axes[0], axes[1], axes[2:], metric, codes,
+                              bounds)])
+    return figures
 
 
 def tick_label(value) -> str:
@@ -84,7 +112,7 @@ def _numeric(values) -> bool:
                for v in values)
 
 
-def _lines(folder, points, axis, others, codes) -> list[Path]:
+def _lines(name, points, axis, others, codes) -> tuple[str, Any]:
     plt = pyplot()
     key = axis[0]
     panel_axis = others[0] if others else None
@@ -143,14 +171,12 @@ def _lines(folder, points, axis, others, codes) -> list[Path]:
         title += "\n▲ at the top: infinite\n(failed trials)"
     axs[0, -1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1),
                       title=title, title_fontsize=7)
-    fig.suptitle(f"{folder.name}: latency against {key}", fontsize=10)
+    fig.suptitle(f"{name}: latency against {key}", fontsize=10)
     stem = "".join(c if c.isalnum() or c in "._-" else "_" for c in key)
-    written = save_figure(fig, folder, f"sweep-{stem}", ("png",))
-    plt.close(fig)
-    return written
+    return f"sweep-{stem}", fig
 
 
-def _wins(folder, points, xaxis, yaxis, rest, metric, codes, bounds) -> list[Path]:
+def _wins(name, points, xaxis, yaxis, rest, metric, codes, bounds) -> tuple[str, Any]:
     plt = pyplot()
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
@@ -194,8 +220,6 @@ def _wins(folder, points, xaxis, yaxis, rest, metric, codes, bounds) -> list[Pat
     used = sorted({int(v) for v in grid.ravel() if v >= 0})
     ax.legend(handles=[Patch(color=colors[k], label=display_name(str(schemes[k]), codes))
                        for k in used], fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
-    ax.set_title(f"{folder.name}: which code wins (lowest {metric}; its value in s)",
+    ax.set_title(f"{name}: which code wins (lowest {metric}; its value in s)",
                  fontsize=9)
-    written = save_figure(fig, folder, "wins", ("png",))
-    plt.close(fig)
-    return written
+    return "wins", fig

@@ -1,34 +1,39 @@
-"""Execution backends behind one interface (:class:`.base.Backend`), imported lazily."""
+"""Execution backends behind one interface (:class:`.base.Backend`), imported lazily: the
+registry :data:`BACKENDS` names them without importing any (the command line's choices)."""
 
 from __future__ import annotations
 
-from .base import Backend
+import importlib
+from typing import TYPE_CHECKING
 
-BACKENDS = ("local", "dask", "lithops")
+if TYPE_CHECKING:
+    from .base import Backend
+
+BACKENDS: dict[str, tuple[str, str]] = {
+    "local": ("local", "LocalBackend"),
+    "dask": ("dask", "DaskBackend"),
+    "lithops": ("lithops", "LithopsBackend"),
+}
+"""Every backend by its ``--backend`` name: (module of this package, class), imported by
+:func:`make_backend` only (heavy engines)."""
 
 
 def make_backend(name: str, address: str | None = None, concurrency: int = 1,
                  client=None) -> Backend:
-    """Create backend ``name``; heavy engines are imported only here.
+    """Create backend ``name`` (:meth:`.base.Backend.create`), importing its module.
 
     Parameters
     ----------
+    address : str, optional
+        For ``dask``: the scheduler address (``None``: a local cluster).
     concurrency : int
         Logical workers that must be able to run at once (the number of tasks of the
         largest scheme).
     client : distributed.Client, optional
         For ``dask``: the client of the cluster to run on (its owner closes it).
     """
-    if name == "local":
-        from .local import LocalBackend
-
-        return LocalBackend(concurrency)
-    if name == "dask":
-        from .dask import DaskBackend
-
-        return DaskBackend(address, concurrency, client=client)
-    if name == "lithops":
-        from .lithops import LithopsBackend
-
-        return LithopsBackend(concurrency)
-    raise ValueError(f"unknown backend {name!r}; one of {', '.join(BACKENDS)}")
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; one of {', '.join(BACKENDS)}")
+    module, cls = BACKENDS[name]
+    backend = getattr(importlib.import_module(f".{module}", __name__), cls)
+    return backend.create(concurrency, address=address, client=client)

@@ -64,6 +64,13 @@ class Backend(ABC):
     streams: bool = False
     """Whether results can reach the master one by one while a task still runs."""
 
+    @classmethod
+    def create(cls, concurrency: int, address: str | None = None, client=None) -> Backend:
+        """The backend for ``concurrency`` logical workers at once, as
+        :func:`~ltsim.execute.backends.make_backend` starts it (``address`` and ``client``
+        concern only backends that run on a scheduler)."""
+        return cls(concurrency)
+
     def share(self, data: KernelData) -> Any:
         """Make the workload available to the workers; the return value is passed to tasks."""
         return data

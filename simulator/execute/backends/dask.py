@@ -98,6 +98,10 @@ class DaskBackend(Backend):
     name = "dask"
     streams = True
 
+    @classmethod
+    def create(cls, concurrency: int, address: str | None = None, client=None) -> DaskBackend:
+        return cls(address, concurrency, client=client)
+
     def __init__(self, address: str | None, concurrency: int, processes: bool = True,
                  n_workers: int = 2, client=None) -> None:
         from distributed import Client, LocalCluster, Queue

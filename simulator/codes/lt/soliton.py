@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..model.orderstats import harmonic
+from ...model.orderstats import harmonic
 
 
 def spike_position(k: int, c: float, delta: float) -> tuple[float, int]:

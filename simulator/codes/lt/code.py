@@ -12,12 +12,12 @@ from typing import Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from ..model.orderstats import harmonic
-from ..util.validation import StrictModel
-from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work
-from .lt_trial import Workspace, guide_table, lt_trial
+from ...model.orderstats import harmonic
+from ...util.validation import StrictModel
+from ..base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work
 from .peeling import back_substitute, floyd_in_order, new_state, peel_more
 from .soliton import RobustSoliton, mean_degree, spike_position
+from .trial import Workspace, guide_table, lt_trial
 
 MAX_EDGES = 2**31 - 1
 """Edges of one code graph the decoder can index (32-bit)."""
@@ -72,7 +72,7 @@ class CodeGraph:
     ----------
     ptr, nbrs : ndarray
         CSR neighbour lists: symbol ``j * s + i`` (worker ``j``'s ``i``-th) is the sum of the
-        groups ``nbrs[ptr[j*s+i]:ptr[j*s+i+1]]`` (see :mod:`ltsim.codes.peeling`).
+        groups ``nbrs[ptr[j*s+i]:ptr[j*s+i+1]]`` (see :mod:`ltsim.codes.lt.peeling`).
     """
 
     ptr: np.ndarray
@@ -147,7 +147,7 @@ class LTCode(Code):
         order (symbol ``j * s + i`` is worker ``j``'s ``i``-th), then the neighbours of every
         symbol in order of arrival (given the workers' start-up ``delays`` and ``unit_times``;
         by worker then symbol when none are given). The simulation
-        (:mod:`ltsim.codes.lt_trial`) draws exactly a prefix of these neighbours, those
+        (:mod:`ltsim.codes.lt.trial`) draws exactly a prefix of these neighbours, those
         of the symbols it receives.
         """
         s, k = self.symbols_per_worker, workers // self.r
@@ -183,7 +183,7 @@ class LTCode(Code):
         return (delays[:, None] + done).ravel()
 
     def simulate(self, block) -> Outcome:
-        """Every trial in one compiled call (:func:`~ltsim.codes.lt_trial.lt_trial`):
+        """Every trial in one compiled call (:func:`~ltsim.codes.lt.trial.lt_trial`):
         degrees, arrival times, neighbours drawn lazily as symbols arrive, peeling, cost."""
         trials, n = block.delays.shape
         k = n // self.r
@@ -296,7 +296,7 @@ class LTCode(Code):
 
 class PeelingMaster(Master):
     """The LT master on real values: the compiled decoder of the simulation
-    (:func:`~ltsim.codes.peeling.peel_more`) run arrival by arrival, and the source values
+    (:func:`~ltsim.codes.lt.peeling.peel_more`) run arrival by arrival, and the source values
     back-substituted along its recovery schedule once every source is recovered.
 
     With a ``threshold`` it collects that many symbols and decodes them at once (the paper's
@@ -334,12 +334,12 @@ class PeelingMaster(Master):
 
     def _peel(self, first: int, last: int) -> None:
         graph = self.graph
-        done = peel_more(graph.ptr, graph.nbrs, self.order, first, last, *self.state)
+        done = peel_more(graph.ptr, graph.nbrs, self.order, first, last, self.state)
         if done > 0:
             self.complete = True
             self.used = last if self.threshold is not None else done
-            schedule = self.state[6]
-            self.source = back_substitute(graph.ptr, graph.nbrs, schedule, self.values)
+            self.source = back_substitute(graph.ptr, graph.nbrs, self.state.schedule,
+                                          self.values)
 
     @property
     def value(self) -> float:

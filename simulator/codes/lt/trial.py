@@ -29,8 +29,8 @@ import math
 
 import numpy as np
 
-from ..jit import njit
-from ..util.pcg import restore, state_of, step
+from ...jit import njit
+from ...util.pcg import restore, state_of, step
 from .peeling import release
 
 
@@ -90,13 +90,14 @@ def lt_trial(delays: np.ndarray, unit: np.ndarray, r: int, s: int, k: int, cdf: 
     """
     state = space.state
     state[:] = state_of(rng)
-    out = _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, space.ints,
-                    space.times, space.nbrs, space.link, space.small, space.recovered,
-                    space.head, space.work, space.done)
+    latency, count, decoded, seconds, units, edges = _lt_trial(
+        delays, unit, r, s, k, cdf, guide, whole, threshold, state, space.ints, space.times,
+        space.nbrs, space.link, space.small, space.recovered, space.head, space.work,
+        space.done)
     restore(rng, state)
-    if out[5] > space.nbrs.shape[0]:  # the kernel needed (and made) larger edge buffers
-        space.grow(int(out[5]))
-    return out[0], int(out[1]), bool(out[2]), out[3], out[4]
+    if edges > space.nbrs.shape[0]:  # the kernel needed (and made) larger edge buffers
+        space.grow(int(edges))
+    return latency, int(count), bool(decoded), seconds, units
 
 
 @njit

@@ -7,9 +7,11 @@ as soon as every source symbol is recovered.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..jit import njit
+from ...jit import njit
 
 
 def sample_neighbours(
@@ -128,21 +130,47 @@ def peel(ptr: np.ndarray, nbrs: np.ndarray, order: np.ndarray, k: int, limit: in
         first ``limit`` symbols do not decode.
     """
     state = new_state(ptr, k)
-    return peel_more(ptr, nbrs, order, 0, min(limit, ptr.shape[0] - 1), *state)
+    return peel_more(ptr, nbrs, order, 0, min(limit, ptr.shape[0] - 1), state)
+
+
+class PeelingState(NamedTuple):
+    """The online decoder's state for one code graph (made by :func:`new_state`, carried
+    from one :func:`peel_more` call to the next).
+
+    Attributes
+    ----------
+    recovered : ndarray of bool, shape (k,)
+        Whether each source is recovered.
+    head : ndarray of int32, shape (k,)
+        The last edge linked into each source's list, or -1.
+    link : ndarray of int32, shape (2 * edges,)
+        Per edge ``e``, ``link[2e]`` the next edge of the same source's list and
+        ``link[2e+1]`` its symbol (pages are touched only for the edges of symbols that
+        arrive; 32-bit indices halve the memory traffic, callers keep edges below 2**31).
+    degree, residual : ndarray of int32, shape (n_symbols,)
+        Per symbol its residual degree and the XOR of its unrecovered neighbours.
+    stack : ndarray of int64, shape (n_symbols,)
+        The ripple's stack.
+    schedule : ndarray of int64, shape (k, 2)
+        Each recovery as (source, symbol), in order.
+    counter : ndarray of int64, shape (1,)
+        ``counter[0]`` counts the recovered sources.
+    """
+
+    recovered: np.ndarray
+    head: np.ndarray
+    link: np.ndarray
+    degree: np.ndarray
+    residual: np.ndarray
+    stack: np.ndarray
+    schedule: np.ndarray
+    counter: np.ndarray
 
 
 @njit
-def new_state(ptr: np.ndarray, k: int):
-    """Fresh decoder state for a graph with CSR offsets ``ptr`` and ``k`` sources.
-
-    Returns ``(recovered, head, link, degree, residual, stack, schedule, counter)``:
-    per source whether it is recovered and the last edge linked to it; per edge ``e``,
-    ``link[2e]`` the next edge of the same source's list and ``link[2e+1]`` its symbol
-    (pages are touched only for the edges of symbols that arrive; 32-bit indices halve the
-    memory traffic, callers keep edges below 2**31); per symbol its residual degree, the XOR
-    of its unrecovered neighbours and a stack slot; ``schedule`` (shape (k, 2)) records each
-    recovery as (source, symbol) in order; ``counter[0]`` counts the recovered sources.
-    """
+def new_state(ptr: np.ndarray, k: int) -> PeelingState:
+    """Fresh decoder state (:class:`PeelingState`) for a graph with CSR offsets ``ptr`` and
+    ``k`` sources: nothing recovered, no edge linked."""
     n_symbols = ptr.shape[0] - 1
     recovered = np.zeros(k, dtype=np.bool_)
     head = np.full(k, -1, dtype=np.int32)
@@ -152,7 +180,7 @@ def new_state(ptr: np.ndarray, k: int):
     stack = np.empty(n_symbols, dtype=np.int64)
     schedule = np.empty((k, 2), dtype=np.int64)
     counter = np.zeros(1, dtype=np.int64)
-    return recovered, head, link, degree, residual, stack, schedule, counter
+    return PeelingState(recovered, head, link, degree, residual, stack, schedule, counter)
 
 
 @njit
@@ -174,14 +202,16 @@ def release(g, head, link, degree, residual, stack, top) -> int:
 
 
 @njit
-def peel_more(ptr, nbrs, order, first, last, recovered, head, link, degree, residual, stack,
-              schedule, counter) -> int:
-    """Feed arrivals ``order[first:last]`` to the decoder whose state is given (see
-    :func:`new_state`) and :func:`peel` for the algorithm.
+def peel_more(ptr, nbrs, order, first, last, state: PeelingState) -> int:
+    """Feed arrivals ``order[first:last]`` to the decoder whose ``state`` is given (see
+    :class:`PeelingState`; updated in place) and :func:`peel` for the algorithm.
 
     Returns the 1-based arrival count at which the last source was recovered, or -1 if the
     sources are not all recovered after ``order[last - 1]``.
     """
+    recovered, head, link = state.recovered, state.head, state.link
+    degree, residual, stack = state.degree, state.residual, state.stack
+    schedule, counter = state.schedule, state.counter
     k = recovered.shape[0]
     n_recovered = counter[0]
     for t in range(first, last):

@@ -1,4 +1,5 @@
-"""``ltsim fit``: calibrate the simulator's model ``Y = X + tau B`` from measured tasks.
+"""``ltsim fit``: calibrate the simulator's model ``Y = X + tau B`` from measured tasks, and
+write the fitted ``ltsim run`` config.
 
 From ``tasks.csv`` of ``ltsim execute``:
 
@@ -14,15 +15,16 @@ From ``tasks.csv`` of ``ltsim execute``:
    kernel terms, was not done by ``stopped``, so ``X > stopped - start - tau first_units``
    (it may have been cancelled while computing it, its start-up over). It contributes
    ``log P(X > c)``, which removes the bias of keeping only the fast workers. A residual
-   ``Y - tau B`` below :data:`~ltsim.model.estimation.MIN_DELAY` is left-censored there
+   ``Y - tau B`` below :data:`~ltsim.fit.mle.MIN_DELAY` is left-censored there
    (``log P(X <= MIN_DELAY)``): a density at ~0 would reward a spike at 0.
-3. Candidates, fitted by censored maximum likelihood (:mod:`ltsim.model.estimation`):
-   every law of :data:`~ltsim.model.laws.LAWS` with ``fit_parameters``, mixtures of two
-   laws, and two classes of workers (a fraction computing every unit ``v`` times slower,
-   fitted to the task times with its own ``tau``). The lowest AIC (``2 k - 2 loglik``;
-   ``k`` counts ``tau`` for every candidate) wins; it is written, with ``tau``, into a
-   config for ``ltsim run`` if that config is valid (a candidate whose config keys the
-   installed config model does not accept yet gives way to the next best).
+3. Candidates, fitted by censored maximum likelihood (:mod:`ltsim.fit.mle`): every law of
+   :data:`~ltsim.model.laws.LAWS` with ``fit_parameters`` (:mod:`.laws`), mixtures of two
+   laws (:mod:`.mixtures`), and two classes of workers (a fraction computing every unit
+   ``v`` times slower, fitted to the task times with its own ``tau``; :mod:`.classes`).
+   The lowest AIC (``2 k - 2 loglik``; ``k`` counts ``tau`` for every candidate) wins; it
+   is written, with ``tau``, into a config for ``ltsim run`` if that config is valid (a
+   candidate whose config keys the installed config model does not accept yet gives way
+   to the next best).
 
 Limits: OLS assumes ``X`` has a finite variance; with a very heavy tail (e.g. Pareto shape
 <= 2) ``tau`` is estimated poorly and its error leaks into the residuals ``X`` (and the
@@ -43,17 +45,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..model.estimation import (
-    FITTERS,
-    MIN_DELAY,
-    MIXTURES,
-    TWO_CLASS_LAWS,
-    CensoredSample,
-    FittedLaw,
-    TaskTimes,
-    fit_mixture,
-    fit_two_class,
-)
+from .classes import TWO_CLASS_LAWS, TaskTimes, fit_two_class
+from .laws import FITTERS
+from .mixtures import MIXTURES, fit_mixture
+from .mle import MIN_DELAY, CensoredSample, FittedLaw
 
 Sample = CensoredSample
 """Start-up times: ``x`` observed exactly, ``c`` right-censored (``X > c``)."""

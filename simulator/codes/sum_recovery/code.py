@@ -9,8 +9,10 @@ from typing import Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work, cost_columns
-from .sumrank import Workspace, coefficients, run_trial, stop_count, symbols_per_worker
+from ..base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work, cost_columns
+from .arrivals import Workspace, run_trial, symbols_per_worker
+from .coefficients import coefficients
+from .gfp import DecoderWorkspace, stop_count
 
 
 class SumRecovery(Code):
@@ -25,7 +27,7 @@ class SumRecovery(Code):
     ``symbols_per_worker`` caps the symbols of a worker. The master stops at the first
     arrival after which the all-ones vector lies in the real row space of the received
     symbols' 0/1 indicator vectors: F is then a linear combination of the received values.
-    The condition is decided exactly (:mod:`ltsim.codes.sumrank`).
+    The condition is decided exactly (:mod:`ltsim.codes.sum_recovery.gfp`).
     """
 
     kind: Literal["sum_recovery"] = "sum_recovery"
@@ -92,16 +94,17 @@ class SumRecovery(Code):
 
 class SumRecoveryMaster(Master):
     """Decides on each arrival whether the all-ones vector is in the span of the received
-    indicator vectors (:func:`~ltsim.codes.sumrank.stop_count`, exact) and then
-    reconstructs F from real coefficients (:func:`~ltsim.codes.sumrank.coefficients`,
-    least squares with a residual check)."""
+    indicator vectors (:func:`~ltsim.codes.sum_recovery.gfp.stop_count`, exact) and then
+    reconstructs F from real coefficients
+    (:func:`~ltsim.codes.sum_recovery.coefficients.coefficients`, least squares with a
+    residual check)."""
 
     def __init__(self, n: int, sets: list[list[np.ndarray]]) -> None:
         self.n, self.sets = n, sets
         self.ptr, self.idx, self.values = [0], [], []
         self.seen: set[tuple[int, int]] = set()
         self._value = math.nan
-        self.space = Workspace(n, blas=False)
+        self.space = DecoderWorkspace(n, blas=False)
 
     def add(self, worker, index, value, at) -> bool:
         if self.complete or (worker, index) in self.seen:
