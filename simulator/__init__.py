@@ -8,8 +8,6 @@ bound), under the straggler model Y_j = X_j + speed_j * u * B_j.
 """
 
 import os as _os
-import sys as _sys
-import types as _types
 
 # Monte-Carlo trials run in parallel processes, each single-threaded: a BLAS thread pool in
 # every process (OpenBLAS busy-waits) would only steal cores from the others. A user's own
@@ -56,17 +54,3 @@ def __getattr__(name: str):
 def __dir__() -> list[str]:
     return sorted(__all__)
 
-
-class _Package(_types.ModuleType):
-    """The package module. The functions ``execute`` and ``fit`` share their names with the
-    subpackages ``ltsim.execute`` and ``ltsim.fit``; importing a subpackage binds it on its
-    parent, which would put the module where the function belongs (``ltsim.fit(...)``:
-    'module' object is not callable). A public name keeps its function."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if name in _PUBLIC and isinstance(value, _types.ModuleType):
-            return  # the subpackage stays reachable as sys.modules["ltsim.<name>"]
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package

@@ -7,9 +7,9 @@ import time
 import numpy as np
 
 from ltsim.codes.base import Work
-from ltsim.execute.backends.base import End, Result
-from ltsim.execute.plan import TaskSpec
-from ltsim.execute.workload import KernelData
+from ltsim.execution.backends.base import End, Result
+from ltsim.execution.plan import TaskSpec
+from ltsim.execution.workload import KernelData
 from ltsim.io import config
 
 

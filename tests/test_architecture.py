@@ -11,7 +11,8 @@ SOURCE = Path(__file__).resolve().parents[1] / "simulator"
 
 LAYERS = {
     "util": 0, "jit": 0, "model": 1, "laws": 1, "codes": 2, "plugins": 2, "montecarlo": 3,
-    "io": 4, "execute": 5, "fit": 5, "plots": 5, "api": 6, "cli": 7, "__main__": 8, "__init__": 9,
+    "io": 4, "execution": 5, "fitting": 5, "plots": 5, "api": 6, "cli": 7, "__main__": 8,
+    "__init__": 9,
 }
 """Each top-level module or folder of the package and its layer: a module imports, at its
 top, only from its own layer or lower ones (data flows config -> codes and model -> engine

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ltsim.cli import main
-from ltsim.execute.backends import make_backend
-from ltsim.execute.master import run_execution
+from ltsim.execution.backends import make_backend
+from ltsim.execution.master import run_execution
 from ltsim.io import config
 from ltsim.montecarlo.trials import simulate_trials
 from tests.helpers import experiment, within_sigmas

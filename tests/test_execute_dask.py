@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from ltsim.execute.backends.dask import DaskBackend
-from ltsim.execute.master import run_execution
+from ltsim.execution.backends.dask import DaskBackend
+from ltsim.execution.master import run_execution
 from tests.helpers import cancel_check, small_config
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def test_dask_cancel_stops_sleeping_tasks(dask_backend):
 def test_units_and_statuses_match_the_plan_on_local_and_dask(dask_backend):
     """The same plan on both backends: the same tasks and planned units; a finished task did
     all its units, a cancelled one fewer (none counted twice)."""
-    from ltsim.execute.backends import make_backend
+    from ltsim.execution.backends import make_backend
 
     cfg = small_config(trials=2)
     with make_backend("local", concurrency=16) as local:
@@ -112,7 +112,7 @@ def test_lithops_capacity_comes_from_its_config():
     execute then refuses it like an undersized dask cluster)."""
     from types import SimpleNamespace
 
-    from ltsim.execute.backends.lithops import LithopsBackend
+    from ltsim.execution.backends.lithops import LithopsBackend
 
     def capacity(config):
         backend = LithopsBackend.__new__(LithopsBackend)

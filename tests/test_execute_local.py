@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from ltsim.codes.lt.peeling import peel
-from ltsim.execute.backends import make_backend
-from ltsim.execute.master import run_execution
-from ltsim.execute.plan import terms, trial_draws
-from ltsim.execute.workload import direct, kernel_sum, make_data
+from ltsim.execution.backends import make_backend
+from ltsim.execution.master import run_execution
+from ltsim.execution.plan import terms, trial_draws
+from ltsim.execution.workload import direct, kernel_sum, make_data
 from ltsim.util.validation import ConfigError
 from tests.helpers import cancel_check, small_config
 

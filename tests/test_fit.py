@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from ltsim.fit.classes import _exponnorm_logpdf, _exponnorm_logsf, fit_two_class
-from ltsim.fit.laws import FITTERS, fit_law
-from ltsim.fit.mixtures import fit_mixture
-from ltsim.fit.mle import CensoredSample
-from ltsim.fit.tasks import (
+from ltsim.fitting.classes import _exponnorm_logpdf, _exponnorm_logsf, fit_two_class
+from ltsim.fitting.laws import FITTERS, fit_law
+from ltsim.fitting.mixtures import fit_mixture
+from ltsim.fitting.mle import CensoredSample
+from ltsim.fitting.tasks import (
     CANDIDATES,
     LAW_CANDIDATES,
     Fit,
@@ -431,7 +431,7 @@ def test_exponnorm_closed_forms_match_scipy():
 
 
 def test_hessian_fallback_of_older_scipy_is_exact_on_a_quadratic():
-    from ltsim.fit.mle import _central_hessian, _hessian
+    from ltsim.fitting.mle import _central_hessian, _hessian
 
     a = np.array([[2.0, 0.5, 0.1], [0.5, 1.0, 0.2], [0.1, 0.2, 3.0]])
 

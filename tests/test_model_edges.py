@@ -29,7 +29,7 @@ from ltsim.cli import main
 from ltsim.codes.ideal import genie_latency
 from ltsim.codes.one import AllAtOne
 from ltsim.codes.uncoded import Uncoded
-from ltsim.execute.plan import trial_draws
+from ltsim.execution.plan import trial_draws
 from ltsim.io import config
 from ltsim.model.laws import Mixture
 from ltsim.model.orderstats import (

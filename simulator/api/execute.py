@@ -96,8 +96,8 @@ def config_of(config, trials=None):
 def _run(cfg, backend_name, address, allow_queueing, on_trial, reporter):
     """Start the backend (on the one Dask client helper for a scheduler address), check
     that it runs every logical worker at once, and run the trials."""
-    from ..execute.backends import make_backend
-    from ..execute.master import run_execution
+    from ..execution.backends import make_backend
+    from ..execution.master import run_execution
 
     with contextlib.ExitStack() as stack:
         client = None

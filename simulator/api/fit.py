@@ -43,7 +43,7 @@ def fit_folder(folder: Path, output: Path | None, origin: str, force: bool
     and the config's path."""
     import pandas as pd
 
-    from ..fit.tasks import fit_tasks, fitted_config, format_fit, write_config
+    from ..fitting.tasks import fit_tasks, fitted_config, format_fit, write_config
     from ..io.report import CorruptResults, read_yaml_mapping
 
     tasks_csv, config_yaml = folder / "tasks.csv", folder / "config.yaml"

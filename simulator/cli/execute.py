@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..execute.backends import BACKENDS
+from ..execution.backends import BACKENDS
 from .types import Integer
 
 

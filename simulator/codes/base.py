@@ -76,7 +76,7 @@ class Work:
     """One result a worker computes and returns: ``sum_i weights[i] * f_{units[i]}``.
 
     ``weights`` is ``None`` for a plain sum. Its cost is ``len(units)`` unit tasks. A real
-    execution ships it to its task in kernel terms (:func:`ltsim.execute.plan.terms`).
+    execution ships it to its task in kernel terms (:func:`ltsim.execution.plan.terms`).
     """
 
     units: np.ndarray

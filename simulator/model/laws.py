@@ -13,7 +13,7 @@ Every law is a :class:`DelayLaw` with
   mixture of a discrete and a continuous law (where quadratures must split);
 * ``to_scipy()``: the law as a frozen :mod:`scipy.stats` distribution (what the tests check
   the law against), from ``scipy_form()``: the scipy distribution and the arguments that
-  freeze it (what the fitters of ``ltsim fit`` evaluate, see :mod:`ltsim.fit`);
+  freeze it (what the fitters of ``ltsim fit`` evaluate, see :mod:`ltsim.fitting`);
   ``fit_parameters``: the parameters ``ltsim fit`` estimates;
 * ``per_worker``: whether worker ``j`` replays worker ``j`` of a trace (an ``empirical`` law
   with a ``worker`` column) instead of drawing i.i.d. delays; ``sample_workers`` and

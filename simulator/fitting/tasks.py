@@ -15,9 +15,9 @@ From ``tasks.csv`` of ``ltsim execute``:
    kernel terms, was not done by ``stopped``, so ``X > stopped - start - tau first_units``
    (it may have been cancelled while computing it, its start-up over). It contributes
    ``log P(X > c)``, which removes the bias of keeping only the fast workers. A residual
-   ``Y - tau B`` below :data:`~ltsim.fit.mle.MIN_DELAY` is left-censored there
+   ``Y - tau B`` below :data:`~ltsim.fitting.mle.MIN_DELAY` is left-censored there
    (``log P(X <= MIN_DELAY)``): a density at ~0 would reward a spike at 0.
-3. Candidates, fitted by censored maximum likelihood (:mod:`ltsim.fit.mle`): every law of
+3. Candidates, fitted by censored maximum likelihood (:mod:`ltsim.fitting.mle`): every law of
    :data:`~ltsim.model.laws.LAWS` with ``fit_parameters`` (:mod:`.laws`), mixtures of two
    laws (:mod:`.mixtures`), and two classes of workers (a fraction computing every unit
    ``v`` times slower, fitted to the task times with its own ``tau``; :mod:`.classes`).

@@ -67,7 +67,7 @@ class Backend(ABC):
     @classmethod
     def create(cls, concurrency: int, address: str | None = None, client=None) -> Backend:
         """The backend for ``concurrency`` logical workers at once, as
-        :func:`~ltsim.execute.backends.make_backend` starts it (``address`` and ``client``
+        :func:`~ltsim.execution.backends.make_backend` starts it (``address`` and ``client``
         concern only backends that run on a scheduler)."""
         return cls(concurrency)
 
@@ -113,6 +113,6 @@ class Backend(ABC):
 
 
 def end_of(worker: int, part, error: str = "") -> End:
-    """The :class:`End` of a task from its :class:`~ltsim.execute.worker.Part`."""
+    """The :class:`End` of a task from its :class:`~ltsim.execution.worker.Part`."""
     finish = part.results[-1][2] if part.results else math.nan
     return End(worker, part.status, part.start, finish, part.stopped, part.units, error)
