@@ -51,11 +51,3 @@ One = AllAtOne
 __all__ = ["CODES", "LT", "MDS", "Backup", "Code", "CrossFieldError", "Ideal", "One",
            "Replication", "SumRecovery", "Uncoded", "code_kind", "register"]
 
-
-def _load_plugins() -> None:
-    from ..plugins import load_plugins
-
-    load_plugins()
-
-
-_load_plugins()  # codes and laws of installed plugins join the registries here

@@ -261,7 +261,7 @@ def _models(codes: tuple[type[Code], ...], laws: tuple[type, ...] = tuple(LAWS.v
     scheme = Annotated[Union[codes], Field(discriminator="kind")]  # noqa: UP007
     schemes = Annotated[list[scheme], Field(min_length=1)]
     plugin_laws = set(laws) != set(LAWS_BUILT_IN.values())
-    law = law_types(laws)[0]
+    law = law_types(laws, globals(), __name__)[0]
 
     class Classes(WorkerClass):
         __doc__ = WorkerClass.__doc__
@@ -313,7 +313,7 @@ def _models(codes: tuple[type[Code], ...], laws: tuple[type, ...] = tuple(LAWS.v
 def __getattr__(name: str):
     """Config models are built for the registered codes on first use (see :func:`_models`);
     unpickling one in a fresh process builds them."""
-    if name.startswith(("RunModel_", "ExecuteModel_", "Classes_")):
+    if name.startswith(("RunModel_", "ExecuteModel_", "Classes_", "Mixture_", "Component_")):
         model_of("run")
         if name in globals():
             return globals()[name]

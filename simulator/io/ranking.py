@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..codes import CODES
+from ..plugins import load_plugins
 
 MOMENTS = ("mean", "std", "sem", "worker_seconds", "units", "cost")
 """Metrics computed over the decoded trials only: infinite when some trials fail."""
@@ -36,6 +37,7 @@ def ranked_value(rows: pd.DataFrame, metric: str) -> np.ndarray:
 def reference_ids(schemes: list[dict[str, Any]] | None) -> set[str]:
     """The scheme ids of the bounds (e.g. ``ideal``) among the ``schemes`` of a config
     mapping: they are drawn for comparison but never win."""
+    load_plugins()
     ids = set()
     for entry in schemes or []:
         cls = CODES.get(entry.get("kind")) if isinstance(entry, dict) else None

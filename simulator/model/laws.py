@@ -674,13 +674,15 @@ def _simple(laws) -> tuple[type[DelayLaw], ...]:
     return tuple(law for law in laws if not issubclass(law, Mixture))
 
 
-def law_types(laws: tuple[type[DelayLaw], ...]) -> tuple[Any, Any]:
+def law_types(laws: tuple[type[DelayLaw], ...], namespace: dict[str, Any] | None = None,
+              module: str | None = None) -> tuple[Any, Any]:
     """The config types of a ``delay:`` entry and of a mixture's component law, for the laws
     ``laws`` (the registry's; the built-in ones give exactly :data:`Law`).
 
     A law registered beside the built-in ones (:func:`register`) needs a mixture that can
     hold it: a subclass of :class:`Mixture` whose components accept every law but a
-    mixture, made here (and named at module level, so that configs pickle).
+    mixture, made here and named in ``namespace`` as members of ``module`` (the config
+    module's, whose configs hold them: so that they pickle).
     """
     simple = _simple(laws)
     if set(laws) == set(LAWS_BUILT_IN.values()):
@@ -698,7 +700,9 @@ def law_types(laws: tuple[type[DelayLaw], ...]) -> tuple[Any, Any]:
 
     for model, stem in ((PluginComponent, "Component"), (PluginMixture, "Mixture")):
         model.__name__ = model.__qualname__ = stem + suffix
-        globals()[model.__name__] = model
+        if namespace is not None:
+            model.__module__ = module or model.__module__
+            namespace[model.__name__] = model
     union = tuple(PluginMixture if issubclass(law, Mixture) else law for law in laws)
     return (Annotated[Union[union], Field(discriminator="dist")],  # noqa: UP007
             component_law)
@@ -736,15 +740,3 @@ SimpleLaw = Annotated[Union[_simple(LAWS.values())], Field(discriminator="dist")
 Component.model_rebuild()
 Mixture.model_rebuild()
 
-
-def __getattr__(name: str):
-    """The mixture and component models made for plugin laws (:func:`law_types`), when a
-    config that holds one is unpickled in a fresh process."""
-    if name.startswith(("Mixture_", "Component_")):
-        from ..plugins import load_plugins
-
-        load_plugins()
-        law_types(tuple(LAWS.values()))
-        if name in globals():
-            return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

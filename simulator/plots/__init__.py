@@ -1,1 +1,1 @@
-"""Figures drawn from result files only (never by re-simulating)."""
+"""Figures drawn from result tables only (a folder's or a Results'), never by re-simulating."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..codes import CODES
 from ..model.laws import LAWS
+from ..plugins import load_plugins
 
 
 class _Figures:
@@ -56,7 +57,8 @@ def pyplot() -> type[_Figures]:
 
 def legend_names(schemes: list[dict[str, Any]]) -> dict[str, Any]:
     """Scheme id -> the code object, from the ``schemes`` of a resolved ``config.yaml``
-    (codes not registered here are left out)."""
+    (codes not registered here, plugins' included, are left out)."""
+    load_plugins()
     codes = {}
     for entry in schemes or []:
         cls = CODES.get(entry.get("kind")) if isinstance(entry, dict) else None
@@ -143,6 +145,7 @@ def describe_delay(delay: dict[str, Any] | None) -> str:
     """Short text of a resolved ``delay:`` entry, e.g. ``Exp(0.2)`` or ``Pareto(1, 1)``."""
     if not isinstance(delay, dict):
         return "none"
+    load_plugins()
     law = LAWS.get(delay.get("dist"))
     if law is None:
         return str(delay.get("dist"))
