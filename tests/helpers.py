@@ -100,3 +100,19 @@ def cancel_check(backend) -> None:
     assert set(slow) == {2, 3, 4, 5}
     assert all(e.status == "cancelled" and e.units == 0 for e in slow.values())
     assert elapsed < 5.0
+
+
+def cli(*args):
+    """``ltsim ARGS`` run in this process (click's test runner); arguments made strings."""
+    from click.testing import CliRunner
+
+    from ltsim.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def sweep_file(folder, body: str, name: str = "s.yaml"):
+    """A sweep file ``folder/name`` over ``base.yaml`` of the same folder, with ``body``."""
+    path = folder / name
+    path.write_text("base: base.yaml\n" + body)
+    return path

@@ -8,31 +8,18 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from ltsim.cli import main
 from ltsim.io.sweep import load_sweep, point_seed
-from tests.helpers import TINY_CONFIG
-
-
-def cli(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from tests.helpers import TINY_CONFIG, cli, sweep_file
 
 
 @pytest.fixture
 def base(tmp_path):
     path = tmp_path / "base.yaml"
     path.write_text(TINY_CONFIG.replace("trials: 40", "trials: 30"))
-    return path
-
-
-def sweep_file(tmp_path: Path, body: str, name: str = "s.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text("base: base.yaml\n" + body)
     return path
 
 

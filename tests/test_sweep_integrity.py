@@ -16,23 +16,13 @@ from click.testing import CliRunner
 
 from ltsim.cli import main
 from ltsim.io.sweep import load_sweep, slug
-from tests.helpers import TINY_CONFIG
-
-
-def cli(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from tests.helpers import TINY_CONFIG, cli, sweep_file
 
 
 @pytest.fixture
 def base(tmp_path):
     path = tmp_path / "base.yaml"
     path.write_text(TINY_CONFIG.replace("trials: 40", "trials: 10"))
-    return path
-
-
-def sweep_file(tmp_path: Path, body: str, name: str = "s.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text("base: base.yaml\n" + body)
     return path
 
 

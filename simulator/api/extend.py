@@ -41,7 +41,7 @@ def held_trials(folder: Path, experiment) -> Held:
     random streams, from the same input files (their SHA-256), and that every row of its
     ``latencies.csv`` is one a run writes (:func:`ltsim.io.results.read_latencies`)."""
     from ..io.report import CorruptResults, read_config, read_meta
-    from ..montecarlo.streams import STREAM, stream_of
+    from ..montecarlo.streams import STREAM
 
     try:
         old = read_config(folder)
@@ -56,11 +56,9 @@ def held_trials(folder: Path, experiment) -> Held:
     if differ:
         raise BadInput(f"--extend: the folder's resolved config differs from the config given "
                        f"in {', '.join(differ)} (only trials may change), got '{folder}'")
-    stream = stream_of(meta)
-    if stream != STREAM:
-        which = (f"random stream {stream} (an older ltsim)" if stream is not None else
-                 "an unknown random stream (meta.json records none)")
-        raise BadInput(f"--extend: the folder was drawn from {which} and this ltsim draws "
+    other = other_stream(meta)
+    if other:
+        raise BadInput(f"--extend: the folder was drawn from {other} and this ltsim draws "
                        f"stream {STREAM}: the trials would mix two streams; rerun it with "
                        f"--force, got '{folder}'")
     changed = changed_inputs(meta, experiment)
@@ -95,3 +93,15 @@ def changed_inputs(meta: dict, experiment) -> str | None:
             return (f"{path} changed since the folder was written (SHA-256 "
                     f"{str(recorded[path])[:12]}... then, {now[path][:12]}... now)")
     return None
+
+
+def other_stream(meta: dict) -> str | None:
+    """Which other random stream a result folder's ``meta.json`` says its trials were drawn
+    from (``None`` when it is this ltsim's)."""
+    from ..montecarlo.streams import STREAM, stream_of
+
+    stream = stream_of(meta)
+    if stream == STREAM:
+        return None
+    return (f"random stream {stream} (an older ltsim)" if stream is not None else
+            "an unknown random stream (meta.json records none)")

@@ -346,8 +346,7 @@ def _check_same_sweep(target: Path, sweep: Sweep) -> None:
 def _check_points(target: Path, sweep: Sweep) -> None:
     """``--extend`` refuses, before anything is written, a sweep whose point folders were
     drawn from another random stream or read input files that changed since."""
-    from ..montecarlo.streams import stream_of
-    from .extend import changed_inputs
+    from .extend import changed_inputs, other_stream
 
     for point in sweep.points:
         folder = target / "points" / point.slug
@@ -355,11 +354,9 @@ def _check_points(target: Path, sweep: Sweep) -> None:
             meta = read_meta(folder)
         except CorruptResults:
             continue  # missing or unreadable: recomputed
-        stream = stream_of(meta)
-        if stream != STREAM:
-            which = (f"random stream {stream} (an older ltsim)" if stream is not None else
-                     "an unknown random stream (meta.json records none)")
-            raise BadInput(f"--extend: point {point.slug} was drawn from {which} and this "
+        other = other_stream(meta)
+        if other:
+            raise BadInput(f"--extend: point {point.slug} was drawn from {other} and this "
                            f"ltsim draws stream {STREAM}; rerun the sweep with --force, got "
                            f"'{target}'")
         changed = changed_inputs(meta, point.config)
