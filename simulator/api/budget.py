@@ -116,3 +116,31 @@ def plan(experiment, jobs: int, target: Path | None = None) -> list[str]:
     lines.append(f"# time: about {estimate:.3g} s for {experiment.trials} trials on {jobs} "
                  f"process(es) ({per_trial * 1e3:.3g} ms per trial, from a {pilot}-trial pilot)")
     return lines
+
+
+PILOT_TRIALS = 64
+"""Single jobs on an idle cluster that estimate a queueing run's offered load."""
+
+
+def offered_load(experiment) -> list[str]:
+    """The offered load of every scheme of a queueing run, as an idle cluster estimates it:
+    ``rate x E[worker-seconds of one job] / n`` (the worker-seconds from
+    :data:`PILOT_TRIALS` single jobs of the same system); one line each, a load of 1 or more
+    said to be beyond the cluster's capacity."""
+    from ..io import config as configs
+
+    data = experiment.resolved()
+    for key in ("arrivals", "jobs", "warmup", "cancel_delay"):
+        data.pop(key, None)
+    data["trials"] = PILOT_TRIALS
+    idle = configs.validate(data, kind="run")
+    outcomes = trials.simulate_trials(idle, 0, PILOT_TRIALS)
+    rate, n = experiment.arrivals.rate, experiment.n_workers
+    lines = []
+    for scheme, outcome in zip(idle.schemes, outcomes, strict=True):
+        seconds = float(outcome.columns["worker_seconds"].mean())
+        load = rate * seconds / n
+        note = "  (beyond capacity: the queue grows)" if load >= 1 else ""
+        lines.append(f"offered load of {scheme.scheme_id}: {load:.3g} (rate {rate:g} x "
+                     f"{seconds:.4g} worker-seconds a job / {n} workers){note}")
+    return lines

@@ -29,8 +29,8 @@ from ..io import config as configs
 from ..io import overrides
 from ..util.validation import ConfigError
 
-FIELDS = ("name", "m", "workers", "tau", "trials", "seed", "delay", "classes", "speed",
-          "price_per_second", "schemes")
+FIELDS = ("name", "m", "workers", "tau", "trials", "seed", "computation", "arrivals", "jobs",
+          "warmup", "cancel_delay", "delay", "classes", "speed", "price_per_second", "schemes")
 """The keys of a run config, in their order in a YAML file."""
 
 
@@ -64,6 +64,8 @@ class Experiment:
         The name of the results folder (default ``"experiment"``; a YAML file must give it).
     seed, workers, classes, speed, price_per_second
         Optional, as in a YAML config.
+    computation, arrivals, jobs, warmup, cancel_delay
+        Optional: a linear computation; a queueing run (docs/model.md, docs/queueing.md).
     base_dir : path, optional
         The folder relative file names (empirical delay samples) are read from.
 
@@ -79,11 +81,15 @@ class Experiment:
     def __init__(self, *, m: int, tau: float, trials: int, delay: Any, schemes: list,
                  name: str = "experiment", seed: int = 0, workers: int | None = None,
                  classes: list | None = None, speed: Any = None,
-                 price_per_second: float | None = None,
+                 price_per_second: float | None = None, computation: str | None = None,
+                 arrivals: Any = None, jobs: int | None = None, warmup: int | None = None,
+                 cancel_delay: float | None = None,
                  base_dir: str | Path | None = None) -> None:
         given = {"name": name, "m": m, "workers": workers, "tau": tau, "trials": trials,
-                 "seed": seed, "delay": delay, "classes": classes, "speed": speed,
-                 "price_per_second": price_per_second, "schemes": schemes}
+                 "seed": seed, "computation": computation, "arrivals": arrivals, "jobs": jobs,
+                 "warmup": warmup, "cancel_delay": cancel_delay, "delay": delay,
+                 "classes": classes, "speed": speed, "price_per_second": price_per_second,
+                 "schemes": schemes}
         data = {k: plain(v) for k, v in given.items() if v is not None}
         self._init(data, Path(base_dir) if base_dir is not None else None)
 

@@ -18,6 +18,8 @@ class Held:
 
     trials: int = 0
     outcomes: list | None = None
+    jobs: bool = False
+    """The folder holds ``jobs.csv`` (a queueing run's kept jobs): it is written again."""
     enough: str = ""
     """What the held trials are enough for (set by :meth:`done`)."""
 
@@ -73,7 +75,41 @@ def held_trials(folder: Path, experiment) -> Held:
     if n != meta.get("trials"):
         raise BadInput(f"--extend: {folder}/latencies.csv holds {n} trials and meta.json "
                        f"{meta.get('trials')} (truncated?), got '{folder}'")
+    if getattr(experiment, "queueing", False):
+        outcomes = _with_jobs(folder, experiment, n, outcomes)
+        return Held(n, outcomes, jobs=True)
     return Held(n, outcomes)
+
+
+def _with_jobs(folder: Path, experiment, trials: int, outcomes: list) -> list:
+    """The held outcomes of a queueing run with their kept jobs, read back from the
+    folder's ``jobs.csv`` (its tail and stability need every job)."""
+    import dataclasses
+
+    import numpy as np
+
+    from ..io.report import CorruptResults, read_table
+
+    path = folder / "jobs.csv"
+    if not path.is_file():
+        raise BadInput(f"--extend: a queueing run is extended from its jobs.csv and {folder} "
+                       f"has none (run it with --write-jobs), got '{folder}'")
+    try:
+        table = read_table(path, results.JOBS_COLUMNS,
+                           ("trial", "job", "arrival", "response", "waiting"))
+    except CorruptResults as exc:
+        raise BadInput(f"--extend: {exc}, got '{folder}'") from None
+    kept = experiment.queue_jobs - experiment.queue_warmup
+    joined = []
+    for scheme, outcome in zip(experiment.schemes, outcomes, strict=True):
+        rows = table[table["scheme"].astype(str) == scheme.scheme_id]
+        if len(rows) != trials * kept:
+            raise BadInput(f"--extend: {path} holds {len(rows)} jobs of {scheme.scheme_id}, "
+                           f"not {trials} trials x {kept} kept jobs, got '{folder}'")
+        jobs = {name: rows[name].to_numpy(np.float64).reshape(trials, kept)
+                for name in ("arrival", "response", "waiting")}
+        joined.append(dataclasses.replace(outcome, jobs=jobs))
+    return joined
 
 
 def changed_inputs(meta: dict, experiment) -> str | None:

@@ -32,7 +32,8 @@ def simulate(experiment, *, trials: int | None = None, seed: int | None = None,
              jobs: int | None = None, executor: Any = None,
              target_rel_ci: float | None = None, max_time: float | None = None,
              progress: bool = True, out: str | Path | None = None, force: bool = False,
-             extend: bool = False, reporter: Reporter | None = None) -> Results:
+             extend: bool = False, reporter: Reporter | None = None,
+             write_jobs: bool = False) -> Results:
     """Simulate an experiment.
 
     Parameters
@@ -62,6 +63,8 @@ def simulate(experiment, *, trials: int | None = None, seed: int | None = None,
         one go.
     reporter : Reporter, optional
         Where progress and notes go (default: a progress bar only).
+    write_jobs : bool
+        For a queueing run into a folder: also write ``jobs.csv`` (every kept job).
 
     Returns
     -------
@@ -109,7 +112,8 @@ def simulate(experiment, *, trials: int | None = None, seed: int | None = None,
                           f"{held.enough}; nothing to do")
             return Results.load(target, experiment, computed=0)
         written = simulate_into(experiment.config, target, where, target_rel_ci, max_time,
-                                reporter, held, option, extend=extend)
+                                reporter, held, option, extend=extend,
+                                write_jobs=write_jobs or held.jobs)
         if written is None:
             return Results.empty(experiment)
         return written.results(experiment)
@@ -194,7 +198,8 @@ class Written:
 
 def simulate_into(experiment, target: Path, where: Where, target_rel_ci, max_time,
                   reporter: Reporter, held: Held | None = None, option: str = "-o",
-                  config_file=None, extend: bool = False) -> Written | None:
+                  config_file=None, extend: bool = False, write_jobs: bool = False
+                  ) -> Written | None:
     """Simulate ``experiment`` into the result folder ``target`` (staged, locked, published
     atomically; see :mod:`ltsim.io.folders`), resuming from the ``held`` trials.
 
@@ -208,13 +213,13 @@ def simulate_into(experiment, target: Path, where: Where, target_rel_ci, max_tim
     try:
         with folders.Staging(target, option) as stage:
             return _run_into(experiment, target, stage, where, target_rel_ci, max_time,
-                             reporter, held, config_file, extend)
+                             reporter, held, config_file, extend, write_jobs)
     except folders.TargetError as exc:
         raise BadInput(str(exc)) from None
 
 
 def _run_into(experiment, target, stage, where: Where, target_rel_ci, max_time, reporter,
-              held: Held, config_file, extend) -> Written | None:
+              held: Held, config_file, extend, write_jobs) -> Written | None:
     started = provenance.now()
     ids = [s.scheme_id for s in experiment.schemes]
     writer = results.LatencyWriter(stage.path, ids)
@@ -244,11 +249,12 @@ def _run_into(experiment, target, stage, where: Where, target_rel_ci, max_time, 
         with guard.hold():  # a second Ctrl-C must not stop the writing of the first's result
             return _publish(experiment, target, stage, where, target_rel_ci, max_time, held,
                             config_file, extend, started, writer, outcome, batch, guard,
-                            reporter)
+                            reporter, write_jobs)
 
 
 def _publish(experiment, target, stage, where, target_rel_ci, max_time, held, config_file,
-             extend, started, writer, outcome, batch, guard, reporter) -> Written | None:
+             extend, started, writer, outcome, batch, guard, reporter, write_jobs
+             ) -> Written | None:
     """Write the tables of a run that stopped, and publish its folder."""
     new = outcome.trials - held.trials
     if new <= 0:
@@ -267,7 +273,7 @@ def _publish(experiment, target, stage, where, target_rel_ci, max_time, held, co
     meta = run_meta(experiment, run, where, batch, started, target_rel_ci, max_time,
                     held.trials if extend else None, config_file)
     try:
-        frames = results.result_frames(experiment, run)
+        frames = results.result_frames(experiment, run, write_jobs)
         writer.finish()
         results.write_tables(stage.path, frames, experiment.resolved(), meta)
         stage.publish()

@@ -39,9 +39,11 @@ from .types import Integer, PositiveNumber
 @click.option("--address", default=None, metavar="ADDR",
               help="Run the blocks of trials on a Dask scheduler, e.g. tcp://host:8786 "
                    "(same results as a local run).")
+@click.option("--write-jobs", is_flag=True,
+              help="For a queueing run (arrivals:): also write jobs.csv, every kept job.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
 def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, dry_run,
-        force, extend, address, quiet):
+        force, extend, address, write_jobs, quiet):
     """Run the Monte-Carlo experiment described by CONFIG (YAML) and write CSVs.
 
     \b
@@ -49,7 +51,7 @@ def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, 
       ltsim run configs/exp02.yaml --trials 2000 --seed 7 -o results/exp02-7
       ltsim run configs/exp02.yaml --set delay.rate=0.5 --dry-run
     """
-    from ..api.budget import memory_problem, plan
+    from ..api.budget import memory_problem, offered_load, plan
     from ..api.errors import BadInput, Failure
     from ..api.simulate import simulate
     from ..io.report import format_summary
@@ -69,9 +71,16 @@ def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, 
     problem = memory_problem(experiment.config, jobs, target)
     if problem:
         raise BadInput(f"{config_path}: {problem}")
+    if write_jobs and not experiment.queueing:
+        raise BadInput(f"--write-jobs: only for a queueing run (a config with arrivals:), got "
+                       f"'{config_path}'")
+    reporter = console_reporter(quiet)
+    if experiment.queueing:
+        for line in offered_load(experiment.config):
+            reporter.detail(line)
     results = simulate(experiment, jobs=jobs, executor=address, target_rel_ci=target_rel_ci,
                        max_time=max_time, out=target, force=force, extend=extend is not None,
-                       reporter=console_reporter(quiet))
+                       reporter=reporter, write_jobs=write_jobs)
     if results.error is not None:
         raise Failure(resume_hint(results, target))
     if results.computed == 0:  # interrupted at once (130), or nothing to do (0)

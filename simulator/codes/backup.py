@@ -72,9 +72,12 @@ class Backup(Code):
         start = np.where(late, t_b[:, None], latency[:, None])  # a backup starts at t_b
         extra_seconds = np.clip(np.minimum(backup_finish, latency[:, None]) - start, 0, None)
         extra_units = late & (backup_finish <= latency[:, None])
-        return Outcome.uncoded(latency, worker_seconds=seconds + extra_seconds.sum(axis=1),
-                               units=units + extra_units.sum(axis=1),
-                               backups=late.sum(axis=1))
+        out = Outcome.uncoded(latency, worker_seconds=seconds + extra_seconds.sum(axis=1),
+                              units=units + extra_units.sum(axis=1),
+                              backups=late.sum(axis=1))
+        if block.want_finish:  # backups run on extra machines, outside the workers' queues
+            out = out.finishing(finish)
+        return out
 
     def memory_bytes(self, workers: int, trials: int = 1) -> int:
         # finish, the sorted first q, the fresh workers, their finish, late, done, start and

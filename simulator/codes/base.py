@@ -32,7 +32,7 @@ from ..model.system import TrialBlock
 from ..util.validation import CrossFieldError, StrictModel
 
 __all__ = ["Code", "CrossFieldError", "Master", "Outcome", "Plan", "SumMaster", "TaskPlan",
-           "TrialBlock", "Work"]
+           "TrialBlock", "Work", "task_finish"]
 
 
 def busy_and_units(delays: np.ndarray, unit_times: np.ndarray | float, work: np.ndarray,
@@ -63,6 +63,16 @@ def busy_and_units(delays: np.ndarray, unit_times: np.ndarray | float, work: np.
         partial = np.where(np.isfinite(partial), partial, np.where(stop > delays, work, 0))
         units = np.where(done, work, np.clip(partial, 0, np.maximum(work - 1, 0)))
     return seconds, units.sum(axis=1).astype(np.int64)
+
+
+def task_finish(delays: np.ndarray, unit_times, work) -> np.ndarray:
+    """Each worker's task end if never stopped, shape (trials, workers): it computes its
+    ``work`` unit tasks back to back from its delay; NaN for a worker with no work (the
+    :attr:`~ltsim.model.outcome.Outcome.finish` a queueing run asks for)."""
+    work = np.broadcast_to(np.asarray(work, dtype=float), delays.shape)
+    with np.errstate(over="ignore", invalid="ignore"):
+        finish = delays + np.asarray(unit_times, dtype=float) * work
+    return np.where(work > 0, finish, np.nan)
 
 
 def cost_columns(delays, unit_times, work, latency) -> dict[str, np.ndarray]:
@@ -218,6 +228,13 @@ class Code(StrictModel):
     """Whether ``ltsim execute`` can run the code for real."""
     reference: ClassVar[bool] = False
     """A bound rather than a runnable scheme: plots draw it as a thin dashed line."""
+    linear: ClassVar[bool] = True
+    """Whether the code is defined for ``computation: linear`` (its encoded symbols then
+    cost what one source symbol costs)."""
+    queues: ClassVar[bool] = True
+    """Whether the code is defined in a queueing run (``arrivals:``): its simulation then
+    reports each worker's task end (:attr:`~ltsim.model.outcome.Outcome.finish`) when the
+    block asks for it."""
 
     @property
     def scheme_id(self) -> str:

@@ -87,8 +87,11 @@ class Ideal(Code):
     def simulate(self, block) -> Outcome:
         n = block.workers
         latency = genie_latency(block.delays, block.unit_times, n)
-        return Outcome.uncoded(latency, worker_seconds=n * latency,
-                               units=np.full(block.trials, n, dtype=np.int64))
+        out = Outcome.uncoded(latency, worker_seconds=n * latency,
+                              units=np.full(block.trials, n, dtype=np.int64))
+        if block.want_finish:  # ideal load balancing: every worker busy until the job is done
+            out = out.finishing(np.repeat(latency[:, None], n, axis=1))
+        return out
 
     def memory_bytes(self, workers: int, trials: int = 1) -> int:
         return 16 * workers + 64 * trials  # one trial at a time: two arrays of n

@@ -10,7 +10,17 @@ import numpy as np
 from pydantic import Field
 
 from ..model.orderstats import expected_order_statistic, harmonic
-from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work, cost_columns
+from .base import (
+    Code,
+    CrossFieldError,
+    Master,
+    Outcome,
+    Plan,
+    TaskPlan,
+    Work,
+    cost_columns,
+    task_finish,
+)
 
 
 class MDSCode(Code):
@@ -51,23 +61,34 @@ class MDSCode(Code):
             raise CrossFieldError("r", f"k = {k} source symbols: a dense k x k solve per trial "
                                   "is beyond what ltsim runs (at most 20000)", self.r)
 
-    def arrival_times(self, delays: np.ndarray, unit_times) -> np.ndarray:
+    def symbol_cost(self, workers: int, linear: bool = False) -> int:
+        """Unit tasks of one encoded symbol: every function (``n``) of a non-linear
+        computation; one source symbol (a group of ``r``) of a linear one."""
+        return self.r if linear else workers
+
+    def arrival_times(self, delays: np.ndarray, unit_times, linear: bool = False
+                      ) -> np.ndarray:
         """Arrival time of every symbol, shape (trials, n s): worker ``j``'s symbol ``l``
-        (``j s + l``) at ``X_j + (l + 1) u_j n`` (or all at ``X_j + s u_j n``)."""
+        (``j s + l``) at ``X_j + (l + 1) u_j c`` (or all at ``X_j + s u_j c``), ``c`` the
+        :meth:`symbol_cost`."""
         trials, n = delays.shape
         s = self.symbols_per_worker
-        per = np.broadcast_to(np.asarray(unit_times, dtype=float) * n, (trials, n))
+        cost = self.symbol_cost(n, linear)
+        per = np.broadcast_to(np.asarray(unit_times, dtype=float) * cost, (trials, n))
         steps = np.arange(1, s + 1) if self.returns == "symbol" else np.full(s, s)
         return (delays[:, :, None] + per[:, :, None] * steps).reshape(trials, n * s)
 
     def simulate(self, block) -> Outcome:
         n, k = block.workers, block.workers // self.r
-        times = self.arrival_times(block.delays, block.unit_times)
+        times = self.arrival_times(block.delays, block.unit_times, block.linear)
         latency = np.partition(times, k - 1, axis=1)[:, k - 1]
-        work = np.full(n, n * self.symbols_per_worker)
-        return Outcome(latency, np.full(block.trials, k, np.int64),
-                       np.ones(block.trials, bool), np.full(block.trials, np.nan),
-                       cost_columns(block.delays, block.unit_times, work, latency))
+        work = np.full(n, self.symbol_cost(n, block.linear) * self.symbols_per_worker)
+        out = Outcome(latency, np.full(block.trials, k, np.int64),
+                      np.ones(block.trials, bool), np.full(block.trials, np.nan),
+                      cost_columns(block.delays, block.unit_times, work, latency))
+        if block.want_finish:
+            out = out.finishing(task_finish(block.delays, block.unit_times, work))
+        return out
 
     def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         s, r, k = self.symbols_per_worker, self.r, workers // self.r
@@ -80,16 +101,18 @@ class MDSCode(Code):
         return Plan(tasks, DenseMaster(generator, s))
 
     def theory_mean(self, system):
-        """``u n + E[X_(k:n)]`` for one symbol per worker (the k-th order statistic; under
+        """``u c + E[X_(k:n)]`` for one symbol per worker, ``c`` the cost of a symbol (``n``
+        unit tasks, or ``r`` in a linear computation; the k-th order statistic; under
         exponential delays ``(H_n - H_{n-k}) / rate``)."""
         if self.symbols_per_worker != 1 or not system.plain:
             return math.nan
         n, k = system.workers, system.workers // self.r
+        work = system.unit * self.symbol_cost(n, system.linear)
         parts = system.law.shift_rate()
         if parts is not None:
             shift, rate = parts
-            return shift + system.unit * n + (harmonic(n) - harmonic(n - k)) / rate
-        return expected_order_statistic(system.law, k, n).plus(system.unit * n)
+            return shift + work + (harmonic(n) - harmonic(n - k)) / rate
+        return expected_order_statistic(system.law, k, n).plus(work)
 
     def memory_bytes(self, workers: int, trials: int = 1) -> int:
         # the arrival times of every symbol and np.partition's copy of them, shape

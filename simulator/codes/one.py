@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 
 from ..model.orderstats import expected_max_of_minima, weighted
-from .base import Code, Outcome, Plan, SumMaster, TaskPlan, Work, cost_columns
+from .base import Code, Outcome, Plan, SumMaster, TaskPlan, Work, cost_columns, task_finish
 
 
 class AllAtOne(Code):
@@ -31,8 +31,13 @@ class AllAtOne(Code):
         else:
             unit = block.unit * block.speeds[:, :1]
             latency = block.delays[:, 0] + unit[:, 0] * n
-        return Outcome.uncoded(latency, **cost_columns(block.delays[:, :1], unit,
-                                                       np.array([n]), latency))
+        out = Outcome.uncoded(latency, **cost_columns(block.delays[:, :1], unit,
+                                                      np.array([n]), latency))
+        if block.want_finish:  # worker 1 does everything, the others have no task
+            work = np.zeros(n)
+            work[0] = n
+            out = out.finishing(task_finish(block.delays, block.unit_times, work))
+        return out
 
     def memory_bytes(self, workers: int, trials: int = 1) -> int:
         return 64 * trials  # worker 1's column only

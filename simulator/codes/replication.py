@@ -23,6 +23,7 @@ from .base import (
     TaskPlan,
     Work,
     cost_columns,
+    task_finish,
 )
 
 
@@ -55,8 +56,11 @@ class Replication(Code):
         else:
             finish = block.delays + block.unit_times * r
             latency = finish.reshape(trials, n // r, r).min(axis=2).max(axis=1)
-        return Outcome.uncoded(latency, **cost_columns(
+        out = Outcome.uncoded(latency, **cost_columns(
             block.delays, block.unit_times, np.full(n, r), latency))
+        if block.want_finish:
+            out = out.finishing(task_finish(block.delays, block.unit_times, r))
+        return out
 
     def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         r = self.r

@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-from .base import Code, Outcome, Plan, SumMaster, cost_columns
+from .base import Code, Outcome, Plan, SumMaster, cost_columns, task_finish
 from .replication import expected_replication, one_block_each
 
 
@@ -27,8 +27,11 @@ class Uncoded(Code):
             latency = block.delays.max(axis=1) + block.unit
         else:
             latency = (block.delays + block.unit_times).max(axis=1)
-        return Outcome.uncoded(latency, **cost_columns(
+        out = Outcome.uncoded(latency, **cost_columns(
             block.delays, block.unit_times, np.ones(block.workers), latency))
+        if block.want_finish:
+            out = out.finishing(task_finish(block.delays, block.unit_times, 1.0))
+        return out
 
     def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         return Plan(one_block_each(workers, 1), SumMaster(workers, lambda worker, index: worker))

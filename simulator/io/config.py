@@ -18,6 +18,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ..codes import CODES, Code, CrossFieldError, code_kind
+from ..model.arrivals import ARRIVALS, Arrivals
 from ..model.cluster import Cluster, WorkerClass
 from ..model.laws import LAWS, LAWS_BUILT_IN, Law, Mixture, law_types
 from ..model.system import SystemView
@@ -36,8 +37,11 @@ from . import overrides
 from .yamlio import MAX_CONFIG_BYTES, MAX_NESTING, parse_yaml
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
+DEFAULT_JOBS = 1000
+"""Jobs per trial of a queueing run unless ``jobs:`` says otherwise."""
 Seed = Annotated[int, Field(ge=0, lt=2**63)]
-_UNION_FIELDS = {"delay": "dist", "speed": "dist", "components": "dist", "schemes": "kind"}
+_UNION_FIELDS = {"delay": "dist", "speed": "dist", "components": "dist", "schemes": "kind",
+                 "arrivals": "process"}
 
 
 class System(StrictModel):
@@ -141,19 +145,84 @@ class RunConfig(System):
     tau: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     trials: Annotated[int, Field(ge=1, le=10**9)]
     delay: Law
+    computation: Literal["nonlinear", "linear"] = "nonlinear"
+    arrivals: Arrivals | None = None
+    jobs: Annotated[int, Field(ge=1, le=10**7)] | None = None
+    warmup: Annotated[int, Field(ge=0)] | None = None
+    cancel_delay: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
     @property
     def unit_time(self) -> float:
         """Time of one worker-level function: ``tau * m / n``."""
         return self.tau * (self.m // self.n_workers)
 
+    @property
+    def linear(self) -> bool:
+        """``computation: linear``: an encoded symbol costs one source symbol."""
+        return self.computation == "linear"
+
+    @property
+    def queueing(self) -> bool:
+        """A stream of jobs (``arrivals:``) rather than one job on an idle cluster."""
+        return self.arrivals is not None
+
+    @property
+    def queue_jobs(self) -> int:
+        """Jobs per trial of a queueing run (default 1000)."""
+        return self.jobs if self.jobs is not None else DEFAULT_JOBS
+
+    @property
+    def queue_warmup(self) -> int:
+        """Jobs discarded at the start of every trial (default a tenth of the jobs)."""
+        return self.warmup if self.warmup is not None else self.queue_jobs // 10
+
+    @property
+    def queue_cancel(self) -> float:
+        """Seconds a worker takes to stop a task of a completed job (default 0)."""
+        return self.cancel_delay if self.cancel_delay is not None else 0.0
+
     def view(self) -> SystemView:
         """The system as the closed forms see it."""
-        return SystemView(self.delay, self.n_workers, self.unit_time, self.cluster())
+        return SystemView(self.delay, self.n_workers, self.unit_time, self.cluster(),
+                          self.linear)
+
+    def check_run(self) -> None:
+        """Rules of the computation and of queueing runs: the codes defined for a linear
+        computation or in a queue; jobs, warm-up and cancel delay only with arrivals, the
+        warm-up below the jobs, a trace holding the jobs."""
+        for i, scheme in enumerate(self.schemes):
+            if self.linear and not type(scheme).linear:
+                raise CrossFieldError(f"schemes[{i}].kind", "is not defined for "
+                                      "computation: linear", code_kind(type(scheme)))
+            if self.queueing and not type(scheme).queues:
+                raise CrossFieldError(f"schemes[{i}].kind", "is not defined in a queueing "
+                                      "run (arrivals)", code_kind(type(scheme)))
+        if not self.queueing:
+            for key in ("jobs", "warmup", "cancel_delay"):
+                if getattr(self, key) is not None:
+                    raise CrossFieldError(key, "only with arrivals (a queueing run)",
+                                          getattr(self, key))
+            return
+        if self.queue_warmup >= self.queue_jobs:
+            raise CrossFieldError("warmup", f"must be below jobs ({self.queue_jobs}): the "
+                                  "warm-up jobs are discarded", self.queue_warmup)
+        try:
+            self.arrivals.check_jobs(self.queue_jobs)
+        except CrossFieldError as exc:
+            raise exc if exc.key == "jobs" else exc.under("arrivals") from None
 
     def resolved(self) -> dict[str, Any]:
-        return _ordered(super().resolved(), ["name", "m", "workers", "tau", "trials", "seed",
-                                             "delay", "classes", "speed", "schemes"])
+        data = super().resolved()
+        if data.get("computation") == "nonlinear":
+            data.pop("computation")  # the paper's (and earlier versions') default
+        for key in ("arrivals", "jobs", "warmup", "cancel_delay"):
+            data.pop(key, None)
+        if self.queueing:
+            data.update(arrivals=self.arrivals.model_dump(mode="json"), jobs=self.queue_jobs,
+                        warmup=self.queue_warmup, cancel_delay=self.queue_cancel)
+        return _ordered(data, ["name", "m", "workers", "tau", "trials", "seed", "computation",
+                               "arrivals", "jobs", "warmup", "cancel_delay", "delay",
+                               "classes", "speed", "schemes"])
 
 
 class FailSpec(StrictModel):
@@ -279,6 +348,7 @@ def _models(codes: tuple[type[Code], ...], laws: tuple[type, ...] = tuple(LAWS.v
         def _cross_fields(self):
             self.check_system()
             self.check_cluster()
+            self.check_run()
             return self
 
     class Execute(ExecuteConfig):
@@ -342,6 +412,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     for part in loc:
         previous = out[-1] if out else None
         is_law_tag = part in LAWS and previous in ("delay", "speed", "law")
+        is_law_tag = is_law_tag or (part in ARRIVALS and previous == "arrivals")
         is_code_tag = (part in CODES and isinstance(previous, int) and len(out) >= 2
                        and out[-2] == "schemes")
         if isinstance(part, str) and (is_law_tag or is_code_tag):
@@ -360,7 +431,8 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         field = _UNION_FIELDS.get(names[-1], "dist") if names else "kind"
         laws = ([k for k, v in LAWS.items() if not issubclass(v, Mixture)]
                 if "components" in loc else LAWS)
-        allowed = ", ".join(sorted(CODES)) if field == "kind" else ", ".join(laws)
+        allowed = (", ".join(sorted(CODES)) if field == "kind" else ", ".join(ARRIVALS)
+                   if field == "process" else ", ".join(laws))
         path = key_path((*loc, field))
         if kind == "union_tag_not_found":
             return f"{path}: required key is missing (one of {allowed})"

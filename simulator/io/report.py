@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 COLUMNS = ["scheme", "trials", "mean", "sem", "p50", "p99", "failure_rate", "failures",
-           "mismatches", "worker_seconds", "cost", "theory_mean", "theory_bound", "decode_ms",
-           "theory_note"]
+           "mismatches", "worker_seconds", "cost", "waiting", "utilisation", "unstable",
+           "theory_mean", "theory_bound", "decode_ms", "theory_note"]
 """Columns shown, where the summary has them (simulations and executions differ)."""
 
 NUMERIC = ("trials", "mean", "std", "sem", "p50", "p90", "p99", "max", "failure_rate",
            "theory_mean", "theory_bound", "decode_ms", "failures", "mismatches",
-           "worker_seconds", "units", "cost", "backups")
+           "worker_seconds", "units", "cost", "backups", "p50_response", "p99_response",
+           "waiting", "utilisation")
 """Summary columns that must hold numbers (or be empty)."""
 
 

@@ -53,20 +53,38 @@ def summary_frame(experiment, run) -> pd.DataFrame:
 def _summary(experiment, run) -> pd.DataFrame:
     rows = []
     system = experiment.view()
+    queueing = getattr(experiment, "queueing", False)
     for scheme, outcome in zip(experiment.schemes, run.outcomes, strict=True):
         timed = outcome.decode_seconds[np.isfinite(outcome.decode_seconds)]
-        mean = scheme.theory_mean(system)
-        rows.append({
+        if queueing:  # the single job's closed forms say nothing of a queue
+            mean, bound = math.nan, math.nan
+        else:
+            mean, bound = scheme.theory_mean(system), scheme.theory_bound(system)
+        row = {
             "scheme": scheme.scheme_id,
             **statistics(outcome.latency, outcome.decoded),
             **cost_means(outcome.columns, experiment.price_per_second),
             "theory_mean": float(mean),
-            "theory_bound": float(scheme.theory_bound(system)),
+            "theory_bound": float(bound),
             "theory_note": getattr(mean, "note", ""),
             "decode_ms": float(np.median(timed) * 1e3) if timed.size else math.nan,
             "stop_reason": run.stop_reason,
-        })
+        }
+        if queueing:
+            growing = _unstable(outcome)
+            row["unstable"] = "true" if growing else "false"
+            if growing:  # a mean of a queue that keeps growing is not finite
+                row.update(mean=math.inf, std=math.inf, sem=math.inf)
+        rows.append(row)
     return pd.DataFrame(rows, columns=_columns(SUMMARY_COLUMNS, rows))
+
+
+def _unstable(outcome) -> bool:
+    """Whether the scheme's response times trend upward over the kept jobs (see
+    :func:`ltsim.montecarlo.queue.unstable`)."""
+    from ..montecarlo.queue import unstable
+
+    return outcome.jobs is not None and unstable(outcome.jobs["response"])
 
 
 def _columns(base: list[str], rows: list[dict[str, Any]]) -> list[str]:
@@ -114,14 +132,16 @@ def statistics(latency: np.ndarray, decoded: np.ndarray) -> dict[str, float]:
 
 
 def tail_frame(experiment, run) -> pd.DataFrame:
-    """The empirical tail ``P(T > t)`` at ``t = 0`` and at every distinct finite latency.
+    """The empirical tail ``P(T > t)`` at ``t = 0`` and at every distinct finite latency (of
+    a queueing run: ``P(R > t)`` over the response times of every kept job).
 
     Between two listed ``t`` the tail is constant (a right-continuous step function), so the
     table is exact, not a sampled grid. Failures keep the tail above zero.
     """
     frames = []
     for scheme, outcome in zip(experiment.schemes, run.outcomes, strict=True):
-        ordered = np.sort(outcome.latency)
+        values = outcome.latency if outcome.jobs is None else outcome.jobs["response"].ravel()
+        ordered = np.sort(values)
         t = np.unique(ordered[np.isfinite(ordered)])
         t = np.concatenate([[0.0], t[t > 0]])
         above = ordered.size - np.searchsorted(ordered, t, side="right")
@@ -436,9 +456,37 @@ def _check(path: Path, rows: pd.DataFrame, bad: np.ndarray, what: str) -> None:
         raise ValueError(f"latencies.csv line {line}: {what}, got {text[:120]!r}")
 
 
-def result_frames(experiment, run) -> dict[str, pd.DataFrame]:
-    """The CSV tables of a simulation but ``latencies.csv``, by file name."""
-    return {
+def result_frames(experiment, run, write_jobs: bool = False) -> dict[str, pd.DataFrame]:
+    """The CSV tables of a simulation but ``latencies.csv``, by file name (``jobs.csv`` of a
+    queueing run with ``write_jobs``)."""
+    frames = {
         "summary.csv": summary_frame(experiment, run),
         "tail.csv": tail_frame(experiment, run),
     }
+    if write_jobs and getattr(experiment, "queueing", False):
+        frames["jobs.csv"] = jobs_frame(experiment, run)
+    return frames
+
+
+JOBS_COLUMNS = ["trial", "scheme", "job", "arrival", "response", "waiting"]
+"""Columns of ``jobs.csv``: every kept job of a queueing run, trial by trial."""
+
+
+def jobs_frame(experiment, run) -> pd.DataFrame:
+    """Every kept job of every trial and scheme: its arrival, response time and the wait of
+    its first task (``job`` counts from the first job of the trial, warm-up included)."""
+    frames = []
+    warmup = experiment.queue_warmup
+    for scheme, outcome in zip(experiment.schemes, run.outcomes, strict=True):
+        jobs = outcome.jobs
+        trials, kept = jobs["response"].shape
+        frames.append(pd.DataFrame({
+            "trial": np.repeat(np.arange(trials), kept),
+            "scheme": scheme.scheme_id,
+            "job": np.tile(np.arange(warmup, warmup + kept), trials),
+            "arrival": jobs["arrival"].ravel(),
+            "response": jobs["response"].ravel(),
+            "waiting": jobs["waiting"].ravel(),
+        }))
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.sort_values(["trial"], kind="stable").reset_index(drop=True)[JOBS_COLUMNS]

@@ -43,6 +43,15 @@ class WorkerClass(StrictModel):
     speed: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
 
 
+@dataclass(frozen=True)
+class Machines:
+    """The machines of a trial: the workers of each class (one group without classes) and
+    every worker's speed factor (``None`` when all are 1)."""
+
+    owners: list[np.ndarray]
+    speeds: np.ndarray | None
+
+
 def decimal(value: float) -> Fraction:
     """The exact value of ``value`` as its shortest decimal text (what the config says)."""
     return Fraction(repr(float(value)))
@@ -86,25 +95,40 @@ class Cluster:
         ``classes_rng`` and ``speeds_rng`` are only used by systems with several classes and
         with a speed law.
         """
+        machines = self.machines(n, classes_rng, speeds_rng)
+        return self.delays(machines, delays_rng), machines.speeds
+
+    def machines(self, n: int, classes_rng: np.random.Generator | None = None,
+                 speeds_rng: np.random.Generator | None = None) -> Machines:
+        """The machines of one trial: which workers fall in each class and every worker's
+        speed (properties of the machine, kept for all the jobs of a queueing run)."""
         if self.plain:
-            return self._sample(self.delay, delays_rng, n), None
+            return Machines([np.arange(n)], None)
         counts = self.counts(n)
-        delays = np.empty(n)
         speeds = np.ones(n)
         if len(counts) == 1:
-            owner = [np.arange(n)]
+            owners = [np.arange(n)]
         else:
             order = classes_rng.permutation(n)
             bounds = np.cumsum([0, *counts])
-            owner = [order[bounds[k]:bounds[k + 1]] for k in range(len(counts))]
-        for k, (law, workers) in enumerate(zip(self.laws(), owner, strict=True)):
-            delays[workers] = (np.zeros(workers.size) if law is None
-                               else law.sample_workers(delays_rng, workers))
-            if self.classes:
+            owners = [order[bounds[k]:bounds[k + 1]] for k in range(len(counts))]
+        if self.classes:
+            for k, workers in enumerate(owners):
                 speeds[workers] = self.classes[k].speed
         if self.speed is not None:
             speeds *= self.speed.sample(speeds_rng, n)
-        return delays, speeds
+        return Machines(owners, speeds)
+
+    def delays(self, machines: Machines, rng: np.random.Generator) -> np.ndarray:
+        """Start-up delays of the workers of ``machines`` (one task each), from ``rng``."""
+        n = sum(int(w.size) for w in machines.owners)
+        if self.plain:
+            return self._sample(self.delay, rng, n)
+        delays = np.empty(n)
+        for law, workers in zip(self.laws(), machines.owners, strict=True):
+            delays[workers] = (np.zeros(workers.size) if law is None
+                               else law.sample_workers(rng, workers))
+        return delays
 
     @staticmethod
     def _sample(law: DelayLaw | None, rng, size: int) -> np.ndarray:

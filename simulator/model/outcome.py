@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,13 @@ class Outcome:
     decoded: np.ndarray
     decode_seconds: np.ndarray
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    finish: np.ndarray | None = None
+    """When the block asked for it (:attr:`~ltsim.model.system.TrialBlock.want_finish`):
+    the time, shape (trials, workers), at which each worker would end its whole task if
+    never stopped; NaN for a worker with no task."""
+    jobs: dict[str, np.ndarray] | None = None
+    """A queueing run's kept jobs, arrays of shape (trials, jobs) by name (``arrival``,
+    ``response``, ``waiting``)."""
 
     @classmethod
     def uncoded(cls, latency: np.ndarray, **columns: np.ndarray) -> Outcome:
@@ -48,9 +56,18 @@ class Outcome:
         if not parts:
             return cls(np.empty(0), np.empty(0, np.int64), np.empty(0, bool), np.empty(0))
         names = parts[0].columns.keys()
+        jobs = None
+        if parts[0].jobs is not None:
+            jobs = {name: np.concatenate([p.jobs[name] for p in parts])
+                    for name in parts[0].jobs}
         return cls(*(np.concatenate([getattr(p, f) for p in parts])
                      for f in ("latency", "symbols", "decoded", "decode_seconds")),
-                   {name: np.concatenate([p.columns[name] for p in parts]) for name in names})
+                   {name: np.concatenate([p.columns[name] for p in parts]) for name in names},
+                   jobs=jobs)
+
+    def finishing(self, finish: np.ndarray) -> Outcome:
+        """The same outcome with every worker's task end (see :attr:`finish`)."""
+        return dataclasses.replace(self, finish=finish)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ class SystemView:
     workers: int
     unit: float
     cluster: Cluster | None = None
+    linear: bool = False
+    """``computation: linear`` (closed forms that assumed degree costs do not hold)."""
 
     @property
     def plain(self) -> bool:
@@ -50,6 +52,9 @@ class TrialBlock:
     fresh : callable, optional
         ``fresh(rng, size) -> (delays, speeds or None)``: new workers drawn like the others
         (for codes that start extra workers, e.g. speculative backups).
+
+    In a queueing run the ``delays`` of a job's block are each worker's start-up delay plus
+    the time its task waited for the worker (its effective delay, from the job's arrival).
     """
 
     delays: np.ndarray
@@ -58,6 +63,12 @@ class TrialBlock:
     speeds: np.ndarray | None = None
     fresh: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray | None]] | None \
         = None
+    want_finish: bool = False
+    """A queueing run asks every code for each worker's task end
+    (:attr:`~ltsim.model.outcome.Outcome.finish`)."""
+    linear: bool = False
+    """``computation: linear``: an encoded symbol costs what one of its source symbols costs,
+    whatever its degree (A x with A encoded in advance)."""
 
     @property
     def trials(self) -> int:

@@ -21,6 +21,10 @@ def simulate_trials(experiment, start: int, stop: int) -> list[Outcome]:
         One per scheme, in the order of ``experiment.schemes``, each of length
         ``stop - start``.
     """
+    if getattr(experiment, "queueing", False):
+        from .queue import simulate_queue_trials
+
+        return simulate_queue_trials(experiment, start, stop)
     with np.errstate(over="ignore"):  # extreme valid parameters overflow to inf: a result
         return _simulate(experiment, start, stop)
 
@@ -51,8 +55,10 @@ def _simulate(experiment, start: int, stop: int) -> list[Outcome]:
                                               factors.at(trial))
             speeds[row] = 1.0 if drawn is None else drawn
     unit = experiment.unit_time
+    linear = getattr(experiment, "linear", False)
     return [scheme.simulate(TrialBlock(delays, unit, TrialStreams(seed, 1 + i, start, stop)
-                                       if scheme.draws else (), speeds, cluster.fresh))
+                                       if scheme.draws else (), speeds, cluster.fresh,
+                                       linear=linear))
             for i, scheme in enumerate(schemes)]
 
 
@@ -83,5 +89,11 @@ def batch_size(experiment) -> int:
     """Trials per batch: bounded so that one batch's delays stay near 16 MiB.
 
     Depends on the experiment only, so results do not depend on the number of processes.
+    A queueing run holds every job's delays: its blocks are smaller
+    (:func:`~ltsim.montecarlo.queue.queue_batch_size`).
     """
+    if getattr(experiment, "queueing", False):
+        from .queue import queue_batch_size
+
+        return queue_batch_size(experiment)
     return int(max(1, min(128, (1 << 21) // experiment.n_workers)))

@@ -196,16 +196,20 @@ class LTCode(Code):
         symbols = np.empty(trials, dtype=np.int64)
         decoded = np.empty(trials, dtype=bool)
         busy, units = np.empty(trials), np.empty(trials, dtype=np.int64)
+        finish = np.empty((trials, n)) if block.want_finish else None
         for b in range(trials):
             start = time.perf_counter()
             latency[b], symbols[b], decoded[b], busy[b], done = lt_trial(
                 block.delays[b], np.ascontiguousarray(unit_times[b]), self.r,
                 self.symbols_per_worker, k, soliton.cdf, guide, self.returns == "worker",
-                threshold, block.rngs[b], space)
+                threshold, block.rngs[b], space, block.linear)
             seconds[b] = time.perf_counter() - start
             units[b] = done
-        return Outcome(latency, symbols, decoded, seconds,
-                       {"worker_seconds": busy, "units": units})
+            if finish is not None:  # the trial's work per worker, in unit tasks
+                finish[b] = block.delays[b] + unit_times[b] * space.work[:n]
+        out = Outcome(latency, symbols, decoded, seconds,
+                      {"worker_seconds": busy, "units": units})
+        return out if finish is None else out.finishing(finish)
 
     def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         r, s = self.r, self.symbols_per_worker
@@ -224,8 +228,9 @@ class LTCode(Code):
     def _bound_applies(self, system) -> bool:
         """Whether Theorem 1 is stated for this system and code: (shifted) exponential
         delays, the online decoder with per-symbol returns, the paper's plain system (no
-        machine classes, every speed 1)."""
-        return (system.law.shift_rate() is not None and system.plain
+        machine classes, every speed 1) of a non-linear computation (its cost is the
+        degrees')."""
+        return (system.law.shift_rate() is not None and system.plain and not system.linear
                 and self.returns == "symbol" and self.decoder is None)
 
     def short_of_symbols(self, workers: int) -> str:

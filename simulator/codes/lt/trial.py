@@ -66,7 +66,7 @@ def guide_table(cdf: np.ndarray) -> np.ndarray:
 
 def lt_trial(delays: np.ndarray, unit: np.ndarray, r: int, s: int, k: int, cdf: np.ndarray,
              guide: np.ndarray, whole: bool, threshold: int, rng: np.random.Generator,
-             space: Workspace) -> tuple[float, int, bool, float, float]:
+             space: Workspace, linear: bool = False) -> tuple[float, int, bool, float, float]:
     """One trial of an LT-r code (see the module docstring).
 
     Parameters
@@ -81,6 +81,9 @@ def lt_trial(delays: np.ndarray, unit: np.ndarray, r: int, s: int, k: int, cdf: 
         Stop at this arrival (the paper's threshold decoder), or 0 for the online decoder.
     rng : Generator
         The trial's code stream (PCG64), advanced by what the trial draws.
+    linear : bool
+        ``computation: linear``: a symbol costs ``r`` unit tasks (one source symbol)
+        whatever its degree, instead of ``r d``.
 
     Returns
     -------
@@ -93,7 +96,7 @@ def lt_trial(delays: np.ndarray, unit: np.ndarray, r: int, s: int, k: int, cdf: 
     latency, count, decoded, seconds, units, edges = _lt_trial(
         delays, unit, r, s, k, cdf, guide, whole, threshold, state, space.ints, space.times,
         space.nbrs, space.link, space.small, space.recovered, space.head, space.work,
-        space.done)
+        space.done, linear)
     restore(rng, state)
     if edges > space.nbrs.shape[0]:  # the kernel needed (and made) larger edge buffers
         space.grow(int(edges))
@@ -169,7 +172,7 @@ def _feed(a, lo, hi, nbrs, link, recovered, head, degree, residual, stack) -> in
 
 @njit
 def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, times,
-              nbrs, link, small, recovered, head, work, done):
+              nbrs, link, small, recovered, head, work, done, linear):
     n = delays.shape[0]
     symbols = n * s
     degrees, heap, nxt, order, ptr, stack = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5]
@@ -193,10 +196,11 @@ def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, 
         whole_work = 0
         all_cost = 0.0
         for i in range(s):
-            whole_work += degrees[j * s + i]
-            all_cost += cost * degrees[j * s + i]
+            size = 1 if linear else degrees[j * s + i]
+            whole_work += size
+            all_cost += cost * size
         work[j] = r * whole_work
-        done[j] = all_cost if whole else cost * degrees[j * s]
+        done[j] = all_cost if whole else cost * (1 if linear else degrees[j * s])
         times[j] = delays[j] + done[j]
         nxt[j] = 0
         heap[j] = j
@@ -221,7 +225,7 @@ def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, 
         nxt[j] += 1
         if nxt[j] < s:
             if not whole:
-                done[j] += unit[j] * r * degrees[sym + 1]
+                done[j] += unit[j] * r * (1 if linear else degrees[sym + 1])
                 times[j] = delays[j] + done[j]
         else:
             size -= 1

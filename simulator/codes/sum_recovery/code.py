@@ -9,7 +9,17 @@ from typing import Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from ..base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work, cost_columns
+from ..base import (
+    Code,
+    CrossFieldError,
+    Master,
+    Outcome,
+    Plan,
+    TaskPlan,
+    Work,
+    cost_columns,
+    task_finish,
+)
 from .arrivals import Workspace, run_trial, symbols_per_worker
 from .coefficients import coefficients
 from .gfp import DecoderWorkspace, stop_count
@@ -30,6 +40,7 @@ class SumRecovery(Code):
     The condition is decided exactly (:mod:`ltsim.codes.sum_recovery.gfp`).
     """
 
+    linear: ClassVar[bool] = False  # its exact decoder counts the functions of a symbol
     kind: Literal["sum_recovery"] = "sum_recovery"
     draws: ClassVar[bool] = True
     d: Annotated[int, Field(ge=1)] = 10
@@ -69,9 +80,12 @@ class SumRecovery(Code):
             seconds[b] = time.perf_counter() - began
             latency[b] = trial.latency
             symbols[b] = trial.count if trial.count > 0 else trial.received.ptr.shape[0] - 1
-        return Outcome(latency, symbols, np.isfinite(latency), seconds,
-                       cost_columns(block.delays, unit_times, np.full(n, self.work(n)),
-                                    latency))
+        out = Outcome(latency, symbols, np.isfinite(latency), seconds,
+                      cost_columns(block.delays, unit_times, np.full(n, self.work(n)),
+                                   latency))
+        if block.want_finish:
+            out = out.finishing(task_finish(block.delays, unit_times, self.work(n)))
+        return out
 
     def memory_bytes(self, workers: int, trials: int = 1) -> int:
         # the exact decoder's n x n float64 system and the generator's n x (n - 1) int32
