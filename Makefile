@@ -7,7 +7,8 @@ FIGURES := results/figures
 
 .DEFAULT_GOAL := help
 .PHONY: help install test test-fast lint reproduce-figures reproduce-codes reproduce-systems \
-        reproduce-which-code reproduce-execution reproduce-all docs notebook bench clean
+        reproduce-which-code reproduce-execution reproduce-queueing reproduce-all docs notebook \
+        bench clean
 
 ## help: list the targets (this text)
 help:
@@ -84,6 +85,14 @@ reproduce-which-code: $(STAMP)
 	cp results/which-code/sweep-tau.png $(FIGURES)/which-code-tau.png
 	cp results/which-code/wins.png $(FIGURES)/which-code-wins.png
 
+## reproduce-queueing: jobs on a loaded cluster: the flip of redundancy with load (queue-flip)
+reproduce-queueing: $(STAMP)
+	$(BIN)/ltsim sweep configs/queue-flip.sweep.yaml --force --quiet
+	$(BIN)/ltsim plot results/queue-flip
+	@mkdir -p $(FIGURES)
+	cp results/queue-flip/wins.png $(FIGURES)/queue-flip-wins.png
+	cp results/queue-flip/sweep-arrivals.rate.png $(FIGURES)/queue-flip-rate.png
+
 ## reproduce-execution: run configs/execute-small.yaml for real, fit the model, simulate the fit, compare
 reproduce-execution: $(STAMP)
 	$(BIN)/ltsim execute configs/execute-small.yaml -o results/execute-small --force --quiet
@@ -95,7 +104,7 @@ reproduce-execution: $(STAMP)
 
 ## reproduce-all: every result the docs quote, then the docs' tables (about 5 minutes)
 reproduce-all: reproduce-figures reproduce-codes reproduce-systems reproduce-which-code \
-               reproduce-execution docs
+               reproduce-queueing reproduce-execution docs
 
 ## docs: rewrite the generated tables of README.md and docs/*.md from the results folders
 docs: $(STAMP)
@@ -113,4 +122,5 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) results/exp02 results/pareto11 results/exp02-threshold results/codes-* \
 	       results/pbs-* results/slow-machines results/which-code results/execute-small* \
+	       results/queue-flip \
 	       .pytest_cache .ruff_cache

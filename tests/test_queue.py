@@ -155,3 +155,16 @@ def test_a_queueing_run_is_the_same_bytes_on_any_jobs_and_resumes(tmp_path):
     assert cli("run", config, "-o", bare, "-q", "--trials", 3).exit_code == 0
     refused = cli("run", config, "--extend", bare, "-q")
     assert refused.exit_code == 2 and "jobs.csv" in refused.stderr
+
+
+def test_redundancy_helps_at_low_load_and_hurts_at_high_load():
+    """The flip of configs/queue-flip.sweep.yaml (tau = 1): 2-Replication's faster of two
+    start-up delays wins when jobs rarely queue; its doubled work loses once they do."""
+    base = Experiment(m=10, tau=1.0, trials=16, seed=2020, delay=Exponential(rate=1.0),
+                      schemes=[Uncoded(), Replication(r=2)], jobs=800,
+                      arrivals={"process": "poisson", "rate": 0.02})
+    for rate, winner, loser in ((0.02, "rep2", "uncoded"), (0.3, "uncoded", "rep2")):
+        rows = simulate(base.replace(**{"arrivals.rate": rate}), progress=False,
+                        jobs=2).summary.set_index("scheme")
+        gap = rows.loc[loser, "mean"] - rows.loc[winner, "mean"]
+        assert gap > 4 * math.hypot(rows.loc[loser, "sem"], rows.loc[winner, "sem"]), rows

@@ -10,7 +10,15 @@ import pandas as pd
 
 from ..io.ranking import ranked_value, reference_ids
 from ..io.report import check_keys, read_config, read_table, sweep_keys
-from .common import display_name, is_reference, legend_names, pyplot, save_figure, shown_value
+from .common import (
+    display_name,
+    is_reference,
+    legend_names,
+    plain_log_ticks,
+    pyplot,
+    save_figure,
+    shown_value,
+)
 
 Z95 = 1.959963984540054
 
@@ -131,12 +139,12 @@ def _lines(name, points, axis, others, codes) -> tuple[str, Any]:
             xs = x if _numeric(x) else np.arange(x.size)
             ref = is_reference(str(scheme), codes)
             color = "black" if ref else f"C{n % 10}"
-            name = display_name(str(scheme), codes)
+            legend = display_name(str(scheme), codes)
             mean = ranked_value(group, "mean")  # +inf where failures make it infinite
             sem = group["sem"].to_numpy(float) if "sem" in group else np.zeros_like(mean)
             sem = np.where(np.isfinite(mean), np.nan_to_num(sem), np.nan)
             ax.plot(xs, np.where(np.isfinite(mean), mean, np.nan), "-o", color=color,
-                    markersize=3, linewidth=0.9 if ref else 1.5, label=name)
+                    markersize=3, linewidth=0.9 if ref else 1.5, label=legend)
             low = np.clip(mean - Z95 * sem, mean * 1e-3, None)
             ax.fill_between(xs, low, mean + Z95 * sem, color=color, alpha=0.15, linewidth=0)
             p99 = ranked_value(group, "p99")
@@ -154,12 +162,14 @@ def _lines(name, points, axis, others, codes) -> tuple[str, Any]:
         if _numeric(points[key]) and (points[key] > 0).all() and \
                 points[key].max() > 10 * points[key].min():
             ax.set_xscale("log")
+            plain_log_ticks(ax.xaxis)
         elif not _numeric(points[key]):
             labels = list(dict.fromkeys(points[key]))
             ax.set_xticks(np.arange(len(labels)), [tick_label(v) for v in labels], fontsize=7,
                           rotation=30 if len(labels) > 3 else 0, ha="right" if len(labels) > 3
                           else "center")
         ax.set_yscale("log")
+        plain_log_ticks(ax.yaxis)
         ax.set_xlabel(" = ".join(axis) if len(axis) == 1 else f"{key} (zipped with "
                       f"{', '.join(axis[1:])})")
         if panel_axis:
@@ -168,7 +178,7 @@ def _lines(name, points, axis, others, codes) -> tuple[str, Any]:
     axs[0, 0].set_ylabel("latency (seconds), 95 % bands")
     title = "solid: mean\ndashed: p99"
     if marked:
-        title += "\n▲ at the top: infinite\n(failed trials)"
+        title += "\n▲ at the top: infinite\n(failed trials, or a\nqueue that keeps growing)"
     axs[0, -1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1),
                       title=title, title_fontsize=7)
     fig.suptitle(f"{name}: latency against {key}", fontsize=10)
