@@ -126,17 +126,19 @@ def replication_reference(delays, speeds, unit, r: int) -> float:
     return max(min(finish[g:g + r]) for g in range(0, n, r))
 
 
-def mds_reference(delays, speeds, unit, r: int, s: int, returns: str) -> tuple[float, int]:
-    """MDS: ``k = n / r``; worker j's l-th symbol (``l = 1..s``) is done at
-    ``X_j + l speed_j u n`` (``returns: symbol``) or all of them at ``X_j + s speed_j u n``
-    (``worker``). T is the arrival of the k-th symbol; ``k`` symbols are used."""
+def mds_reference(delays, speeds, unit, k: int, s: int, returns: str,
+                  symbol: float | None = None) -> tuple[float, int]:
+    """MDS over ``k`` sources: worker j's l-th symbol (``l = 1..s``) is done at
+    ``X_j + l speed_j u c`` (``returns: symbol``) or all of them at ``X_j + s speed_j u c``
+    (``worker``), ``c`` the unit tasks of a symbol (``symbol``; all ``n`` by default, a
+    non-linear computation). T is the arrival of the k-th symbol; ``k`` symbols are used."""
     n = len(delays)
-    k = n // r
+    c = n if symbol is None else symbol
     arrivals = []
     for j in range(n):
         for ell in range(1, s + 1):
             steps = ell if returns == "symbol" else s
-            arrivals.append(delays[j] + speeds[j] * unit * n * steps)
+            arrivals.append(delays[j] + speeds[j] * unit * c * steps)
     return kth_smallest(arrivals, k), k
 
 
@@ -172,24 +174,29 @@ def backup_reference(delays, speeds, unit, after: float, slow_factor: float,
             "backup_finish": backup_finish}
 
 
-def ideal_reference(delays, speeds, unit) -> float:
+def ideal_reference(delays, speeds, unit, pieces: int | None = None) -> float:
     """The genie bound by brute force: the n-th smallest of all unit completion times
-    ``X_j + k speed_j u``, ``k = 1..n``, over every worker."""
+    ``X_j + i speed_j u``, ``i = 1..n``, over every worker; with ``pieces = k``, the k-th
+    smallest of ``X_j + i speed_j u n / k``, ``i = 1..k``."""
     n = len(delays)
-    times = [delays[j] + k * (unit * speeds[j]) for j in range(n) for k in range(1, n + 1)]
-    return kth_smallest(times, n)
+    k = n if pieces is None else pieces
+    piece = unit if pieces is None else unit * (n / k)
+    times = [delays[j] + i * (piece * speeds[j]) for j in range(n) for i in range(1, k + 1)]
+    return kth_smallest(times, k)
 
 
-def lt_reference(delays, speeds, unit, degrees, neighbours, r: int, s: int, k: int,
-                 returns: str = "symbol", threshold: int | None = None):
+def lt_reference(delays, speeds, unit, degrees, neighbours, r: float, s: int, k: int,
+                 returns: str = "symbol", threshold: int | None = None, linear: bool = False):
     """LT-r: worker j computes its s symbols one after another from ``X_j``, a symbol of
-    degree d taking ``speed_j u r d``; ``returns: worker`` delivers them together. Symbols are
-    peeled in arrival order (ties by worker, then symbol): :func:`tests.reference.
+    degree d taking ``speed_j u r d`` (``speed_j u r`` in a linear computation; ``r`` the
+    unit tasks of a source); ``returns: worker`` delivers them together. Symbols are peeled
+    in arrival order (ties by worker, then symbol): :func:`tests.reference.
     lt_latency_reference` with per-worker speeds.
 
     Returns ``(latency, symbols, decoded)``.
     """
-    return lt_latency_reference(delays, degrees, neighbours, unit, r, s, k, returns,
+    costs = [1] * len(degrees) if linear else degrees
+    return lt_latency_reference(delays, costs, neighbours, unit, r, s, k, returns,
                                 threshold, speeds)
 
 
@@ -360,23 +367,25 @@ def scheme_reference(experiment, index: int, trial: int, at: float | None = None
     elif kind == "lt":
         # the code as drawn in order of arrival (the simulation draws a prefix of it)
         graph = scheme.sample_code(n, code_rng, np.asarray(delays, dtype=float),
-                                   unit * np.asarray(speeds, dtype=float))
+                                   unit * np.asarray(speeds, dtype=float), experiment.linear)
         degrees = [int(x) for x in graph.degrees]
         neighbours = [set(int(c) for c in graph.nbrs[graph.ptr[i]:graph.ptr[i + 1]])
                       for i in range(len(degrees))]
         s = scheme.symbols_per_worker
         threshold = scheme.decoder.threshold if scheme.decoder is not None else None
+        size, linear = scheme.source_units(n), experiment.linear
         latency, used, decoded = lt_reference(delays, speeds, unit, degrees, neighbours,
-                                              scheme.r, s, n // scheme.r, scheme.returns,
-                                              threshold)
+                                              size, s, scheme.sources(n), scheme.returns,
+                                              threshold, linear)
         out.update(symbols=used, decoded=decoded)
-        work = [scheme.r * sum(degrees[j * s:(j + 1) * s]) for j in range(n)]
+        work = [size * (s if linear else sum(degrees[j * s:(j + 1) * s])) for j in range(n)]
         seconds, units = cost(delays, speeds, unit, work, stop(latency))
     elif kind == "mds":
-        latency, used = mds_reference(delays, speeds, unit, scheme.r,
-                                      scheme.symbols_per_worker, scheme.returns)
+        symbol = scheme.source_units(n) if experiment.linear else n
+        latency, used = mds_reference(delays, speeds, unit, scheme.sources(n),
+                                      scheme.symbols_per_worker, scheme.returns, symbol)
         out["symbols"] = used
-        seconds, units = cost(delays, speeds, unit, [n * scheme.symbols_per_worker] * n,
+        seconds, units = cost(delays, speeds, unit, [symbol * scheme.symbols_per_worker] * n,
                               stop(latency))
     elif kind == "sum_recovery":
         cap = scheme.symbols_per_worker
@@ -403,7 +412,7 @@ def scheme_reference(experiment, index: int, trial: int, at: float | None = None
         seconds, units = math.fsum([seconds, extra]), units + extra_units
         out["backups"] = got["backups"]
     elif kind == "ideal":
-        latency = ideal_reference(delays, speeds, unit)
+        latency = ideal_reference(delays, speeds, unit, scheme.k)
         seconds, units = n * stop(latency), n
     else:  # pragma: no cover - a kind added without a reference
         raise ValueError(f"no reference for kind {kind!r}")

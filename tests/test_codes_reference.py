@@ -99,6 +99,53 @@ def test_backup_matches_reference(delay):
     assert np.array_equal(out[1].latency, out[3].latency)  # ... so it is Uncoded
 
 
+SOURCES = [{"kind": "mds", "k": 8, "symbols_per_worker": 2, "label": "mds-k8"},
+           {"kind": "mds", "k": 3, "returns": "worker", "label": "mds-k3"},
+           {"kind": "lt", "k": 24, "symbols_per_worker": 7, "label": "lt-k24"},
+           {"kind": "lt", "k": 12, "symbols_per_worker": 4, "returns": "worker",
+            "label": "lt-k12w"},
+           {"kind": "ideal", "k": 24}, {"kind": "ideal", "k": 8}]
+
+
+@pytest.mark.parametrize("computation", ["nonlinear", "linear"])
+@pytest.mark.parametrize("delay", DELAYS)
+def test_codes_over_k_sources_match_reference(delay, computation):
+    """``k`` source symbols of m/k functions, independent of the 6 workers (8 and 24 do not
+    divide 6; 3 does, with sources of two unit tasks)."""
+    exp = experiment(SOURCES, delay=delay, m=24, workers=6, tau=0.01, trials=6, seed=11,
+                     computation=computation)
+    refs = assert_matches_reference(exp, 6)
+    assert {r["symbols"] for r in refs if r["scheme"].startswith("mds")} == {8, 3}
+
+
+def test_k_of_the_default_sources_is_the_same_code():
+    """``k = n / r`` is the code of ``r``: the same latencies, trial by trial."""
+    pairs = [({"kind": "mds", "r": 2}, {"kind": "mds", "k": 6}),
+             ({"kind": "lt", "r": 2, "symbols_per_worker": 3}, {"kind": "lt", "k": 6,
+                                                               "symbols_per_worker": 3}),
+             ({"kind": "ideal"}, {"kind": "ideal", "k": 12})]
+    for computation in ("nonlinear", "linear"):
+        for a, b in pairs:
+            outs = [simulate_trials(experiment([x], m=12, trials=20, seed=12,
+                                               computation=computation), 0, 20)[0]
+                    for x in (a, b)]
+            assert np.array_equal(outs[0].latency, outs[1].latency), (a, b, computation)
+            assert np.array_equal(outs[0].symbols, outs[1].symbols), (a, b, computation)
+
+
+def test_mds_over_k_sources_mean_latency_linear():
+    """The (10, 8) MDS code of a linear job on 10 workers: ``u n / k + E[X_(8:10)]``."""
+    rate, trials = 1.0, 4000
+    exp = experiment([{"kind": "mds", "k": 8}], delay={"dist": "exponential", "rate": rate},
+                     m=40, workers=10, tau=0.025, trials=trials, seed=13,
+                     computation="linear")
+    mu = exp.unit_time * 10 / 8 + (harmonic(10) - harmonic(2)) / rate
+    theory = float(exp.schemes[0].theory_mean(exp.view()))
+    assert math.isclose(theory, mu, rel_tol=1e-9), (theory, mu)
+    ok, message = within_sigmas(simulate_trials(exp, 0, trials)[0].latency, mu)
+    assert ok, message
+
+
 @pytest.mark.parametrize("delay", DELAYS)
 def test_ideal_matches_reference(delay):
     exp = experiment([{"kind": "ideal"}], delay=delay, m=16, tau=0.05, trials=10, seed=5)
@@ -247,6 +294,12 @@ MALFORMED = [
     ("{kind: mds, symbols_per_worker: 0}", "schemes[1].symbols_per_worker",
      "must be greater than or equal to 1", "0"),
     ("{kind: mds, r: 3}", "schemes[1].r", "must divide the number of workers (8)", "3"),
+    ("{kind: mds, k: 3}", "schemes[1].k", "must divide m (8): a source symbol is m/k "
+     "functions", "3"),
+    ("{kind: lt, r: 2, k: 4}", "schemes[1].r", "must be 1 (the default) when k is given: k "
+     "sets the source symbols", "2"),
+    ("{kind: lt, k: 0}", "schemes[1].k", "must be greater than or equal to 1", "0"),
+    ("{kind: ideal, k: 2.5}", "schemes[1].k", "must be an integer", "2.5"),
 ]
 
 
@@ -278,6 +331,17 @@ def test_malformed_scheme_is_refused(tmp_path, scheme, key, rule, value):
 EXECUTE = {"name": "x", "workload": {"kind": "gaussian_kernel", "m": 16, "dim": 4, "seed": 1},
            "workers": 8, "trials": 2, "seed": 3, "delay": EXPONENTIAL, "time_scale": 0.01,
            "timeout": 20}
+
+
+def test_sources_that_are_not_whole_unit_tasks_are_refused_by_execute(tmp_path):
+    path = tmp_path / "k.yaml"
+    path.write_text("name: x\nworkload: {kind: gaussian_kernel, m: 16, dim: 4, seed: 1}\n"
+                    "workers: 8\ntrials: 1\ndelay: {dist: exponential, rate: 1.0}\n"
+                    "time_scale: 0.01\nschemes: [{kind: uncoded}, {kind: lt, k: 16}]\n")
+    out = tmp_path / "out"
+    line = refused(["execute", str(path), "-o", str(out), "-q"], out)
+    assert line == (f"ltsim: error: {path}: schemes[1].k: ltsim execute runs source symbols "
+                    "of whole unit tasks: k must divide the workers (8), got 16"), line
 
 
 def test_ideal_is_refused_by_execute(tmp_path):
@@ -317,6 +381,17 @@ def test_mds_and_sum_recovery_execute_and_decode(local):
         assert math.isclose(row["value"], run.exact, rel_tol=1e-9)
     symbols = {(r["scheme"], r["trial"]): r["symbols"] for r in run.executions}
     assert symbols[("mds1", 0)] == 8 and symbols[("mds2", 1)] == 4  # any k symbols decode
+
+
+def test_codes_given_k_execute_as_their_r(local):
+    """``k`` dividing the workers is the code of ``r = n / k``, run for real."""
+    schemes = [{"kind": "mds", "k": 4}, {"kind": "lt", "k": 4, "symbols_per_worker": 2}]
+    cfg = config.validate({**EXECUTE, "schemes": schemes}, kind="execute")
+    run = run_execution(cfg, local)
+    for row in run.executions:
+        assert row["status"] == "ok", row
+        assert row["rel_error"] <= 1e-9, row
+    assert {r["symbols"] for r in run.executions if r["scheme"] == "mds-k4"} == {4}
 
 
 def test_backups_are_real_tasks(tmp_path):

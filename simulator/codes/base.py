@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_serializer
 
 from ..model.outcome import Outcome
 from ..model.system import TrialBlock
 from ..util.validation import CrossFieldError, StrictModel
 
-__all__ = ["Code", "CrossFieldError", "Master", "Outcome", "Plan", "SumMaster", "TaskPlan",
-           "TrialBlock", "Work", "task_finish"]
+__all__ = ["Code", "CrossFieldError", "Master", "Outcome", "OverSources", "Plan", "SumMaster",
+           "TaskPlan", "TrialBlock", "Work", "task_finish"]
 
 
 def busy_and_units(delays: np.ndarray, unit_times: np.ndarray | float, work: np.ndarray,
@@ -252,6 +252,13 @@ class Code(StrictModel):
     def check(self, workers: int) -> None:
         """Raise :class:`CrossFieldError` if the code cannot run on ``workers`` workers."""
 
+    def check_functions(self, m: int) -> None:
+        """Raise :class:`CrossFieldError` if the code cannot split ``m`` functions."""
+
+    def check_execution(self, workers: int) -> None:
+        """Raise :class:`CrossFieldError` if ``ltsim execute`` cannot run the code on
+        ``workers`` workers (called for :attr:`executable` codes only)."""
+
     def simulate(self, block: TrialBlock) -> Outcome:
         """Outcomes of a block of trials."""
         raise NotImplementedError
@@ -298,3 +305,50 @@ class Code(StrictModel):
         float64 temporaries of shape (trials, workers) alive at once.
         """
         return 40 * trials * workers
+
+
+class OverSources(Code):
+    """A code over ``k`` source symbols of ``m / k`` functions each (config ``k``; by default
+    ``k = n / r``, a source being a group of ``r`` unit tasks).
+
+    A subclass declares the field ``k: int | None = None`` (and ``r`` if it groups units).
+    With ``k`` given, a source is ``n / k`` unit tasks, a whole number of functions
+    (``k`` divides ``m``) but not necessarily of unit tasks: ``k`` sets the code's size
+    independently of the number of workers (e.g. an LT code over the 10,000 rows of a
+    matrix on 10 workers). ``k`` is omitted from the resolved config when not given.
+    """
+
+    @property
+    def _group(self) -> int:
+        return getattr(self, "r", 1)
+
+    def sources(self, workers: int) -> int:
+        """Source symbols ``k`` (``n / r`` unless ``k`` is given)."""
+        return self.k if self.k is not None else workers // self._group
+
+    def source_units(self, workers: int) -> float:
+        """Unit tasks of one source symbol: ``r``, or ``n / k`` with ``k`` given."""
+        return self._group if self.k is None else workers / self.k
+
+    def check_sources(self, workers: int) -> None:
+        """With ``k``: ``r`` keeps its default (``k`` replaces it)."""
+        if self.k is not None and self._group != 1:
+            raise CrossFieldError("r", "must be 1 (the default) when k is given: k sets the "
+                                  "source symbols", self._group)
+
+    def check_functions(self, m: int) -> None:
+        if self.k is not None and m % self.k:
+            raise CrossFieldError("k", f"must divide m ({m}): a source symbol is m/k "
+                                  "functions", self.k)
+
+    def check_execution(self, workers: int) -> None:
+        if self.k is not None and workers % self.k:
+            raise CrossFieldError("k", f"ltsim execute runs source symbols of whole unit "
+                                  f"tasks: k must divide the workers ({workers})", self.k)
+
+    @model_serializer(mode="wrap")
+    def _omit_default_k(self, handler):
+        data = handler(self)
+        if isinstance(data, dict) and data.get("k", 0) is None:
+            data.pop("k")
+        return data

@@ -1,4 +1,4 @@
-"""MDS: a dense (Gaussian) code over groups of r units; any k symbols decode."""
+"""MDS: a dense (Gaussian) code over k source symbols; any k symbols decode."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pydantic import Field
 
 from ..model.orderstats import expected_order_statistic, harmonic
 from .base import (
-    Code,
     CrossFieldError,
     Master,
     Outcome,
+    OverSources,
     Plan,
     TaskPlan,
     Work,
@@ -23,10 +23,12 @@ from .base import (
 )
 
 
-class MDSCode(Code):
+class MDSCode(OverSources):
     """Dense MDS code, the coded computing of the paper's Section III-A made explicit.
 
-    ``k = n / r`` source symbols, each the sum of a group of ``r`` units. Every encoded
+    ``k = n / r`` source symbols, each the sum of a group of ``r`` units (or ``k`` given:
+    sources of ``m / k`` functions, ``n / k`` unit tasks, e.g. the (10, 8) code of a
+    linear job on 10 workers). Every encoded
     symbol is a dense Gaussian combination of all k source symbols, so computing one costs
     ``u n`` (every function: non-linear functions cannot be combined before they are
     computed). Worker ``j``'s ``l``-th symbol is done at ``X_j + l u n`` (``returns:
@@ -40,31 +42,34 @@ class MDSCode(Code):
     kind: Literal["mds"] = "mds"
     draws: ClassVar[bool] = False
     r: Annotated[int, Field(ge=1)] = 1
+    k: Annotated[int, Field(ge=1)] | None = None
     symbols_per_worker: Annotated[int, Field(ge=1)] = 1
     returns: Literal["symbol", "worker"] = "symbol"
 
     @property
     def default_id(self) -> str:
-        return f"mds{self.r}"
+        return f"mds{self.r}" if self.k is None else f"mds-k{self.k}"
 
     def display_name(self) -> str:
-        return self.label or f"MDS-{self.r}"
+        return self.label or (f"MDS-{self.r}" if self.k is None else f"MDS (k={self.k})")
 
     def check(self, workers: int) -> None:
+        self.check_sources(workers)
         if workers % self.r:
             raise CrossFieldError("r", f"must divide the number of workers ({workers})", self.r)
-        k = workers // self.r
+        k = self.sources(workers)
         if workers * self.symbols_per_worker < k:
             raise CrossFieldError("symbols_per_worker", f"workers x symbols_per_worker must be "
                                   f">= k = {k} source symbols", self.symbols_per_worker)
         if k > 20_000:
-            raise CrossFieldError("r", f"k = {k} source symbols: a dense k x k solve per trial "
-                                  "is beyond what ltsim runs (at most 20000)", self.r)
+            key, value = ("r", self.r) if self.k is None else ("k", self.k)
+            raise CrossFieldError(key, f"k = {k} source symbols: a dense k x k solve per "
+                                  "trial is beyond what ltsim runs (at most 20000)", value)
 
-    def symbol_cost(self, workers: int, linear: bool = False) -> int:
+    def symbol_cost(self, workers: int, linear: bool = False) -> float:
         """Unit tasks of one encoded symbol: every function (``n``) of a non-linear
-        computation; one source symbol (a group of ``r``) of a linear one."""
-        return self.r if linear else workers
+        computation; one source symbol (``r``, or ``n / k``) of a linear one."""
+        return self.source_units(workers) if linear else workers
 
     def arrival_times(self, delays: np.ndarray, unit_times, linear: bool = False
                       ) -> np.ndarray:
@@ -79,7 +84,7 @@ class MDSCode(Code):
         return (delays[:, :, None] + per[:, :, None] * steps).reshape(trials, n * s)
 
     def simulate(self, block) -> Outcome:
-        n, k = block.workers, block.workers // self.r
+        n, k = block.workers, self.sources(block.workers)
         times = self.arrival_times(block.delays, block.unit_times, block.linear)
         latency = np.partition(times, k - 1, axis=1)[:, k - 1]
         work = np.full(n, self.symbol_cost(n, block.linear) * self.symbols_per_worker)
@@ -91,7 +96,8 @@ class MDSCode(Code):
         return out
 
     def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
-        s, r, k = self.symbols_per_worker, self.r, workers // self.r
+        k = self.sources(workers)
+        s, r = self.symbols_per_worker, workers // k
         generator = rng.standard_normal((workers * s, k))
         group = np.arange(workers) // r
         tasks = [TaskPlan(j, tuple(Work(np.arange(workers), generator[j * s + i, group])
@@ -102,11 +108,11 @@ class MDSCode(Code):
 
     def theory_mean(self, system):
         """``u c + E[X_(k:n)]`` for one symbol per worker, ``c`` the cost of a symbol (``n``
-        unit tasks, or ``r`` in a linear computation; the k-th order statistic; under
+        unit tasks, or a source's in a linear computation; the k-th order statistic; under
         exponential delays ``(H_n - H_{n-k}) / rate``)."""
         if self.symbols_per_worker != 1 or not system.plain:
             return math.nan
-        n, k = system.workers, system.workers // self.r
+        n, k = system.workers, self.sources(system.workers)
         work = system.unit * self.symbol_cost(n, system.linear)
         parts = system.law.shift_rate()
         if parts is not None:

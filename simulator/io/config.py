@@ -75,6 +75,7 @@ class System(StrictModel):
         for i, scheme in enumerate(self.schemes):
             try:
                 scheme.check(n)
+                scheme.check_functions(self.m)
             except CrossFieldError as exc:
                 raise exc.under(f"schemes[{i}]") from None
             if scheme.scheme_id in seen:
@@ -305,6 +306,10 @@ class ExecuteConfig(System):
                 raise CrossFieldError(
                     f"schemes[{i}].kind", "runs in simulation only (ltsim run), not in "
                     "ltsim execute", code_kind(type(scheme)))
+            try:
+                scheme.check_execution(self.n_workers)
+            except CrossFieldError as exc:
+                raise exc.under(f"schemes[{i}]") from None
         if self.fail is not None:
             for i, worker in enumerate(self.fail.workers):
                 if worker >= self.n_workers:

@@ -1,4 +1,5 @@
-"""LT-r: an LT code over groups of r units, decoded online by peeling."""
+"""LT-r: an LT code over groups of r units (or k source symbols), decoded online by
+peeling."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pydantic import Field
 
 from ...model.orderstats import harmonic
 from ...util.validation import StrictModel
-from ..base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work
+from ..base import CrossFieldError, Master, Outcome, OverSources, Plan, TaskPlan, Work
 from .peeling import back_substitute, floyd_in_order, new_state, peel_more
 from .soliton import RobustSoliton, mean_degree, spike_position
 from .trial import Workspace, guide_table, lt_trial
@@ -83,14 +84,16 @@ class CodeGraph:
         return np.diff(self.ptr)
 
 
-class LTCode(Code):
+class LTCode(OverSources):
     """LT-r code with Robust Soliton degrees.
 
-    ``k = n / r`` source symbols, each the sum of a group of ``r`` units. Every worker
-    computes ``symbols_per_worker`` encoded symbols one after another; a symbol of degree
-    ``d`` costs ``u * r * d``. The master peels symbols in order of arrival; the latency is
-    the arrival time of the symbol that completes decoding (``inf`` if all symbols arrive and
-    decoding is incomplete).
+    ``k = n / r`` source symbols, each the sum of a group of ``r`` units (or ``k`` given:
+    sources of ``m / k`` functions, ``n / k`` unit tasks, e.g. an LT code over the 10,000
+    rows of a linear job on 10 workers). Every worker computes ``symbols_per_worker``
+    encoded symbols one after another; a symbol of degree ``d`` costs ``u * r * d`` (``r``
+    the unit tasks of a source; ``u * r`` in a linear computation). The master peels
+    symbols in order of arrival; the latency is the arrival time of the symbol that
+    completes decoding (``inf`` if all symbols arrive and decoding is incomplete).
 
     ``returns: worker`` delivers a worker's symbols together when its last one is done;
     ``decoder: {threshold: M}`` stops at the M-th arrival instead (a failure if those M
@@ -100,6 +103,7 @@ class LTCode(Code):
     kind: Literal["lt"] = "lt"
     draws: ClassVar[bool] = True
     r: Annotated[int, Field(ge=1)] = 1
+    k: Annotated[int, Field(ge=1)] | None = None
     symbols_per_worker: Annotated[int, Field(ge=1)] = 2
     c: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 0.03
     delta: Annotated[float, Field(gt=0, lt=1)] = 0.5
@@ -108,15 +112,16 @@ class LTCode(Code):
 
     @property
     def default_id(self) -> str:
-        return f"lt{self.r}"
+        return f"lt{self.r}" if self.k is None else f"lt-k{self.k}"
 
     def display_name(self) -> str:
-        return self.label or f"LT-{self.r}"
+        return self.label or (f"LT-{self.r}" if self.k is None else f"LT (k={self.k})")
 
     def check(self, workers: int) -> None:
+        self.check_sources(workers)
         if workers % self.r:
             raise CrossFieldError("r", f"must divide the number of workers ({workers})", self.r)
-        k, total = workers // self.r, workers * self.symbols_per_worker
+        k, total = self.sources(workers), workers * self.symbols_per_worker
         if total < k:
             raise CrossFieldError(
                 "symbols_per_worker",
@@ -139,18 +144,19 @@ class LTCode(Code):
             )
 
     def soliton(self, workers: int) -> RobustSoliton:
-        return robust_soliton(workers // self.r, self.c, self.delta)
+        return robust_soliton(self.sources(workers), self.c, self.delta)
 
     def sample_code(self, workers: int, rng: np.random.Generator,
-                    delays: np.ndarray | None = None, unit_times=None) -> CodeGraph:
+                    delays: np.ndarray | None = None, unit_times=None,
+                    linear: bool = False) -> CodeGraph:
         """Draw one trial's whole code as the simulation draws it: the degrees in symbol
         order (symbol ``j * s + i`` is worker ``j``'s ``i``-th), then the neighbours of every
         symbol in order of arrival (given the workers' start-up ``delays`` and ``unit_times``;
         by worker then symbol when none are given). The simulation
         (:mod:`ltsim.codes.lt.trial`) draws exactly a prefix of these neighbours, those
-        of the symbols it receives.
+        of the symbols it receives. ``linear``: the arrival times of a linear computation.
         """
-        s, k = self.symbols_per_worker, workers // self.r
+        s, k = self.symbols_per_worker, self.sources(workers)
         degrees = self.soliton(workers).sample(rng, workers * s)
         ptr = np.zeros(workers * s + 1, dtype=np.int64)
         np.cumsum(degrees, out=ptr[1:])
@@ -161,21 +167,23 @@ class LTCode(Code):
             order = np.arange(workers * s)
         else:
             unit = np.zeros(workers) if unit_times is None else unit_times
-            times = self.arrival_times(graph, np.asarray(delays, dtype=float), unit)
+            times = self.arrival_times(graph, np.asarray(delays, dtype=float), unit, linear)
             order = np.argsort(times, kind="stable")
         floyd_in_order(ptr, order, k, rng.random(int(ptr[-1])), graph.nbrs)
         return graph
 
     def arrival_times(self, graph: CodeGraph, delays: np.ndarray,
-                      unit: float | np.ndarray) -> np.ndarray:
+                      unit: float | np.ndarray, linear: bool = False) -> np.ndarray:
         """Arrival time of every symbol: worker ``j`` computes its symbols one after another
-        from ``delays[j]``, a symbol of degree ``d`` taking ``unit * r * d`` (``unit`` a
+        from ``delays[j]``, a symbol of degree ``d`` taking ``unit * r * d`` (``unit * r``
+        when ``linear``; ``r`` the unit tasks of a source, :meth:`source_units`; ``unit`` a
         scalar, or one per worker); ``returns: worker`` delivers them all when the last is
         done."""
         n, s = delays.shape[0], self.symbols_per_worker
         if np.ndim(unit):
             unit = np.asarray(unit)[:, None]
-        cost = (unit * self.r) * graph.degrees.reshape(n, s).astype(np.float64)
+        sizes = np.ones(n * s) if linear else graph.degrees.astype(np.float64)
+        cost = (unit * self.source_units(n)) * sizes.reshape(n, s)
         if self.returns == "symbol":
             done = np.cumsum(cost, axis=1)
         else:
@@ -186,7 +194,8 @@ class LTCode(Code):
         """Every trial in one compiled call (:func:`~ltsim.codes.lt.trial.lt_trial`):
         degrees, arrival times, neighbours drawn lazily as symbols arrive, peeling, cost."""
         trials, n = block.delays.shape
-        k = n // self.r
+        k = self.sources(n)
+        size = float(self.source_units(n))
         threshold = self.decoder.threshold if self.decoder else 0
         soliton = self.soliton(n)
         space = _workspace(n, self.symbols_per_worker, k, soliton.mean)
@@ -195,12 +204,13 @@ class LTCode(Code):
         latency, seconds = np.empty(trials), np.empty(trials)
         symbols = np.empty(trials, dtype=np.int64)
         decoded = np.empty(trials, dtype=bool)
-        busy, units = np.empty(trials), np.empty(trials, dtype=np.int64)
+        busy = np.empty(trials)
+        units = np.empty(trials, dtype=np.int64 if self.k is None else float)
         finish = np.empty((trials, n)) if block.want_finish else None
         for b in range(trials):
             start = time.perf_counter()
             latency[b], symbols[b], decoded[b], busy[b], done = lt_trial(
-                block.delays[b], np.ascontiguousarray(unit_times[b]), self.r,
+                block.delays[b], np.ascontiguousarray(unit_times[b]), size,
                 self.symbols_per_worker, k, soliton.cdf, guide, self.returns == "worker",
                 threshold, block.rngs[b], space, block.linear)
             seconds[b] = time.perf_counter() - start
@@ -212,7 +222,9 @@ class LTCode(Code):
         return out if finish is None else out.finishing(finish)
 
     def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
-        r, s = self.r, self.symbols_per_worker
+        s = self.symbols_per_worker
+        k = self.sources(workers)
+        r = workers // k
         graph = self.sample_code(workers, rng, delays, unit_times)
         tasks = []
         for j in range(workers):
@@ -223,14 +235,15 @@ class LTCode(Code):
                 work.append(Work((groups[:, None] * r + np.arange(r)).ravel()))
             tasks.append(TaskPlan(j, tuple(work), streaming and self.returns == "symbol"))
         threshold = self.decoder.threshold if self.decoder is not None else None
-        return Plan(tasks, PeelingMaster(graph, workers // r, s, threshold))
+        return Plan(tasks, PeelingMaster(graph, k, s, threshold))
 
     def _bound_applies(self, system) -> bool:
         """Whether Theorem 1 is stated for this system and code: (shifted) exponential
         delays, the online decoder with per-symbol returns, the paper's plain system (no
         machine classes, every speed 1) of a non-linear computation (its cost is the
-        degrees')."""
+        degrees'), for the paper's sources (``k = n / r``)."""
         return (system.law.shift_rate() is not None and system.plain and not system.linear
+                and self.k is None
                 and self.returns == "symbol" and self.decoder is None)
 
     def short_of_symbols(self, workers: int) -> str:
@@ -255,7 +268,7 @@ class LTCode(Code):
         str
             The ``theory_note`` of such a code, ``""`` otherwise.
         """
-        k, sent = workers // self.r, workers * self.symbols_per_worker
+        k, sent = self.sources(workers), workers * self.symbols_per_worker
         S, spike = spike_position(k, self.c, self.delta)
         beta = 1.0 + S * harmonic(spike - 1) / k + S * max(math.log(S / self.delta), 0.0) / k
         if k == 1 or sent >= k * beta:  # one source: every symbol is it, the first decodes
@@ -291,7 +304,7 @@ class LTCode(Code):
         # its guide table (16 B). The online decoder receives about 1.0-1.2 k symbols
         # (1.75 k when high-degree symbols arrive much later than low-degree ones).
         n_symbols = workers * self.symbols_per_worker
-        k = workers // self.r
+        k = self.sources(workers)
         received = min(n_symbols, self.decoder.threshold if self.decoder is not None
                        else math.ceil(1.1 * k))
         edges = received * mean_degree(k, self.c, self.delta)

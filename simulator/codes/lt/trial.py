@@ -64,7 +64,7 @@ def guide_table(cdf: np.ndarray) -> np.ndarray:
                            side="right").astype(np.int64)
 
 
-def lt_trial(delays: np.ndarray, unit: np.ndarray, r: int, s: int, k: int, cdf: np.ndarray,
+def lt_trial(delays: np.ndarray, unit: np.ndarray, r: float, s: int, k: int, cdf: np.ndarray,
              guide: np.ndarray, whole: bool, threshold: int, rng: np.random.Generator,
              space: Workspace, linear: bool = False) -> tuple[float, int, bool, float, float]:
     """One trial of an LT-r code (see the module docstring).
@@ -73,6 +73,8 @@ def lt_trial(delays: np.ndarray, unit: np.ndarray, r: int, s: int, k: int, cdf: 
     ----------
     delays, unit : ndarray, shape (n,)
         Start-up delay and unit time of every worker.
+    r : float
+        Unit tasks of one source symbol (``r``, or ``n / k`` for a code given ``k``).
     cdf, guide : ndarray, shape (k,)
         Robust Soliton CDF (last entry exactly 1) and its :func:`guide_table`.
     whole : bool
