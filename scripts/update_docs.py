@@ -29,11 +29,14 @@ leaves the others as they are, one ``skipped:`` line each saying why (:func:`slo
 Skipped today:
 
 * every block that reads a results folder (``ltsim show results/...``,
-  ``scripts/systems_table.py``, ``scripts/compare_execution.py``): none is committed
+  ``scripts/systems_table.py``, ``scripts/compare_execution.py``,
+  ``scripts/compare_rcmv.py``): none is committed
   (``git ls-files results`` holds only the figures); ``make reproduce-all`` makes them in
   minutes, after which the full ``--check`` compares them;
 * ``scripts/published_code_variant.py``: it reads committed configs only, but simulates
-  their 2 x 500 trials three ways (3-4 s alone, about 10 s beside other tests).
+  their 2 x 500 trials three ways (3-4 s alone, about 10 s beside other tests);
+* ``scripts/rcmv_rules.py``: it reads committed data only, but simulates the authors'
+  queueing rules (about 30 s).
 
 ``docs/performance.md``'s benchmark table is not a generated block (``make bench`` writes
 it; its numbers depend on the machine).
@@ -125,6 +128,8 @@ GENERATORS: dict[str, str | None] = {
     "scripts/compare_execution.py": None,
     "scripts/systems_table.py": None,
     "scripts/published_code_variant.py": "simulates every trial of its configs (seconds)",
+    "scripts/compare_rcmv.py": None,
+    "scripts/rcmv_rules.py": "simulates the authors' queueing rules (2,000 runs a rate, ~30 s)",
 }
 """The generators a block may name -> why ``--quick`` skips every block of it (``None``:
 quick when its inputs are committed). ``ltsim show`` and the two table scripts format result
