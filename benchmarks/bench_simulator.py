@@ -23,6 +23,9 @@ Measurements (one function each, in this order)
 7. :func:`bench_sum_recovery`: one sum-recovery trial (``benchmarks/bench_sumrank.py``).
 8. :func:`bench_sweep`: ``ltsim sweep`` on local processes and on a Dask ``LocalCluster``.
 9. :func:`bench_execute`: ``ltsim execute`` on the local and the dask backend.
+10. :func:`bench_queueing`: queueing runs of the SIGMETRICS 2020 exponential system
+    (``configs/queue-rcmv-exp.sweep.yaml``): jobs x workers a second per scheme, and the
+    wall time of the whole sweep at 20 trials x 1000 jobs.
 
 and two yardsticks of the machine's speed (:func:`bench_yardsticks`).
 """
@@ -75,6 +78,8 @@ T_BIG_TRIAL_S, T_EXPONENT, T_RSS_GIB = 2.0, 1.2, 1.0
 T_REFERENCE = 100.0
 T_SUMRANK_MS = 20.0
 T_EXECUTE_RATIO = 3.0
+T_QUEUE_SWEEP_S = 60.0
+RCMV_EXP = ROOT / "configs" / "queue-rcmv-exp.sweep.yaml"
 
 
 # --------------------------------------------------------------------------------------------
@@ -839,6 +844,58 @@ def bench_execute(trials: int) -> list[Row]:
 # yardsticks of the machine
 
 
+def bench_queueing(trials: int, jobs: int, sweep_trials: int) -> list[Row]:
+    """Measurement 10: the SIGMETRICS 2020 exponential system as a queueing run.
+
+    Each scheme of ``configs/queue-rcmv-exp.sweep.yaml`` alone at λ = 0.3 (``trials`` x
+    ``jobs`` jobs, one process, after a small run that loads the compiled kernels): jobs x
+    workers simulated a second. Then the sweep (every scheme, ``sweep_trials`` trials of
+    ``jobs`` jobs, warm-up ``jobs / 10``) at its lowest and highest rate by ``ltsim sweep
+    --jobs 2``, scaled to its 9 rates and 20 trials x 1000 jobs (the time is linear in the
+    jobs simulated)."""
+    import yaml
+
+    from ltsim import Experiment, simulate
+
+    sweep = yaml.safe_load(RCMV_EXP.read_text(encoding="utf-8"))
+    base = dict(sweep["base"], trials=trials, jobs=jobs, warmup=jobs // 10)
+    base["arrivals"] = dict(base["arrivals"], rate=0.3)
+    workers = int(base["workers"])
+    rows = []
+    for scheme in base["schemes"]:
+        experiment = Experiment.from_dict(dict(base, schemes=[scheme]))
+        simulate(experiment.replace(trials=1, jobs=10, warmup=0), progress=False, jobs=1)
+        start = time.perf_counter()
+        simulate(experiment, progress=False, jobs=1)
+        seconds = time.perf_counter() - start
+        per_job = seconds / (trials * jobs)
+        name = ", ".join(f"{k} {v}" for k, v in scheme.items() if k != "kind")
+        label = scheme["kind"] + (f" ({name})" if name else "")
+        log(f"queueing {label}: {per_job * 1e6:.0f} µs a job")
+        rows.append(Row(f"10. Queueing, RCMV-exp λ = 0.3, {label}",
+                        f"{workers / per_job:,.0f} jobs×workers/s",
+                        note=f"{per_job * 1e6:,.0f} µs a job; {trials} × {jobs} jobs, "
+                             "one process"))
+    grid = sweep["grid"]["arrivals.rate"]
+    grid = [grid[0], grid[-1]]  # the lowest and highest rates; the time per job hardly varies
+    with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
+        path = Path(tmp) / "rcmv.sweep.yaml"
+        path.write_text(yaml.safe_dump({"name": "bench-rcmv",
+                                        "base": dict(base, trials=sweep_trials),
+                                        "grid": {"arrivals.rate": grid}}), encoding="utf-8")
+        wall = run_timed(ltsim("sweep", str(path), "-o", str(Path(tmp) / "out"), "--jobs", "2",
+                               "-q", "--force"))
+    scale = 20 * 1000 / (sweep_trials * jobs) * len(sweep["grid"]["arrivals.rate"]) / len(grid)
+    whole = wall * scale
+    log(f"queueing sweep: {wall:.1f} s measured, {whole:.0f} s scaled")
+    return [*rows, Row(
+        "10. `ltsim sweep` of queue-rcmv-exp, 20 trials × 1000 jobs, --jobs 2",
+        f"{whole:.0f} s", f"≤ {T_QUEUE_SWEEP_S:.0f} s", whole <= T_QUEUE_SWEEP_S,
+        note=f"{wall:.1f} s measured at {sweep_trials} × {jobs} jobs, λ = {grid[0]:g} and "
+             f"{grid[-1]:g}, "
+             f"scaled ×{scale:g}; LT's exact decoding at k = 10^4 is nearly all of it")]
+
+
 def pointer_chase_ns(megabytes: int, steps: int, seed: int = 0) -> float:
     """Nanoseconds per dependent random read in an int32 array of ``megabytes`` MiB: a walk
     around one random cycle (Sattolo), each read's address given by the previous read."""
@@ -1007,6 +1064,9 @@ def measure_all(quick: bool) -> list[Row]:
     rows += bench_sweep(trials=20 if q else 500)
     log("9. execute")
     rows += bench_execute(trials=1 if q else 3)
+    log("10. queueing")
+    rows += bench_queueing(trials=1 if q else 2, jobs=20 if q else 1000,
+                           sweep_trials=2 if q else 20)
     log("yardsticks")
     rows += bench_yardsticks(megabytes=4 if q else 256, steps=2**14 if q else 2**21)
     return rows

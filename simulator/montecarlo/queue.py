@@ -43,10 +43,13 @@ ARRIVALS = 2**32 + 2
 
 
 def queue_batch_size(experiment) -> int:
-    """Trials per block of a queueing run: the start-up delays of all its jobs and workers
-    (``trials x jobs x workers``) near 16 MiB."""
+    """Trials per block of a queueing run: about 2^16 jobs x workers (their start-up delays,
+    0.5 MiB), so that the trials of a run of 1000-job trials on tens of workers make several
+    blocks for the processes to share (a block's cost is the jobs of its trials, job after
+    job, each vectorised over the block's trials). Trials draw from their own streams, so the
+    results do not depend on it."""
     per_trial = experiment.n_workers * experiment.queue_jobs
-    return int(max(1, min(128, (1 << 21) // per_trial)))
+    return int(max(1, min(128, (1 << 16) // per_trial)))
 
 
 def simulate_queue_trials(experiment, start: int, stop: int) -> list[Outcome]:
