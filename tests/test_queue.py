@@ -168,3 +168,19 @@ def test_redundancy_helps_at_low_load_and_hurts_at_high_load():
                         jobs=2).summary.set_index("scheme")
         gap = rows.loc[loser, "mean"] - rows.loc[winner, "mean"]
         assert gap > 4 * math.hypot(rows.loc[loser, "sem"], rows.loc[winner, "sem"]), rows
+
+
+def test_a_queueing_run_on_a_dask_cluster_is_the_same_as_on_local_processes():
+    """Blocks of a queueing run on a Dask client (an in-process LocalCluster of 2 threads):
+    the same latencies and jobs as on local processes."""
+    distributed = pytest.importorskip("distributed")
+    experiment = queue([Uncoded(), MDS(k=8), LT(k=100, symbols_per_worker=20)],
+                       Exponential(rate=1.0), 0.3, m=1000, tau=0.001, trials=8, jobs=1000,
+                       workers=10, computation="linear")
+    local = simulate(experiment, progress=False, jobs=2)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = simulate(experiment, progress=False, executor=client)
+    assert local.meta["batch_size"] < 8  # several blocks
+    assert local.latencies.equals(remote.latencies)
