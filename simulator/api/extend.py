@@ -78,7 +78,37 @@ def held_trials(folder: Path, experiment) -> Held:
     if getattr(experiment, "queueing", False):
         outcomes = _with_jobs(folder, experiment, n, outcomes)
         return Held(n, outcomes, jobs=True)
+    if getattr(experiment, "iterative", False) and (folder / "jobs.csv").is_file():
+        return Held(n, _with_rounds(folder, experiment, n, outcomes), jobs=True)
     return Held(n, outcomes)
+
+
+def _with_rounds(folder: Path, experiment, trials: int, outcomes: list) -> list:
+    """The held outcomes of an iterative job with every round, read back from the folder's
+    ``jobs.csv`` (written again, with the new trials' rounds)."""
+    import dataclasses
+
+    import numpy as np
+
+    from ..io.report import CorruptResults, read_table
+
+    path = folder / "jobs.csv"
+    try:
+        table = read_table(path, results.ROUND_COLUMNS, ("trial", "round", "start",
+                                                         "response"))
+    except CorruptResults as exc:
+        raise BadInput(f"--extend: {exc}, got '{folder}'") from None
+    rounds = experiment.queue_jobs
+    joined = []
+    for scheme, outcome in zip(experiment.schemes, outcomes, strict=True):
+        rows = table[table["scheme"].astype(str) == scheme.scheme_id]
+        if len(rows) != trials * rounds:
+            raise BadInput(f"--extend: {path} holds {len(rows)} rounds of {scheme.scheme_id}, "
+                           f"not {trials} trials x {rounds} rounds, got '{folder}'")
+        jobs = {name: rows[name].to_numpy(np.float64).reshape(trials, rounds)
+                for name in ("start", "response")}
+        joined.append(dataclasses.replace(outcome, jobs=jobs))
+    return joined
 
 
 def _with_jobs(folder: Path, experiment, trials: int, outcomes: list) -> list:

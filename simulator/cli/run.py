@@ -40,7 +40,8 @@ from .types import Integer, PositiveNumber
               help="Run the blocks of trials on a Dask scheduler, e.g. tcp://host:8786 "
                    "(same results as a local run).")
 @click.option("--write-jobs", is_flag=True,
-              help="For a queueing run (arrivals:): also write jobs.csv, every kept job.")
+              help="For a queueing run (arrivals:): also write jobs.csv, every kept job "
+                   "(with rounds: every round).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
 def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, dry_run,
         force, extend, address, write_jobs, quiet):
@@ -71,8 +72,9 @@ def run(config_path, output, trials, seed, jobs, target_rel_ci, max_time, sets, 
     problem = memory_problem(experiment.config, jobs, target)
     if problem:
         raise BadInput(f"{config_path}: {problem}")
-    if write_jobs and not experiment.queueing:
-        raise BadInput(f"--write-jobs: only for a queueing run (a config with arrivals:), got "
+    if write_jobs and not experiment.job_stream:
+        raise BadInput(f"--write-jobs: only for a queueing run (a config with arrivals:) or "
+                       f"rounds > 1, got "
                        f"'{config_path}'")
     reporter = console_reporter(quiet)
     if experiment.queueing:

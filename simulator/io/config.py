@@ -151,6 +151,7 @@ class RunConfig(System):
     jobs: Annotated[int, Field(ge=1, le=10**7)] | None = None
     warmup: Annotated[int, Field(ge=0)] | None = None
     cancel_delay: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    rounds: Annotated[int, Field(ge=1, le=10**6)] | None = None
 
     @property
     def unit_time(self) -> float:
@@ -168,13 +169,30 @@ class RunConfig(System):
         return self.arrivals is not None
 
     @property
+    def iterative(self) -> bool:
+        """An iterative job of ``rounds`` > 1 rounds, each released when the previous one
+        completes (``rounds: 1`` is a plain run)."""
+        return self.rounds is not None and self.rounds > 1
+
+    @property
+    def job_stream(self) -> bool:
+        """Jobs one after another on the same workers: a queueing run or rounds."""
+        return self.queueing or self.iterative
+
+    @property
     def queue_jobs(self) -> int:
-        """Jobs per trial of a queueing run (default 1000)."""
+        """Jobs per trial of a queueing run (default 1000), or the rounds of an iterative
+        job."""
+        if self.iterative:
+            return self.rounds
         return self.jobs if self.jobs is not None else DEFAULT_JOBS
 
     @property
     def queue_warmup(self) -> int:
-        """Jobs discarded at the start of every trial (default a tenth of the jobs)."""
+        """Jobs discarded at the start of every trial (default a tenth of the jobs; none of
+        the rounds of an iterative job)."""
+        if self.iterative:
+            return 0
         return self.warmup if self.warmup is not None else self.queue_jobs // 10
 
     @property
@@ -195,14 +213,19 @@ class RunConfig(System):
             if self.linear and not type(scheme).linear:
                 raise CrossFieldError(f"schemes[{i}].kind", "is not defined for "
                                       "computation: linear", code_kind(type(scheme)))
-            if self.queueing and not type(scheme).queues:
+            if self.job_stream and not type(scheme).queues:
                 raise CrossFieldError(f"schemes[{i}].kind", "is not defined in a queueing "
-                                      "run (arrivals)", code_kind(type(scheme)))
+                                      "run (arrivals) or rounds", code_kind(type(scheme)))
+        if self.rounds is not None and self.queueing:
+            raise CrossFieldError("rounds", "not with arrivals: a round is released when the "
+                                  "previous one completes", self.rounds)
         if not self.queueing:
-            for key in ("jobs", "warmup", "cancel_delay"):
+            for key in ("jobs", "warmup") if self.iterative else ("jobs", "warmup",
+                                                                   "cancel_delay"):
                 if getattr(self, key) is not None:
-                    raise CrossFieldError(key, "only with arrivals (a queueing run)",
-                                          getattr(self, key))
+                    raise CrossFieldError(key, "only with arrivals (a queueing run)"
+                                          + (" or rounds > 1" if key == "cancel_delay"
+                                             else ""), getattr(self, key))
             return
         if self.queue_warmup >= self.queue_jobs:
             raise CrossFieldError("warmup", f"must be below jobs ({self.queue_jobs}): the "
@@ -216,13 +239,15 @@ class RunConfig(System):
         data = super().resolved()
         if data.get("computation") == "nonlinear":
             data.pop("computation")  # the paper's (and earlier versions') default
-        for key in ("arrivals", "jobs", "warmup", "cancel_delay"):
+        for key in ("arrivals", "jobs", "warmup", "cancel_delay", "rounds"):
             data.pop(key, None)
         if self.queueing:
             data.update(arrivals=self.arrivals.model_dump(mode="json"), jobs=self.queue_jobs,
                         warmup=self.queue_warmup, cancel_delay=self.queue_cancel)
+        if self.iterative:  # rounds: 1 is a plain run, its config that of a plain run
+            data.update(rounds=self.rounds, cancel_delay=self.queue_cancel)
         return _ordered(data, ["name", "m", "workers", "tau", "trials", "seed", "computation",
-                               "arrivals", "jobs", "warmup", "cancel_delay", "delay",
+                               "arrivals", "jobs", "warmup", "rounds", "cancel_delay", "delay",
                                "classes", "speed", "schemes"])
 
 

@@ -54,9 +54,10 @@ def _summary(experiment, run) -> pd.DataFrame:
     rows = []
     system = experiment.view()
     queueing = getattr(experiment, "queueing", False)
+    stream = getattr(experiment, "job_stream", False)
     for scheme, outcome in zip(experiment.schemes, run.outcomes, strict=True):
         timed = outcome.decode_seconds[np.isfinite(outcome.decode_seconds)]
-        if queueing:  # the single job's closed forms say nothing of a queue
+        if stream:  # the single job's closed forms say nothing of a queue or of rounds
             mean, bound = math.nan, math.nan
         else:
             mean, bound = scheme.theory_mean(system), scheme.theory_bound(system)
@@ -133,14 +134,16 @@ def statistics(latency: np.ndarray, decoded: np.ndarray) -> dict[str, float]:
 
 def tail_frame(experiment, run) -> pd.DataFrame:
     """The empirical tail ``P(T > t)`` at ``t = 0`` and at every distinct finite latency (of
-    a queueing run: ``P(R > t)`` over the response times of every kept job).
+    a queueing run: ``P(R > t)`` over the response times of every kept job; of rounds:
+    ``P(job time > t)``).
 
     Between two listed ``t`` the tail is constant (a right-continuous step function), so the
     table is exact, not a sampled grid. Failures keep the tail above zero.
     """
     frames = []
     for scheme, outcome in zip(experiment.schemes, run.outcomes, strict=True):
-        values = outcome.latency if outcome.jobs is None else outcome.jobs["response"].ravel()
+        values = (outcome.latency if outcome.jobs is None or "arrival" not in outcome.jobs
+                  else outcome.jobs["response"].ravel())
         ordered = np.sort(values)
         t = np.unique(ordered[np.isfinite(ordered)])
         t = np.concatenate([[0.0], t[t > 0]])
@@ -465,7 +468,30 @@ def result_frames(experiment, run, write_jobs: bool = False) -> dict[str, pd.Dat
     }
     if write_jobs and getattr(experiment, "queueing", False):
         frames["jobs.csv"] = jobs_frame(experiment, run)
+    elif write_jobs and getattr(experiment, "iterative", False):
+        frames["jobs.csv"] = rounds_frame(experiment, run)
     return frames
+
+
+ROUND_COLUMNS = ["trial", "scheme", "round", "start", "response"]
+"""Columns of ``jobs.csv`` of an iterative job: every round of every trial, its release time
+(the previous round's completion; ``inf`` if never released) and its round time."""
+
+
+def rounds_frame(experiment, run) -> pd.DataFrame:
+    """Every round of every trial and scheme (:data:`ROUND_COLUMNS`)."""
+    frames = []
+    for scheme, outcome in zip(experiment.schemes, run.outcomes, strict=True):
+        trials, rounds = outcome.jobs["response"].shape
+        frames.append(pd.DataFrame({
+            "trial": np.repeat(np.arange(trials), rounds),
+            "scheme": scheme.scheme_id,
+            "round": np.tile(np.arange(rounds), trials),
+            "start": outcome.jobs["start"].ravel(),
+            "response": outcome.jobs["response"].ravel(),
+        }))
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.sort_values(["trial"], kind="stable").reset_index(drop=True)[ROUND_COLUMNS]
 
 
 JOBS_COLUMNS = ["trial", "scheme", "job", "arrival", "response", "waiting"]

@@ -31,6 +31,7 @@ speeds as for one job.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -77,7 +78,10 @@ def _draw(experiment, start: int, stop: int):
                               _streams(seed, SPEEDS, start, stop))
     for row in range(trials):
         trial = start + row
-        arrivals[row] = experiment.arrivals.times(times.at(trial), jobs)
+        if experiment.queueing:  # rounds: released at the previous one's completion
+            arrivals[row] = experiment.arrivals.times(times.at(trial), jobs)
+        else:
+            arrivals[row] = 0.0
         machines = cluster.machines(n, classes.at(trial) if classes else None,
                                     speeds_of.at(trial) if speeds_of else None)
         if speeds is not None:
@@ -109,27 +113,38 @@ def _queue(experiment, scheme, index: int, arrivals, delays, speeds, start) -> O
     seconds = np.zeros((trials, jobs))
     decoded = np.ones((trials, jobs), dtype=bool)
     end_of_trial = np.zeros(trials)
+    rounds = experiment.iterative
+    alive = np.ones(trials, dtype=bool)  # rounds: every earlier round completed
     for job in range(jobs):
         arrival = arrivals[:, job:job + 1]
         begin = np.maximum(arrival, free)  # S: the worker takes the task
-        block = TrialBlock(begin - arrival + delays[:, job], experiment.unit_time, rngs,
+        effective = begin - arrival + delays[:, job]
+        if rounds:  # a trial whose job stopped runs on placeholders, its results dropped
+            effective = np.where(alive[:, None], effective, 0.0)
+        block = TrialBlock(effective, experiment.unit_time, rngs,
                            speeds, cluster.fresh, want_finish=True, linear=experiment.linear)
         out = scheme.simulate(block)
-        done = arrival[:, 0] + out.latency  # C_j (inf: the job never completes)
+        latency = np.where(alive, out.latency, np.inf)
+        done = arrival[:, 0] + latency  # C_j (inf: the job never completes)
         finish = arrival + out.finish  # each task's end if never stopped (NaN: no task)
-        has = np.isfinite(finish)
+        has = np.isfinite(finish) & alive[:, None]
         started = has & (begin <= done[:, None])
         stop = done[:, None] + cancel
         end = np.where(finish <= stop, finish, stop)
         busy[:, job] = np.where(started, end - begin, 0.0).sum(axis=1)
         free = np.where(started, end, free)
-        response[:, job] = out.latency
+        response[:, job] = latency
         waiting[:, job] = np.where(has, begin, np.inf).min(axis=1) - arrival[:, 0]
-        decoded[:, job] = out.decoded
+        decoded[:, job] = out.decoded & alive
         if "units" in out.columns:
-            units[:, job] = out.columns["units"]
+            units[:, job] = np.where(alive, out.columns["units"], 0.0)
         seconds[:, job] = np.nan_to_num(out.decode_seconds, nan=0.0)
         end_of_trial = np.maximum(end_of_trial, np.where(np.isfinite(done), done, 0.0))
+        if rounds and job + 1 < jobs:  # the next round is released at this one's completion
+            alive &= np.isfinite(done)
+            arrivals[:, job + 1] = np.where(alive, done, 0.0)
+    if rounds:
+        return _rounds_outcome(scheme, arrivals, response, busy, units, seconds, decoded)
     end_of_trial = np.maximum(end_of_trial, np.where(np.isfinite(free), free, 0.0).max(axis=1))
     kept = slice(warmup, jobs)
     r = response[:, kept]
@@ -147,6 +162,40 @@ def _queue(experiment, scheme, index: int, arrivals, delays, speeds, start) -> O
                    seconds[:, kept].mean(axis=1) if scheme.draws else np.full(trials, np.nan),
                    columns, jobs={"arrival": arrivals[:, kept], "response": r,
                                   "waiting": waiting[:, kept]})
+
+
+def _rounds_outcome(scheme, start, response, busy, units, seconds, decoded) -> Outcome:
+    """An iterative job's row per trial: ``latency`` the job time (the last round's
+    completion, rounds back to back from time 0; ``inf`` once a round never completes),
+    ``mean_round`` and ``p99_round`` of its completed round times (0 if none), and
+    ``worker_seconds`` and ``units`` per round; its rounds (release time and round time)
+    for ``jobs.csv``."""
+    trials = response.shape[0]
+    finished = np.cumprod(np.isfinite(response), axis=1).astype(bool)
+    released = np.concatenate([np.ones((trials, 1), bool), finished[:, :-1]], axis=1)
+    job_time = start[:, -1] + response[:, -1]
+    ok = decoded.all(axis=1)
+    job_time = np.where(ok, job_time, np.inf)
+    completed = np.where(np.isfinite(response), response, np.nan)
+    count = np.isfinite(response).sum(axis=1)
+    mean = np.where(count > 0, np.nansum(completed, axis=1) / np.maximum(count, 1), 0.0)
+    if ok.all():
+        p99 = _quantile(response, 0.99)
+    else:
+        with warnings.catch_warnings():  # a trial whose first round never completes
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p99 = np.nan_to_num(np.nanquantile(completed, 0.99, axis=1,
+                                               method="inverted_cdf"), nan=0.0)
+    columns = {
+        "mean_round": mean,
+        "p99_round": p99,
+        "worker_seconds": busy.mean(axis=1),
+        "units": units.mean(axis=1),
+    }
+    return Outcome(job_time, np.full(trials, -1, np.int64), ok,
+                   seconds.mean(axis=1) if scheme.draws else np.full(trials, np.nan),
+                   columns, jobs={"start": np.where(released, start, np.inf),
+                                  "response": response})
 
 
 def _quantile(values: np.ndarray, q: float) -> np.ndarray:

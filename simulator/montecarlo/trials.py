@@ -21,7 +21,7 @@ def simulate_trials(experiment, start: int, stop: int) -> list[Outcome]:
         One per scheme, in the order of ``experiment.schemes``, each of length
         ``stop - start``.
     """
-    if getattr(experiment, "queueing", False):
+    if getattr(experiment, "job_stream", False):
         from .queue import simulate_queue_trials
 
         return simulate_queue_trials(experiment, start, stop)
@@ -92,7 +92,7 @@ def batch_size(experiment) -> int:
     A queueing run holds every job's delays: its blocks are smaller
     (:func:`~ltsim.montecarlo.queue.queue_batch_size`).
     """
-    if getattr(experiment, "queueing", False):
+    if getattr(experiment, "job_stream", False):
         from .queue import queue_batch_size
 
         return queue_batch_size(experiment)

@@ -1,0 +1,109 @@
+"""Iterative jobs (``rounds: K``): rounds released one after another on the same workers,
+each at the previous one's completion, unfinished tasks cancelled after ``cancel_delay``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ltsim import Experiment, simulate
+from ltsim.codes import LT, Replication, Uncoded
+from ltsim.laws import Constant, Exponential
+from tests.helpers import cli
+
+CONFIG = """\
+name: rounds
+m: 20
+tau: 0.01
+trials: 30
+seed: 11
+delay: {dist: exponential, rate: 1.0}
+classes:
+  - {fraction: 0.1, delay: {dist: exponential, rate: 0.1}}
+  - {fraction: 0.9, delay: {dist: exponential, rate: 1.0}}
+schemes: [{kind: uncoded}, {kind: replication, r: 2}, {kind: lt, r: 2}, {kind: backup}]
+"""
+
+
+def test_one_round_is_a_plain_run_byte_for_byte(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text(CONFIG)
+    plain, one = tmp_path / "plain", tmp_path / "one"
+    assert cli("run", config, "-o", plain, "-q").exit_code == 0
+    assert cli("run", config, "--set", "rounds=1", "-o", one, "-q").exit_code == 0
+    for name in ("latencies.csv", "tail.csv", "config.yaml"):
+        assert (plain / name).read_bytes() == (one / name).read_bytes(), name
+
+
+def test_rounds_run_back_to_back_and_the_job_time_is_their_sum(tmp_path):
+    """jobs.csv: round k + 1 starts at round k's completion; the job time of latencies.csv is
+    the sum of the round times; the same bytes on one process and resumed with --extend."""
+    config = tmp_path / "c.yaml"
+    config.write_text(CONFIG)
+    out, again = tmp_path / "r", tmp_path / "again"
+    assert cli("run", config, "--set", "rounds=6", "-o", out, "-q", "--write-jobs").exit_code == 0
+    rounds = pd.read_csv(out / "jobs.csv")
+    rows = pd.read_csv(out / "latencies.csv")
+    assert list(rounds.columns) == ["trial", "scheme", "round", "start", "response"]
+    for (trial, scheme), group in rounds.groupby(["trial", "scheme"]):
+        start, response = group["start"].to_numpy(), group["response"].to_numpy()
+        assert start[0] == 0.0
+        np.testing.assert_allclose(start[1:], (start + response)[:-1], rtol=1e-12)
+        row = rows[(rows["trial"] == trial) & (rows["scheme"] == scheme)].iloc[0]
+        assert row["latency"] == pytest.approx(response.sum(), rel=1e-12)  # inf: a round failed
+        done = response[np.isfinite(response)]
+        assert row["mean_round"] == pytest.approx(done.mean() if done.size else 0.0, rel=1e-12)
+    assert cli("run", config, "--set", "rounds=6", "--trials", 12, "-o", again, "-q", "--jobs", 1,
+               "--write-jobs").exit_code == 0
+    assert cli("run", config, "--set", "rounds=6", "--extend", again, "-q").exit_code == 0
+    for name in ("latencies.csv", "jobs.csv", "tail.csv"):
+        assert (out / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_deterministic_rounds_and_the_cancel_delay_by_hand():
+    """Constant start-up delays: every round of Uncoded takes X + (m/n) tau; 2-Replication's
+    replicas finish together, so the cancel delay never holds a worker; K rounds take K of
+    them."""
+    base = Experiment(m=4, tau=0.5, trials=2, seed=1, delay=Constant(value=1.0),
+                      schemes=[Uncoded(), Replication(r=2)], rounds=5, cancel_delay=0.25)
+    rows = simulate(base, progress=False, jobs=1).latencies.set_index(["scheme", "trial"])
+    assert rows.loc[("uncoded", 0), "latency"] == pytest.approx(5 * 1.5)
+    assert rows.loc[("rep2", 1), "latency"] == pytest.approx(5 * (1.0 + 2 * 0.5))
+    assert rows.loc[("uncoded", 1), "worker_seconds"] == pytest.approx(4 * 1.5)
+
+
+def test_a_worker_still_cancelling_starts_the_next_round_late():
+    """A replica that lost the race holds its worker ``cancel_delay`` past the round's
+    completion: with exponential delays the
+    job of 2-Replication grows with the cancel delay, Uncoded's (nothing to cancel) does
+    not."""
+    def job(cancel):
+        e = Experiment(m=4, tau=0.1, trials=200, seed=3, delay=Exponential(rate=1.0),
+                       schemes=[Uncoded(), Replication(r=2)], rounds=10, cancel_delay=cancel)
+        return simulate(e, progress=False, jobs=2).summary.set_index("scheme")["mean"]
+
+    fast, slow = job(0.0), job(0.5)
+    assert fast["uncoded"] == slow["uncoded"]
+    assert slow["rep2"] > fast["rep2"] + 1.0
+
+
+def test_uncoded_rounds_on_identical_machines_are_k_maxima_of_exponentials():
+    """tau = 0, Exp(mu) start-up delays drawn afresh every round: a round is the largest of n
+    delays, E = H_n / mu, so the job of K rounds takes K H_n / mu (within 4 SE)."""
+    n, k, mu = 8, 12, 2.0
+    e = Experiment(m=n, tau=0.0, trials=400, seed=5, delay=Exponential(rate=mu),
+                   schemes=[Uncoded()], rounds=k)
+    row = simulate(e, progress=False, jobs=2).summary.iloc[0]
+    expected = k * sum(1 / i for i in range(1, n + 1)) / mu
+    assert abs(row["mean"] - expected) < 4 * row["sem"]
+
+
+def test_lt_rounds_cost_what_their_rounds_cost():
+    """worker_seconds and units of an iterative job are per round: with one round they are
+    those of the plain run."""
+    e = Experiment(m=20, tau=0.05, trials=20, seed=2, delay=Exponential(rate=0.5),
+                   schemes=[LT(r=2)], rounds=1)
+    plain = simulate(e.replace(rounds=None), progress=False, jobs=1).latencies
+    one = simulate(e, progress=False, jobs=1).latencies
+    assert plain.equals(one)
