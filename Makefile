@@ -7,7 +7,7 @@ FIGURES := results/figures
 
 .DEFAULT_GOAL := help
 .PHONY: help install test test-fast lint reproduce-figures reproduce-codes reproduce-systems \
-        reproduce-which-code reproduce-execution reproduce-queueing reproduce-rcmv reproduce-all docs notebook \
+        reproduce-which-code reproduce-execution reproduce-queueing reproduce-rcmv reproduce-rounds reproduce-all docs notebook \
         bench clean
 
 ## help: list the targets (this text)
@@ -92,6 +92,13 @@ reproduce-rcmv: $(STAMP)
 	$(BIN)/python scripts/compare_rcmv.py results/queue-rcmv-exp results/queue-rcmv-pareto \
 	    --figure $(FIGURES)/queue-rcmv.png --rules 500
 
+## reproduce-rounds: an iterative job of 100 rounds against the persistence of slow machines
+reproduce-rounds: $(STAMP)
+	$(BIN)/ltsim sweep configs/rounds-persistent.sweep.yaml --force --quiet
+	$(BIN)/ltsim plot results/rounds-persistent
+	@mkdir -p $(FIGURES)
+	cp results/rounds-persistent/sweep-persistence.stay.png $(FIGURES)/rounds-persistent-stay.png
+
 ## reproduce-queueing: jobs on a loaded cluster: the flip of redundancy with load (queue-flip)
 reproduce-queueing: $(STAMP)
 	$(BIN)/ltsim sweep configs/queue-flip.sweep.yaml --force --quiet
@@ -111,7 +118,7 @@ reproduce-execution: $(STAMP)
 
 ## reproduce-all: every result the docs quote, then the docs' tables (about 15 minutes)
 reproduce-all: reproduce-figures reproduce-codes reproduce-systems reproduce-which-code \
-               reproduce-queueing reproduce-rcmv reproduce-execution docs
+               reproduce-queueing reproduce-rcmv reproduce-rounds reproduce-execution docs
 
 ## docs: rewrite the generated tables of README.md and docs/*.md from the results folders
 docs: $(STAMP)

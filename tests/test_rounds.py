@@ -3,6 +3,9 @@ each at the previous one's completion, unfinished tasks cancelled after ``cancel
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -107,3 +110,97 @@ def test_lt_rounds_cost_what_their_rounds_cost():
     plain = simulate(e.replace(rounds=None), progress=False, jobs=1).latencies
     one = simulate(e, progress=False, jobs=1).latencies
     assert plain.equals(one)
+
+
+# --------------------------------------------------------------------------------------------
+# machines whose class persists (persistence:)
+
+
+def chain(stay=None, transition=None, fractions=(0.8, 0.2), n=400, rounds=300, seed=0):
+    """Every machine's class over ``rounds`` rounds, shape (rounds, n), by Cluster.evolve
+    from the first round's exact-count assignment."""
+    from ltsim.model.cluster import Cluster, Persistence, WorkerClass
+
+    classes = tuple(WorkerClass(fraction=f, speed=1.0 + k) for k, f in enumerate(fractions))
+    cluster = Cluster(Exponential(rate=1.0), classes, None,
+                      Persistence(stay=stay, transition=transition))
+    rng = np.random.default_rng(seed)
+    machines = cluster.machines(n, rng)
+    states = np.empty((rounds, n), dtype=np.int64)
+    for r in range(rounds):
+        if r:
+            machines = cluster.evolve(machines, rng)
+        for k, workers in enumerate(machines.owners):
+            states[r, workers] = k
+    return states
+
+
+def run_lengths(states: np.ndarray, k: int) -> np.ndarray:
+    """Lengths of the complete runs in class ``k`` (not touching the first or last round)."""
+    lengths = []
+    for column in (states == k).T:
+        edges = np.flatnonzero(np.diff(column.astype(np.int8)))
+        for a, b in itertools.pairwise(edges):
+            if column[a + 1]:
+                lengths.append(b - a)
+    return np.array(lengths)
+
+
+@pytest.mark.parametrize("stay", [0.0, 0.6, 0.95])
+def test_two_class_chain_occupancy_and_slow_runs_match_their_closed_forms(stay):
+    """stay p over classes (0.8 fast, 0.2 slow): a machine is slow a fraction 0.2 of the
+    rounds, and its slow runs last 1 / (1 - p_ss) rounds on average, p_ss = p + (1 - p) 0.2."""
+    states = chain(stay=stay)
+    per_machine = (states == 1).mean(axis=0)  # machines are independent
+    se = per_machine.std(ddof=1) / math.sqrt(per_machine.size)
+    assert abs(per_machine.mean() - 0.2) < 4 * se
+    p_ss = stay + (1 - stay) * 0.2
+    runs = run_lengths(states, 1)
+    assert abs(runs.mean() - 1 / (1 - p_ss)) < 4 * runs.std(ddof=1) / math.sqrt(runs.size)
+
+
+def test_a_transition_matrix_is_followed_step_by_step():
+    """Three classes and a full matrix (stationary law = the fractions): the observed
+    transition frequencies match the matrix within 4 SE, row by row."""
+    matrix = np.array([[0.9, 0.05, 0.05], [0.3, 0.6, 0.1], [0.5, 0.0, 0.5]])
+    pi = np.linalg.lstsq(np.vstack([matrix.T - np.eye(3), np.ones((1, 3))]),
+                         np.array([0, 0, 0, 1.0]), rcond=None)[0]
+    states = chain(transition=matrix.tolist(), fractions=tuple(pi), n=300, rounds=200)
+    before, after = states[:-1].ravel(), states[1:].ravel()
+    for i in range(3):
+        row = after[before == i]
+        for j in range(3):
+            p = matrix[i, j]
+            seen = (row == j).mean()
+            assert abs(seen - p) <= 4 * math.sqrt(max(p * (1 - p), 1e-12) / row.size) + 1e-12
+
+
+def test_stay_zero_is_iid_classes_in_distribution(tmp_path):
+    """stay 0: every round's classes drawn afresh, machine by machine. Uncoded's round time
+    on 10 machines (0.1 slow, 4x slower) against rounds whose classes are drawn i.i.d. here
+    (two-sample Kolmogorov-Smirnov, rounds after the first; with the one slow machine of the
+    first round kept, no round would be free of slow machines, as 35 % are here)."""
+    from scipy import stats
+
+    n, tau, m = 10, 0.5, 10
+    e = Experiment(m=m, tau=tau, trials=300, seed=4, delay=Exponential(rate=10.0),
+                   schemes=[Uncoded()], rounds=8, persistence={"stay": 0.0},
+                   classes=[{"fraction": 0.9}, {"fraction": 0.1, "speed": 4.0}])
+    out = tmp_path / "r"
+    simulate(e, progress=False, jobs=2, out=out, write_jobs=True)
+    rounds = pd.read_csv(out / "jobs.csv")
+    ours = rounds[rounds["round"] > 0]["response"].to_numpy()
+    rng = np.random.default_rng(99)
+    slow = rng.random((ours.size, n)) < 0.1
+    reference = (rng.exponential(0.1, (ours.size, n)) + np.where(slow, 4.0, 1.0) * tau).max(1)
+    assert stats.ks_2samp(ours, reference).pvalue > 1e-3
+
+
+def test_stay_one_is_the_fixed_assignment_byte_for_byte():
+    """stay 1 never moves a machine: the run of machines drawn once per trial."""
+    e = Experiment(m=20, tau=0.1, trials=10, seed=4, delay=Exponential(rate=1.0),
+                   schemes=[Uncoded(), LT(r=2)], rounds=5,
+                   classes=[{"fraction": 0.8}, {"fraction": 0.2, "speed": 3.0}])
+    fixed = simulate(e, progress=False, jobs=1).latencies
+    stay = simulate(e.replace(persistence={"stay": 1.0}), progress=False, jobs=1).latencies
+    assert fixed.equals(stay)

@@ -64,9 +64,9 @@ class Experiment:
         The name of the results folder (default ``"experiment"``; a YAML file must give it).
     seed, workers, classes, speed, price_per_second
         Optional, as in a YAML config.
-    computation, arrivals, jobs, warmup, cancel_delay, rounds
+    computation, arrivals, jobs, warmup, cancel_delay, rounds, persistence
         Optional: a linear computation; a queueing run; an iterative job of ``rounds``
-        rounds (docs/model.md, docs/queueing.md).
+        rounds; machines whose class persists (docs/model.md, docs/queueing.md).
     base_dir : path, optional
         The folder relative file names (empirical delay samples) are read from.
 
@@ -85,11 +85,11 @@ class Experiment:
                  price_per_second: float | None = None, computation: str | None = None,
                  arrivals: Any = None, jobs: int | None = None, warmup: int | None = None,
                  cancel_delay: float | None = None, rounds: int | None = None,
-                 base_dir: str | Path | None = None) -> None:
+                 persistence: Any = None, base_dir: str | Path | None = None) -> None:
         given = {"name": name, "m": m, "workers": workers, "tau": tau, "trials": trials,
                  "seed": seed, "computation": computation, "arrivals": arrivals, "jobs": jobs,
                  "warmup": warmup, "rounds": rounds, "cancel_delay": cancel_delay,
-                 "delay": delay,
+                 "persistence": persistence, "delay": delay,
                  "classes": classes, "speed": speed, "price_per_second": price_per_second,
                  "schemes": schemes}
         data = {k: plain(v) for k, v in given.items() if v is not None}

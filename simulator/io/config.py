@@ -15,11 +15,12 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
+import numpy as np
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ..codes import CODES, Code, CrossFieldError, code_kind
 from ..model.arrivals import ARRIVALS, Arrivals
-from ..model.cluster import Cluster, WorkerClass
+from ..model.cluster import Cluster, Persistence, WorkerClass, stationary
 from ..model.laws import LAWS, LAWS_BUILT_IN, Law, Mixture, law_types
 from ..model.system import SystemView
 from ..util.text import UnreadableFile, read_text
@@ -152,6 +153,12 @@ class RunConfig(System):
     warmup: Annotated[int, Field(ge=0)] | None = None
     cancel_delay: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     rounds: Annotated[int, Field(ge=1, le=10**6)] | None = None
+    persistence: Persistence | None = None
+
+    def cluster(self) -> Cluster:
+        """How the workers of a trial are drawn, their classes evolving with
+        ``persistence``."""
+        return Cluster(self.delay, tuple(self.classes or ()), self.speed, self.persistence)
 
     @property
     def unit_time(self) -> float:
@@ -216,6 +223,8 @@ class RunConfig(System):
             if self.job_stream and not type(scheme).queues:
                 raise CrossFieldError(f"schemes[{i}].kind", "is not defined in a queueing "
                                       "run (arrivals) or rounds", code_kind(type(scheme)))
+        if self.persistence is not None:
+            self.check_persistence()
         if self.rounds is not None and self.queueing:
             raise CrossFieldError("rounds", "not with arrivals: a round is released when the "
                                   "previous one completes", self.rounds)
@@ -235,8 +244,45 @@ class RunConfig(System):
         except CrossFieldError as exc:
             raise exc if exc.key == "jobs" else exc.under("arrivals") from None
 
+    def check_persistence(self) -> None:
+        """``persistence``: one of ``stay`` and ``transition``, with two classes or more, in
+        rounds or a queueing run; a transition matrix over the classes, rows summing to 1,
+        whose stationary law is the fractions."""
+        spec = self.persistence
+        if (spec.stay is None) == (spec.transition is None):
+            raise CrossFieldError("persistence", "give exactly one of stay and transition",
+                                  spec.model_dump(exclude_none=True))
+        classes = len(self.classes or ())
+        if classes < 2:
+            raise CrossFieldError("persistence", "needs two worker classes or more (a "
+                                  "machine's class is what persists)", classes)
+        if not self.job_stream:
+            raise CrossFieldError("persistence", "only with rounds > 1 or arrivals (a class "
+                                  "evolves from one round or job to the next)",
+                                  spec.model_dump(exclude_none=True))
+        if spec.transition is None:
+            return
+        matrix = np.array(spec.transition, dtype=np.float64)
+        if matrix.shape != (classes, classes):
+            raise CrossFieldError("persistence.transition", f"must be a {classes} x {classes} "
+                                  "matrix (one row and column per class)", spec.transition)
+        sums = matrix.sum(axis=1)
+        if np.abs(sums - 1.0).max() > 1e-9:
+            raise CrossFieldError("persistence.transition", "every row must sum to 1",
+                                  [float(x) for x in sums])
+        law = stationary(matrix)
+        fractions = np.array([c.fraction for c in self.classes])
+        if np.abs(law - fractions).max() > 1e-6:
+            raise CrossFieldError("persistence.transition", "its stationary law "
+                                  f"{[round(float(x), 6) for x in law]} must be the classes' "
+                                  "fractions", [c.fraction for c in self.classes])
+
     def resolved(self) -> dict[str, Any]:
         data = super().resolved()
+        if data.get("persistence") is None:
+            data.pop("persistence", None)
+        else:
+            data["persistence"] = self.persistence.model_dump(mode="json", exclude_none=True)
         if data.get("computation") == "nonlinear":
             data.pop("computation")  # the paper's (and earlier versions') default
         for key in ("arrivals", "jobs", "warmup", "cancel_delay", "rounds"):
@@ -248,7 +294,7 @@ class RunConfig(System):
             data.update(rounds=self.rounds, cancel_delay=self.queue_cancel)
         return _ordered(data, ["name", "m", "workers", "tau", "trials", "seed", "computation",
                                "arrivals", "jobs", "warmup", "rounds", "cancel_delay", "delay",
-                               "classes", "speed", "schemes"])
+                               "classes", "persistence", "speed", "schemes"])
 
 
 class FailSpec(StrictModel):

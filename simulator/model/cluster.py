@@ -34,6 +34,34 @@ from ..util.validation import StrictModel
 from .laws import DelayLaw, Law
 
 
+class Persistence(StrictModel):
+    """How a machine's class evolves from one round (or job) to the next: a Markov chain
+    over the classes. ``stay: p`` keeps the class with probability ``p`` and otherwise
+    redraws it from the classes' fractions (so ``stay: 0`` draws every round's class afresh
+    and ``stay: 1`` never changes it); ``transition:`` gives the whole matrix, row ``i`` the
+    law of the next class of a machine of class ``i``. The fractions are the chain's
+    stationary law (``stay``: always; ``transition``: required)."""
+
+    stay: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    transition: list[list[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]]] | None = None
+
+    def matrix(self, fractions: np.ndarray) -> np.ndarray:
+        """The transition matrix over classes of the given fractions (summing to 1)."""
+        if self.transition is not None:
+            return np.array(self.transition, dtype=np.float64)
+        k = fractions.size
+        return self.stay * np.eye(k) + (1.0 - self.stay) * np.tile(fractions, (k, 1))
+
+
+def stationary(matrix: np.ndarray) -> np.ndarray:
+    """The stationary law ``pi = pi P`` of a transition matrix (least squares with the
+    normalisation, exact for an irreducible chain)."""
+    k = matrix.shape[0]
+    system = np.vstack([matrix.T - np.eye(k), np.ones((1, k))])
+    target = np.concatenate([np.zeros(k), [1.0]])
+    return np.linalg.lstsq(system, target, rcond=None)[0]
+
+
 class WorkerClass(StrictModel):
     """A class of workers: its share of the workers, its delay law (the system's if not
     given) and the factor by which it is slower at computing (``speed``, 1 = nominal)."""
@@ -50,6 +78,9 @@ class Machines:
 
     owners: list[np.ndarray]
     speeds: np.ndarray | None
+    factors: np.ndarray | None = None
+    """Every worker's factor from the speed law (``None`` without one): a property of the
+    machine that its class, if it changes, does not change."""
 
 
 def decimal(value: float) -> Fraction:
@@ -64,6 +95,7 @@ class Cluster:
     delay: DelayLaw | None
     classes: tuple[WorkerClass, ...] = ()
     speed: DelayLaw | None = None
+    persistence: Persistence | None = None
 
     @property
     def plain(self) -> bool:
@@ -115,9 +147,34 @@ class Cluster:
         if self.classes:
             for k, workers in enumerate(owners):
                 speeds[workers] = self.classes[k].speed
+        factors = None
         if self.speed is not None:
-            speeds *= self.speed.sample(speeds_rng, n)
-        return Machines(owners, speeds)
+            factors = self.speed.sample(speeds_rng, n)
+            speeds *= factors
+        return Machines(owners, speeds, factors)
+
+    @property
+    def evolving(self) -> bool:
+        """Machines whose class changes from one round (or job) to the next."""
+        return (self.persistence is not None and len(self.classes) > 1 and not self.plain
+                and self.persistence.stay != 1.0)
+
+    def evolve(self, machines: Machines, rng: np.random.Generator) -> Machines:
+        """The machines one round (or job) later: every machine moves to its next class by
+        the chain of :attr:`persistence`, one uniform each from ``rng`` in worker order."""
+        n = sum(int(w.size) for w in machines.owners)
+        current = np.empty(n, dtype=np.int64)
+        for k, workers in enumerate(machines.owners):
+            current[workers] = k
+        fractions = np.array([c.fraction for c in self.classes])
+        cdf = np.cumsum(self.persistence.matrix(fractions / fractions.sum()), axis=1)
+        u = rng.random(n)
+        upcoming = np.minimum((u[:, None] >= cdf[current]).sum(axis=1), len(self.classes) - 1)
+        owners = [np.flatnonzero(upcoming == k) for k in range(len(self.classes))]
+        speeds = np.array([c.speed for c in self.classes])[upcoming]
+        if machines.factors is not None:
+            speeds = speeds * machines.factors
+        return Machines(owners, speeds, machines.factors)
 
     def delays(self, machines: Machines, rng: np.random.Generator) -> np.ndarray:
         """Start-up delays of the workers of ``machines`` (one task each), from ``rng``."""

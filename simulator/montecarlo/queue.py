@@ -64,13 +64,15 @@ def simulate_queue_trials(experiment, start: int, stop: int) -> list[Outcome]:
 
 def _draw(experiment, start: int, stop: int):
     """Arrival times (trials, J), start-up delays of every job and worker (trials, J, n) and
-    speeds (trials, n) or ``None``."""
+    speeds (trials, n), or (trials, J, n) when the machines' classes evolve, or ``None``."""
     n, jobs, seed = experiment.n_workers, experiment.queue_jobs, experiment.seed
     cluster = experiment.cluster()
     trials = stop - start
     arrivals = np.empty((trials, jobs))
     delays = np.empty((trials, jobs, n))
-    speeds = None if cluster.plain else np.empty((trials, n))
+    evolving = cluster.evolving
+    speeds = (None if cluster.plain else
+              np.empty((trials, jobs, n)) if evolving else np.empty((trials, n)))
     base, times = _streams(seed, 0, start, stop), _streams(seed, ARRIVALS, start, stop)
     classes = speeds_of = None
     if speeds is not None:
@@ -82,12 +84,16 @@ def _draw(experiment, start: int, stop: int):
             arrivals[row] = experiment.arrivals.times(times.at(trial), jobs)
         else:
             arrivals[row] = 0.0
-        machines = cluster.machines(n, classes.at(trial) if classes else None,
-                                    speeds_of.at(trial) if speeds_of else None)
-        if speeds is not None:
-            speeds[row] = 1.0 if machines.speeds is None else machines.speeds
+        chain = classes.at(trial) if classes else None
+        machines = cluster.machines(n, chain, speeds_of.at(trial) if speeds_of else None)
         rng = base.at(trial)
         for job in range(jobs):
+            if evolving and job > 0:  # the class assignment continues the chain's stream
+                machines = cluster.evolve(machines, chain)
+            if evolving:
+                speeds[row, job] = machines.speeds
+            elif speeds is not None and job == 0:
+                speeds[row] = 1.0 if machines.speeds is None else machines.speeds
             delays[row, job] = cluster.delays(machines, rng)
     return arrivals, delays, speeds
 
@@ -122,7 +128,9 @@ def _queue(experiment, scheme, index: int, arrivals, delays, speeds, start) -> O
         if rounds:  # a trial whose job stopped runs on placeholders, its results dropped
             effective = np.where(alive[:, None], effective, 0.0)
         block = TrialBlock(effective, experiment.unit_time, rngs,
-                           speeds, cluster.fresh, want_finish=True, linear=experiment.linear)
+                           speeds[:, job] if speeds is not None and speeds.ndim == 3
+                           else speeds, cluster.fresh, want_finish=True,
+                           linear=experiment.linear)
         out = scheme.simulate(block)
         latency = np.where(alive, out.latency, np.inf)
         done = arrival[:, 0] + latency  # C_j (inf: the job never completes)
