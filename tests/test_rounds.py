@@ -204,3 +204,38 @@ def test_stay_one_is_the_fixed_assignment_byte_for_byte():
     fixed = simulate(e, progress=False, jobs=1).latencies
     stay = simulate(e.replace(persistence={"stay": 1.0}), progress=False, jobs=1).latencies
     assert fixed.equals(stay)
+
+
+# --------------------------------------------------------------------------------------------
+# per-worker traces by iteration
+
+
+def test_a_trace_by_iteration_replays_exactly(tmp_path):
+    """Worker j's delay in round k is the trace's worker j at its k-th iteration (rows in any
+    order): Uncoded's job time is the sum over rounds of the slowest worker's delay plus its
+    unit task, by hand; 2-Replication's pairs take the faster of the two."""
+    trace = tmp_path / "trace.csv"
+    trace.write_text("worker_index,iteration,latency,isstraggler\n"
+                     "2,1,0.5,false\n1,2,3.0,true\n1,1,1.0,false\n2,3,0.25,false\n"
+                     "1,3,0.75,false\n2,2,2.0,false\n")
+    e = Experiment.from_dict({
+        "name": "t", "m": 2, "tau": 0.5, "trials": 3, "seed": 1, "rounds": 3,
+        "delay": {"dist": "empirical", "path": str(trace), "worker": "worker_index",
+                  "iteration": "iteration", "column": "latency"},
+        "schemes": [{"kind": "uncoded"}, {"kind": "replication", "r": 2}]})
+    rows = simulate(e, progress=False, jobs=1).latencies.set_index(["scheme", "trial"])
+    unit = 0.5  # tau * m / n
+    uncoded = max(1.0, 0.5) + max(3.0, 2.0) + max(0.75, 0.25) + 3 * unit
+    both = min(1.0, 0.5) + min(3.0, 2.0) + min(0.75, 0.25) + 3 * 2 * unit
+    for trial in range(3):
+        assert rows.loc[("uncoded", trial), "latency"] == pytest.approx(uncoded, rel=1e-12)
+        assert rows.loc[("rep2", trial), "latency"] == pytest.approx(both, rel=1e-12)
+
+
+def test_the_shipped_trace_runs_from_its_config(tmp_path):
+    """configs/rounds-trace.yaml: every trial replays the same delays, so Uncoded (which
+    draws nothing) has one job time."""
+    out = tmp_path / "rt"
+    assert cli("run", "configs/rounds-trace.yaml", "--trials", 3, "-o", out, "-q").exit_code == 0
+    rows = pd.read_csv(out / "latencies.csv")
+    assert rows[rows["scheme"] == "uncoded"]["latency"].nunique() == 1

@@ -225,6 +225,17 @@ class RunConfig(System):
                                       "run (arrivals) or rounds", code_kind(type(scheme)))
         if self.persistence is not None:
             self.check_persistence()
+        if getattr(self.delay, "per_iteration", False):
+            if not self.job_stream:
+                raise CrossFieldError("delay.iteration", "only with rounds > 1 or arrivals (a "
+                                      "trace by iteration replays iteration k in round or job "
+                                      "k)", self.delay.iteration)
+            if self.delay.trace_iterations < self.queue_jobs:
+                raise CrossFieldError("delay.iteration", f"the trace holds "
+                                      f"{self.delay.trace_iterations} iterations of a worker "
+                                      f"(its fewest), fewer than the {self.queue_jobs} "
+                                      "rounds or jobs (it is never wrapped around)",
+                                      self.delay.iteration)
         if self.rounds is not None and self.queueing:
             raise CrossFieldError("rounds", "not with arrivals: a round is released when the "
                                   "previous one completes", self.rounds)

@@ -176,9 +176,14 @@ class Cluster:
             speeds = speeds * machines.factors
         return Machines(owners, speeds, machines.factors)
 
-    def delays(self, machines: Machines, rng: np.random.Generator) -> np.ndarray:
-        """Start-up delays of the workers of ``machines`` (one task each), from ``rng``."""
+    def delays(self, machines: Machines, rng: np.random.Generator,
+               job: int | None = None) -> np.ndarray:
+        """Start-up delays of the workers of ``machines`` (one task each), from ``rng``; a
+        trace by iteration replays iteration ``job`` (the round, or the job of a queueing
+        run) and draws nothing."""
         n = sum(int(w.size) for w in machines.owners)
+        if job is not None and getattr(self.delay, "per_iteration", False):
+            return self.delay.replay(np.arange(n), job)
         if self.plain:
             return self._sample(self.delay, rng, n)
         delays = np.empty(n)

@@ -426,6 +426,7 @@ class Empirical(_Atomic):
     dist: Literal["empirical"] = "empirical"
     column: str | Annotated[int, Field(ge=0)] | None = None
     worker: str | None = None
+    iteration: str | None = None
     path: str
     short: ClassVar[str] = "empirical"
     _samples: np.ndarray = PrivateAttr()
@@ -443,12 +444,21 @@ class Empirical(_Atomic):
         except (OSError, RuntimeError, ValueError) as exc:  # ~nobody, NUL byte, too long
             raise ValueError(f"not a usable file path ({reason(exc)})") from None
         # fail here, under the key 'path'
-        cached_samples(p, info.data.get("column"), info.data.get("worker"))
+        cached_samples(p, info.data.get("column"), info.data.get("worker"),
+                       info.data.get("iteration"))
         return str(p)
+
+    @field_validator("iteration")
+    @classmethod
+    def _with_worker(cls, iteration: str | None, info: ValidationInfo) -> str | None:
+        if iteration is not None and info.data.get("worker") is None:
+            raise ValueError("needs `worker:` (the trace's worker column): iterations are "
+                             "replayed worker by worker")
+        return iteration
 
     @model_validator(mode="after")
     def _load(self) -> Empirical:
-        samples = cached_samples(Path(self.path), self.column, self.worker)
+        samples = cached_samples(Path(self.path), self.column, self.worker, self.iteration)
         if self.worker is None:
             self._samples = samples
         else:
@@ -460,6 +470,22 @@ class Empirical(_Atomic):
         """With a ``worker`` column: worker ``j`` replays the delays of worker ``j`` of the
         trace."""
         return self._workers is not None
+
+    @property
+    def per_iteration(self) -> bool:
+        """With an ``iteration`` column: round (or job) ``k`` replays worker ``j``'s ``k``-th
+        iteration of the trace (in the order of the iteration numbers)."""
+        return self._workers is not None and self.iteration is not None
+
+    @property
+    def trace_iterations(self) -> int:
+        """The fewest iterations a worker of the trace holds (``iteration`` given), else 0."""
+        return 0 if not self.per_iteration else int(np.diff(self._workers).min())
+
+    def replay(self, workers: np.ndarray, job: int) -> np.ndarray:
+        """The delays of ``workers`` at their iteration ``job`` (no randomness)."""
+        workers = np.asarray(workers, dtype=np.int64)
+        return self._samples[self._workers[workers] + job]
 
     @property
     def trace_workers(self) -> int:

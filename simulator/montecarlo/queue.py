@@ -94,7 +94,7 @@ def _draw(experiment, start: int, stop: int):
                 speeds[row, job] = machines.speeds
             elif speeds is not None and job == 0:
                 speeds[row] = 1.0 if machines.speeds is None else machines.speeds
-            delays[row, job] = cluster.delays(machines, rng)
+            delays[row, job] = cluster.delays(machines, rng, job)
     return arrivals, delays, speeds
 
 

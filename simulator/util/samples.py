@@ -21,15 +21,17 @@ class SamplesError(ValueError):
     """A delay-sample file that cannot be used; reported under the key ``path``."""
 
 
-def cached_samples(path: Path, column: str | int | None, worker: str | None = None):
+def cached_samples(path: Path, column: str | int | None, worker: str | None = None,
+                   iteration: str | None = None):
     """:func:`read_samples` (or :func:`read_trace` with a ``worker`` column), remembered for
     the file's current size and modification time."""
     def read():
-        return read_samples(path, column) if worker is None else read_trace(path, column, worker)
+        return (read_samples(path, column) if worker is None
+                else read_trace(path, column, worker, iteration))
 
     try:
         stat = path.stat()
-        key = (str(path), column, worker, stat.st_size, stat.st_mtime_ns)
+        key = (str(path), column, worker, iteration, stat.st_size, stat.st_mtime_ns)
     except OSError:
         return read()
     if key not in _SAMPLES:
@@ -113,16 +115,20 @@ def read_samples(path: Path, column: str | int | None = None) -> np.ndarray:
     return _values(rows, _column_index(header, rows, where, column), where)
 
 
-def read_trace(path: Path, column: str | int | None, worker: str
-               ) -> tuple[np.ndarray, np.ndarray]:
+def read_trace(path: Path, column: str | int | None, worker: str,
+               iteration: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Delay samples of a trace with a ``worker`` column: the samples grouped by worker (in
-    the order of the worker ids) and the offsets of each worker's group (CSR)."""
+    the order of the worker ids) and the offsets of each worker's group (CSR). With an
+    ``iteration`` column, each worker's samples are in the order of their iterations (numbers,
+    each at most once per worker)."""
     header, rows, where = _read_table(path)
-    if header is None or worker not in header:
-        found = ", ".join(repr(h) for h in header) if header else "no header line"
-        raise SamplesError(f"{where} has no worker column {worker!r} (found {found})")
+    for role, name in (("worker", worker), ("iteration", iteration)):
+        if name is not None and (header is None or name not in header):
+            found = ", ".join(repr(h) for h in header) if header else "no header line"
+            raise SamplesError(f"{where} has no {role} column {name!r} (found {found})")
     index = _column_index(header, rows, where, column if column is not None else
-                          next((h for h in header if h != worker), None), "delays")
+                          next((h for h in header if h not in (worker, iteration)), None),
+                          "delays")
     samples = _values(rows, index, where)
     ids = [row[header.index(worker)] if header.index(worker) < len(row) else ""
            for row in rows]
@@ -130,7 +136,21 @@ def read_trace(path: Path, column: str | int | None, worker: str
                                            else 0.0, v))
     position = {key: i for i, key in enumerate(keys)}
     owner = np.array([position[v] for v in ids])
-    order = np.argsort(owner, kind="stable")
+    if iteration is None:
+        order = np.argsort(owner, kind="stable")
+    else:
+        at = header.index(iteration)
+        cells = [row[at] if at < len(row) else "" for row in rows]
+        for lineno, cell in enumerate(cells, start=1):
+            if not _is_number(cell):
+                raise SamplesError(f"iteration of sample {lineno} of {where} is not a number: "
+                                   f"{cell[:30]!r}")
+        steps = np.array([float(c) for c in cells])
+        order = np.lexsort((steps, owner))
+        same = (np.diff(owner[order]) == 0) & (np.diff(steps[order]) == 0)
+        if same.any():
+            i = order[int(np.argmax(same)) + 1]
+            raise SamplesError(f"{where} holds iteration {cells[i]} of worker {ids[i]} twice")
     ptr = np.zeros(len(keys) + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=len(keys)), out=ptr[1:])
     return samples[order], ptr
