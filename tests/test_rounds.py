@@ -239,3 +239,120 @@ def test_the_shipped_trace_runs_from_its_config(tmp_path):
     assert cli("run", "configs/rounds-trace.yaml", "--trials", 3, "-o", out, "-q").exit_code == 0
     rows = pd.read_csv(out / "latencies.csv")
     assert rows[rows["scheme"] == "uncoded"]["latency"].nunique() == 1
+
+
+# --------------------------------------------------------------------------------------------
+# ltsim fit: the stay of a two-class model from an execution of several rounds
+
+
+def test_the_forward_algorithm_is_the_sum_over_every_path_of_classes():
+    """sequence_loglik against the brute-force sum over all 2^K class paths."""
+    from ltsim.fitting.persistence import sequence_loglik
+
+    rng = np.random.default_rng(3)
+    fast, slow = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    stay, f = 0.7, 0.3
+    pi = np.array([1 - f, f])
+    matrix = stay * np.eye(2) + (1 - stay) * np.tile(pi, (2, 1))
+    total = 0.0
+    for machine in range(3):
+        like = 0.0
+        for path in itertools.product((0, 1), repeat=4):
+            p = pi[path[0]]
+            for a, b in itertools.pairwise(path):
+                p *= matrix[a, b]
+            emit = sum((slow if c else fast)[machine, k] for k, c in enumerate(path))
+            like += p * math.exp(emit)
+        total += math.log(like)
+    assert sequence_loglik(stay, f, fast, slow) == pytest.approx(total, rel=1e-12)
+
+
+def synthetic_tasks(stay: float, fraction=0.25, speed=6.0, tau=0.002, trials=8, workers=20,
+                    rounds=12, seed=0) -> pd.DataFrame:
+    """A tasks.csv of an execution of rounds whose machines' classes follow stay: every task
+    of one or two units, its injected delay known, the engine's jitter ~ 0.1 ms."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for trial in range(trials):
+        slow = rng.random(workers) < fraction
+        for k in range(rounds):
+            if k:
+                redraw = rng.random(workers) >= stay
+                slow = np.where(redraw, rng.random(workers) < fraction, slow)
+            for scheme, units in (("uncoded", 1), ("rep2", 2)):
+                for w in range(workers):
+                    delay = rng.exponential(0.02)
+                    y = delay + (speed if slow[w] else 1.0) * tau * units \
+                        + 1e-4 * rng.exponential()
+                    rows.append({"scheme": scheme, "trial": trial, "worker": w, "round": k,
+                                 "start": 0.0, "finish": y, "stopped": y, "units": units,
+                                 "first_units": units, "status": "done", "delay": delay})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("stay", [0.3, 0.85])
+def test_the_fitted_stay_recovers_the_persistence_of_synthetic_rounds(stay):
+    from ltsim.fitting.persistence import fit_stay
+    from ltsim.fitting.tasks import fit_tasks
+
+    tasks = synthetic_tasks(stay)
+    fitted = fit_tasks(tasks, candidates=["two_class(exponential)"])
+    result = fit_stay(tasks, fitted.times, workers=20)
+    assert abs(result.stay - stay) < 4 * result.se, result
+
+
+def test_fit_writes_the_stay_of_an_execution_of_rounds_into_the_config(tmp_path):
+    """ltsim execute of 6 rounds whose slow machines persist (stay 0.75), then ltsim fit: the
+    config holds rounds, two classes and persistence.stay within 4 standard errors."""
+    config = tmp_path / "e.yaml"
+    config.write_text("""\
+name: fit-rounds
+workload: {kind: gaussian_kernel, m: 32, dim: 4, seed: 1, term_seconds: 0.005}
+trials: 4
+seed: 3
+rounds: 6
+persistence: {stay: 0.75}
+delay: {dist: exponential, rate: 0.2}
+classes: [{fraction: 0.75}, {fraction: 0.25, speed: 5.0}]
+time_scale: 0.001
+timeout: 30
+schemes: [{kind: uncoded}, {kind: replication, r: 2}]
+""")
+    out, fitted = tmp_path / "run", tmp_path / "fitted.yaml"
+    done = cli("execute", config, "-o", out, "-q")
+    assert done.exit_code == 0, done.stderr
+    rounds = pd.read_csv(out / "rounds.csv")
+    assert len(rounds) == 4 * 2 * 6 and (rounds["status"] == "ok").all()
+    done = cli("fit", out, "-o", fitted)
+    assert done.exit_code == 0, done.stderr
+    import yaml
+
+    data = yaml.safe_load(fitted.read_text())
+    assert data["rounds"] == 6 and len(data["classes"]) == 2
+    line = next(t for t in done.stdout.splitlines() if t.startswith("persistence: stay"))
+    stay, se = (float(x) for x in
+                __import__("re").search(r"stay = (\S+) \(SE (\S+)\)", line).groups())
+    assert data["persistence"]["stay"] == pytest.approx(stay, rel=1e-3)
+    assert abs(stay - 0.75) < 4 * se, line
+
+
+def test_an_execution_injects_the_delays_and_speeds_the_simulation_draws():
+    """ltsim execute of rounds draws every round's start-up delays and speeds from the same
+    streams as ltsim run (machines once, classes along persistence, delays continued)."""
+    from ltsim.execution.plan import round_draws
+    from ltsim.io.config import validate
+    from ltsim.montecarlo.queue import _draw
+
+    common = {"trials": 3, "seed": 8, "rounds": 5, "persistence": {"stay": 0.6},
+              "delay": {"dist": "exponential", "rate": 0.5},
+              "classes": [{"fraction": 0.5}, {"fraction": 0.5, "speed": 3.0,
+                                              "delay": {"dist": "exponential", "rate": 0.1}}],
+              "schemes": [{"kind": "uncoded"}]}
+    run = validate({"name": "r", "m": 8, "tau": 0.1, **common})
+    execute = validate({"name": "e", "workload": {"kind": "gaussian_kernel", "m": 8, "dim": 2},
+                        "time_scale": 0.5, **common}, kind="execute")
+    _, delays, speeds = _draw(run, 0, 3)
+    for trial in range(3):
+        for k, draws in enumerate(round_draws(execute, trial)):
+            np.testing.assert_array_equal(draws.delays, delays[trial, k] * 0.5)
+            np.testing.assert_array_equal(draws.speeds, speeds[trial, k])

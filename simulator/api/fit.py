@@ -43,6 +43,7 @@ def fit_folder(folder: Path, output: Path | None, origin: str, force: bool
     and the config's path."""
     import pandas as pd
 
+    from ..fitting.persistence import fit_stay
     from ..fitting.tasks import fit_tasks, fitted_config, format_fit, write_config
     from ..io.report import CorruptResults, read_yaml_mapping
 
@@ -57,12 +58,17 @@ def fit_folder(folder: Path, output: Path | None, origin: str, force: bool
         tasks = pd.read_csv(tasks_csv)
         executed = read_yaml_mapping(config_yaml)
         result = fit_tasks(tasks, origin)
-        data = fitted_config(executed, result)
+        stay = None
+        if (executed.get("rounds") or 1) > 1:  # several rounds: how long a class lasts
+            stay = fit_stay(tasks, result.times, int(executed["workers"]), origin)
+        data = fitted_config(executed, result, stay)
     except CorruptResults as exc:
         raise Failure(str(exc)) from None
     except (KeyError, ValueError, TypeError, OSError) as exc:
         raise Failure(f"{folder}: cannot fit ({type(exc).__name__}: {exc})") from None
     table = format_fit(result)
+    if stay is not None:
+        table += "\n" + stay.line()
     header = f"{FITTED_MARK[2:]} {folder} (origin {origin})\n" + table
     try:
         write_config(data, target, header)

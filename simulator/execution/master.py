@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .backends.base import Backend, End
-from .plan import TaskSpec, relative_error, spec, trial_draws
+from .plan import TaskSpec, relative_error, round_draws, spec
 from .workload import direct, make_data
 
 TOLERANCE = 1e-9
@@ -25,6 +25,8 @@ class Execution:
 
     executions: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    """Rows of ``rounds.csv`` (an iterative job: every round of every scheme and trial)."""
     exact: float = math.nan
     status: str = "complete"
     wall_seconds: float = 0.0
@@ -62,20 +64,33 @@ def run_execution(config, backend: Backend,
         fresh = config.cluster().fresh
         unit_times = config.workload.term_seconds * config.terms_per_unit
         for trial in range(config.trials):
-            draws = trial_draws(config, trial)
-            rows, tasks = [], []
+            every = round_draws(config, trial)
+            rows, tasks, rounds = [], [], []
             for i, scheme in enumerate(config.schemes):
-                plan = scheme.plan(config.n_workers, draws.rngs[i], backend.streams, fresh,
-                                   draws.delays, unit_times * draws.speeds)
-                extra = functools.partial(spec, config, i, trial, draws)
-                specs = [extra(task) for task in plan.tasks]
-
-                row, done = run_scheme(backend, specs, plan.master, shared, config.timeout,
-                                       out.exact, grace, extra, config.terms_per_unit)
-                rows.append(row)
-                tasks.extend(done)
+                parts = []
+                for k, draws in enumerate(every):
+                    plan = scheme.plan(config.n_workers, draws.rngs[i], backend.streams,
+                                       fresh, draws.delays, unit_times * draws.speeds)
+                    extra = functools.partial(spec, config, i, trial, draws)
+                    specs = [extra(task) for task in plan.tasks]
+                    row, done = run_scheme(backend, specs, plan.master, shared,
+                                           config.timeout, out.exact, grace, extra,
+                                           config.terms_per_unit)
+                    if config.iterative:
+                        for task in done:
+                            task["round"] = k
+                    parts.append(row)
+                    tasks.extend(done)
+                    if row["status"] != "ok":  # the job stops at a round that failed
+                        break
+                if config.iterative:
+                    rounds.extend(round_rows(parts))
+                    rows.append(job_row(parts, config.rounds))
+                else:
+                    rows.append(parts[0])
             out.executions.extend(rows)
             out.tasks.extend(tasks)
+            out.rounds.extend(rounds)
             if report is not None:
                 for row in rows:
                     report(row)
@@ -83,6 +98,54 @@ def run_execution(config, backend: Backend,
         out.status = "interrupted"
     out.wall_seconds = time.monotonic() - began
     return out
+
+
+def round_rows(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of ``rounds.csv`` of one scheme's job: every round it ran, its start (the
+    sum of the round times before it) and its round time."""
+    out, start = [], 0.0
+    for k, row in enumerate(parts):
+        out.append({"trial": row["trial"], "scheme": row["scheme"], "round": k,
+                    "start": start, "response": row["latency"], "status": row["status"]})
+        start += row["latency"]
+    return out
+
+
+def job_row(parts: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
+    """The row of ``executions.csv`` of one scheme's iterative job: ``ok`` when every round
+    recovered its F(x) (else the first round's status that did not, latency ``inf``); its
+    ``latency`` the job time (the sum of the round times, from each round's submission to
+    its completion: the master's work between rounds is not counted), ``mean_round`` and
+    ``p99_round`` of the rounds' times, ``worker_seconds`` and ``units`` per round, the
+    other counts summed over the rounds and the last round's decoded value."""
+    import numpy as np
+
+    last = parts[-1]
+    times = np.array([p["latency"] for p in parts], dtype=float)
+    failed = next((p for p in parts if p["status"] != "ok"), None)
+    ok = failed is None and len(parts) == rounds
+    row = dict(last)
+    row.update({
+        "status": "ok" if ok else (failed["status"] if failed else "incomplete"),
+        "latency": float(times.sum()) if ok else math.inf,
+        "decode_ms": math.fsum(p["decode_ms"] for p in parts),
+        "symbols": sum(p["symbols"] for p in parts if p["symbols"] is not None)
+        if all(p["symbols"] is not None for p in parts) else None,
+        "received": sum(p["received"] for p in parts),
+        "rel_error": max(p["rel_error"] for p in parts),
+        "decoded": ok,
+        "tasks": sum(p["tasks"] for p in parts),
+        "failed_tasks": sum(p["failed_tasks"] for p in parts),
+        "worker_seconds": math.fsum(p["worker_seconds"] for p in parts) / len(parts),
+        "units": sum(p["units"] for p in parts) / len(parts),
+        "rounds": len(parts),
+        "mean_round": float(times[np.isfinite(times)].mean()) if np.isfinite(times).any()
+        else 0.0,
+        "p99_round": float(np.quantile(times[np.isfinite(times)], 0.99,
+                                       method="inverted_cdf"))
+        if np.isfinite(times).any() else 0.0,
+    })
+    return row
 
 
 def run_scheme(backend: Backend, specs: list[TaskSpec], master, shared: Any, timeout: float,

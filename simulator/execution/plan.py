@@ -95,6 +95,31 @@ def trial_draws(config, trial: int) -> Draws:
     return Draws(delays, speeds, failing, rngs)
 
 
+def round_draws(config, trial: int) -> list[Draws]:
+    """The draws of every round of one trial of an iterative job (``rounds``), exactly as
+    ``ltsim run`` draws them (:mod:`ltsim.montecarlo.queue`): the machines once, then for
+    each round their classes one step along ``persistence`` (from the second round on) and
+    fresh start-up delays from the trial's delay stream, continued (a trace by iteration
+    replays the round's iteration); the failing workers are the trial's, in every round;
+    every scheme's stream continues from round to round. A single job gives
+    ``[trial_draws(config, trial)]``."""
+    if not config.iterative:
+        return [trial_draws(config, trial)]
+    first = trial_draws(config, trial)
+    n = config.n_workers
+    cluster = config.cluster()
+    delay_rng, chain = stream(config.seed, trial, 0), stream(config.seed, trial, CLASSES)
+    machines = cluster.machines(n, chain, stream(config.seed, trial, SPEEDS))
+    out = []
+    for job in range(config.rounds):
+        if job and cluster.evolving:
+            machines = cluster.evolve(machines, chain)
+        delays = cluster.delays(machines, delay_rng, job) * config.time_scale
+        speeds = np.ones(n) if machines.speeds is None else machines.speeds
+        out.append(Draws(delays, speeds, first.failing, first.rngs))
+    return out
+
+
 def terms(work: Work, q: int) -> Work:
     """``work`` in kernel terms: each unit's ``q`` terms, weights spread."""
     units = np.asarray(work.units, dtype=np.int64)

@@ -355,7 +355,7 @@ def config_problem(candidate: FittedLaw, tau: float) -> str | None:
     return None
 
 
-def fitted_config(executed: dict[str, Any], fit: Fit) -> dict[str, Any]:
+def fitted_config(executed: dict[str, Any], fit: Fit, stay: Any = None) -> dict[str, Any]:
     """An ``ltsim run`` config with the execution's system and schemes and the fitted model
     (:attr:`Fit.chosen`).
 
@@ -365,6 +365,10 @@ def fitted_config(executed: dict[str, Any], fit: Fit) -> dict[str, Any]:
         The execution's resolved ``config.yaml``.
     fit : Fit
         What :func:`fit_tasks` found.
+    stay : StayFit, optional
+        The persistence of the classes (an execution of several rounds,
+        :func:`ltsim.fitting.persistence.fit_stay`): the config then holds the lowest-AIC
+        two-class candidate, the execution's ``rounds`` and ``persistence: {stay}``.
 
     Returns
     -------
@@ -374,7 +378,10 @@ def fitted_config(executed: dict[str, Any], fit: Fit) -> dict[str, Any]:
         ``delay`` and any other entries of the chosen model as fitted.
     """
     schemes = [{k: v for k, v in s.items() if v is not None} for s in executed["schemes"]]
-    entries = _entries(fit.chosen, fit.regression.tau)
+    model = fit.chosen if stay is None else two_class_choice(fit)
+    entries = _entries(model, fit.regression.tau)
+    if stay is not None:
+        entries.update(rounds=executed["rounds"], persistence={"stay": float(stay.stay)})
     price = executed.get("price_per_second")
     return {
         "name": f"{executed['name']}-fit"[:100],
@@ -388,6 +395,15 @@ def fitted_config(executed: dict[str, Any], fit: Fit) -> dict[str, Any]:
         **({} if price is None else {"price_per_second": price}),
         "schemes": schemes,
     }
+
+
+def two_class_choice(fit: Fit) -> FittedLaw:
+    """The lowest-AIC two-class candidate (what persistence is the persistence of)."""
+    ranked = sorted((f for f in fit.families if f.name in CLASS_CANDIDATES),
+                    key=lambda f: f.aic)
+    if not ranked:
+        raise ValueError("no two-class model could be fitted: " + "; ".join(fit.notes))
+    return ranked[0]
 
 
 def write_config(data: dict[str, Any], path: Path, header: str) -> Path:

@@ -60,6 +60,73 @@ class System(StrictModel):
     classes: Annotated[list[WorkerClass], Field(min_length=1)] | None = None
     speed: Law | None = None
     price_per_second: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    rounds: Annotated[int, Field(ge=1, le=10**6)] | None = None
+    persistence: Persistence | None = None
+
+    @property
+    def iterative(self) -> bool:
+        """An iterative job of ``rounds`` > 1 rounds, each released when the previous one
+        completes (``rounds: 1`` is a plain run)."""
+        return self.rounds is not None and self.rounds > 1
+
+    @property
+    def job_stream(self) -> bool:
+        """Jobs one after another on the same workers (rounds; in a run, also arrivals)."""
+        return self.iterative
+
+    @property
+    def stream_jobs(self) -> int:
+        """Rounds or jobs of a trial (1 for a single job)."""
+        return self.rounds or 1
+
+    def check_streams(self) -> None:
+        """What needs rounds (or arrivals): persistent classes, traces by iteration."""
+        if self.persistence is not None:
+            self.check_persistence()
+        if getattr(self.delay, "per_iteration", False):
+            if not self.job_stream:
+                raise CrossFieldError("delay.iteration", "only with rounds > 1 or arrivals (a "
+                                      "trace by iteration replays iteration k in round or job "
+                                      "k)", self.delay.iteration)
+            if self.delay.trace_iterations < self.stream_jobs:
+                raise CrossFieldError("delay.iteration", f"the trace holds "
+                                      f"{self.delay.trace_iterations} iterations of a worker "
+                                      f"(its fewest), fewer than the {self.stream_jobs} "
+                                      "rounds or jobs (it is never wrapped around)",
+                                      self.delay.iteration)
+
+    def check_persistence(self) -> None:
+        """``persistence``: one of ``stay`` and ``transition``, with two classes or more, in
+        rounds or a queueing run; a transition matrix over the classes, rows summing to 1,
+        whose stationary law is the fractions."""
+        spec = self.persistence
+        if (spec.stay is None) == (spec.transition is None):
+            raise CrossFieldError("persistence", "give exactly one of stay and transition",
+                                  spec.model_dump(exclude_none=True))
+        classes = len(self.classes or ())
+        if classes < 2:
+            raise CrossFieldError("persistence", "needs two worker classes or more (a "
+                                  "machine's class is what persists)", classes)
+        if not self.job_stream:
+            raise CrossFieldError("persistence", "only with rounds > 1 or arrivals (a class "
+                                  "evolves from one round or job to the next)",
+                                  spec.model_dump(exclude_none=True))
+        if spec.transition is None:
+            return
+        matrix = np.array(spec.transition, dtype=np.float64)
+        if matrix.shape != (classes, classes):
+            raise CrossFieldError("persistence.transition", f"must be a {classes} x {classes} "
+                                  "matrix (one row and column per class)", spec.transition)
+        sums = matrix.sum(axis=1)
+        if np.abs(sums - 1.0).max() > 1e-9:
+            raise CrossFieldError("persistence.transition", "every row must sum to 1",
+                                  [float(x) for x in sums])
+        law = stationary(matrix)
+        fractions = np.array([c.fraction for c in self.classes])
+        if np.abs(law - fractions).max() > 1e-6:
+            raise CrossFieldError("persistence.transition", "its stationary law "
+                                  f"{[round(float(x), 6) for x in law]} must be the classes' "
+                                  "fractions", [c.fraction for c in self.classes])
 
     @property
     def n_workers(self) -> int:
@@ -119,16 +186,22 @@ class System(StrictModel):
                                           f"workers; the system has {n}", law.worker)
 
     def cluster(self) -> Cluster:
-        """How the workers of a trial are drawn."""
-        return Cluster(self.delay, tuple(self.classes or ()), self.speed)
+        """How the workers of a trial are drawn, their classes evolving with
+        ``persistence``."""
+        return Cluster(self.delay, tuple(self.classes or ()), self.speed, self.persistence)
 
     def resolved(self) -> dict[str, Any]:
-        """The configuration with every default filled in, as plain data."""
+        """The configuration with every default filled in, as plain data (``rounds: 1`` is
+        a single job, written as one)."""
         data = self.model_dump(mode="json")
         data["workers"] = self.n_workers
-        for key in ("classes", "speed", "price_per_second"):
+        for key in ("classes", "speed", "price_per_second", "persistence"):
             if data.get(key) is None:
                 data.pop(key, None)
+        if self.persistence is not None:
+            data["persistence"] = self.persistence.model_dump(mode="json", exclude_none=True)
+        if not self.iterative:
+            data.pop("rounds", None)
         return data
 
 
@@ -152,14 +225,6 @@ class RunConfig(System):
     jobs: Annotated[int, Field(ge=1, le=10**7)] | None = None
     warmup: Annotated[int, Field(ge=0)] | None = None
     cancel_delay: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    rounds: Annotated[int, Field(ge=1, le=10**6)] | None = None
-    persistence: Persistence | None = None
-
-    def cluster(self) -> Cluster:
-        """How the workers of a trial are drawn, their classes evolving with
-        ``persistence``."""
-        return Cluster(self.delay, tuple(self.classes or ()), self.speed, self.persistence)
-
     @property
     def unit_time(self) -> float:
         """Time of one worker-level function: ``tau * m / n``."""
@@ -176,15 +241,14 @@ class RunConfig(System):
         return self.arrivals is not None
 
     @property
-    def iterative(self) -> bool:
-        """An iterative job of ``rounds`` > 1 rounds, each released when the previous one
-        completes (``rounds: 1`` is a plain run)."""
-        return self.rounds is not None and self.rounds > 1
-
-    @property
     def job_stream(self) -> bool:
         """Jobs one after another on the same workers: a queueing run or rounds."""
         return self.queueing or self.iterative
+
+    @property
+    def stream_jobs(self) -> int:
+        """Jobs of a queueing run, rounds of an iterative job, else 1."""
+        return self.queue_jobs if self.job_stream else 1
 
     @property
     def queue_jobs(self) -> int:
@@ -223,19 +287,7 @@ class RunConfig(System):
             if self.job_stream and not type(scheme).queues:
                 raise CrossFieldError(f"schemes[{i}].kind", "is not defined in a queueing "
                                       "run (arrivals) or rounds", code_kind(type(scheme)))
-        if self.persistence is not None:
-            self.check_persistence()
-        if getattr(self.delay, "per_iteration", False):
-            if not self.job_stream:
-                raise CrossFieldError("delay.iteration", "only with rounds > 1 or arrivals (a "
-                                      "trace by iteration replays iteration k in round or job "
-                                      "k)", self.delay.iteration)
-            if self.delay.trace_iterations < self.queue_jobs:
-                raise CrossFieldError("delay.iteration", f"the trace holds "
-                                      f"{self.delay.trace_iterations} iterations of a worker "
-                                      f"(its fewest), fewer than the {self.queue_jobs} "
-                                      "rounds or jobs (it is never wrapped around)",
-                                      self.delay.iteration)
+        self.check_streams()
         if self.rounds is not None and self.queueing:
             raise CrossFieldError("rounds", "not with arrivals: a round is released when the "
                                   "previous one completes", self.rounds)
@@ -255,54 +307,17 @@ class RunConfig(System):
         except CrossFieldError as exc:
             raise exc if exc.key == "jobs" else exc.under("arrivals") from None
 
-    def check_persistence(self) -> None:
-        """``persistence``: one of ``stay`` and ``transition``, with two classes or more, in
-        rounds or a queueing run; a transition matrix over the classes, rows summing to 1,
-        whose stationary law is the fractions."""
-        spec = self.persistence
-        if (spec.stay is None) == (spec.transition is None):
-            raise CrossFieldError("persistence", "give exactly one of stay and transition",
-                                  spec.model_dump(exclude_none=True))
-        classes = len(self.classes or ())
-        if classes < 2:
-            raise CrossFieldError("persistence", "needs two worker classes or more (a "
-                                  "machine's class is what persists)", classes)
-        if not self.job_stream:
-            raise CrossFieldError("persistence", "only with rounds > 1 or arrivals (a class "
-                                  "evolves from one round or job to the next)",
-                                  spec.model_dump(exclude_none=True))
-        if spec.transition is None:
-            return
-        matrix = np.array(spec.transition, dtype=np.float64)
-        if matrix.shape != (classes, classes):
-            raise CrossFieldError("persistence.transition", f"must be a {classes} x {classes} "
-                                  "matrix (one row and column per class)", spec.transition)
-        sums = matrix.sum(axis=1)
-        if np.abs(sums - 1.0).max() > 1e-9:
-            raise CrossFieldError("persistence.transition", "every row must sum to 1",
-                                  [float(x) for x in sums])
-        law = stationary(matrix)
-        fractions = np.array([c.fraction for c in self.classes])
-        if np.abs(law - fractions).max() > 1e-6:
-            raise CrossFieldError("persistence.transition", "its stationary law "
-                                  f"{[round(float(x), 6) for x in law]} must be the classes' "
-                                  "fractions", [c.fraction for c in self.classes])
-
     def resolved(self) -> dict[str, Any]:
         data = super().resolved()
-        if data.get("persistence") is None:
-            data.pop("persistence", None)
-        else:
-            data["persistence"] = self.persistence.model_dump(mode="json", exclude_none=True)
         if data.get("computation") == "nonlinear":
             data.pop("computation")  # the paper's (and earlier versions') default
-        for key in ("arrivals", "jobs", "warmup", "cancel_delay", "rounds"):
+        for key in ("arrivals", "jobs", "warmup", "cancel_delay"):
             data.pop(key, None)
         if self.queueing:
             data.update(arrivals=self.arrivals.model_dump(mode="json"), jobs=self.queue_jobs,
                         warmup=self.queue_warmup, cancel_delay=self.queue_cancel)
-        if self.iterative:  # rounds: 1 is a plain run, its config that of a plain run
-            data.update(rounds=self.rounds, cancel_delay=self.queue_cancel)
+        if self.iterative:
+            data.update(cancel_delay=self.queue_cancel)
         return _ordered(data, ["name", "m", "workers", "tau", "trials", "seed", "computation",
                                "arrivals", "jobs", "warmup", "rounds", "cancel_delay", "delay",
                                "classes", "persistence", "speed", "schemes"])
@@ -397,6 +412,7 @@ class ExecuteConfig(System):
                 if worker >= self.n_workers:
                     raise CrossFieldError(f"fail.workers[{i}]",
                                           f"must be below workers ({self.n_workers})", worker)
+        self.check_streams()
 
     def resolved(self) -> dict[str, Any]:
         data = super().resolved()

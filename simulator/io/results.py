@@ -222,11 +222,15 @@ def execution_summary(config, execution) -> pd.DataFrame:
 
 def execution_frames(config, execution) -> dict[str, pd.DataFrame]:
     """The CSV tables of an execution, by file name."""
-    return {
+    frames = {
         "executions.csv": executions_frame(execution),
         "tasks.csv": pd.DataFrame(execution.tasks),
         "summary.csv": execution_summary(config, execution),
     }
+    if getattr(config, "iterative", False):
+        frames["rounds.csv"] = pd.DataFrame(execution.rounds, columns=[
+            "trial", "scheme", "round", "start", "response", "status"])
+    return frames
 
 
 def write_csv(frame: pd.DataFrame, path: Path, header: bool = True, mode: str = "w") -> None:
