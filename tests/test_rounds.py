@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -356,3 +357,29 @@ def test_an_execution_injects_the_delays_and_speeds_the_simulation_draws():
         for k, draws in enumerate(round_draws(execute, trial)):
             np.testing.assert_array_equal(draws.delays, delays[trial, k] * 0.5)
             np.testing.assert_array_equal(draws.speeds, speeds[trial, k])
+
+
+def test_persistence_and_traces_by_iteration_in_a_queueing_run(tmp_path):
+    """A queueing run's machines change class job by job, and a trace by iteration replays
+    iteration k in job k; ltsim run (offered load first) takes both."""
+    config = tmp_path / "q.yaml"
+    config.write_text(f"""\
+name: q
+m: 8
+tau: 0.05
+trials: 2
+seed: 7
+arrivals: {{process: poisson, rate: 0.5}}
+jobs: 40
+warmup: 0
+delay: {{dist: empirical, path: {Path('configs/traces/iterations.csv').resolve()},
+        worker: worker_index, iteration: iteration, column: latency}}
+schemes: [{{kind: uncoded}}]
+""")
+    done = cli("run", config, "-o", tmp_path / "trace", "-q", "--write-jobs")
+    assert done.exit_code == 0, done.stderr
+    classes = tmp_path / "c.yaml"
+    classes.write_text(CONFIG.replace("trials: 30", "trials: 2\narrivals: {process: poisson, "
+                                      "rate: 0.05}\njobs: 50\npersistence: {stay: 0.5}"))
+    done = cli("run", classes, "-o", tmp_path / "classes", "-q")
+    assert done.exit_code == 0, done.stderr

@@ -125,13 +125,16 @@ PILOT_TRIALS = 64
 def offered_load(experiment) -> list[str]:
     """The offered load of every scheme of a queueing run, as an idle cluster estimates it:
     ``rate x E[worker-seconds of one job] / n`` (the worker-seconds from
-    :data:`PILOT_TRIALS` single jobs of the same system); one line each, a load of 1 or more
-    said to be beyond the cluster's capacity."""
+    :data:`PILOT_TRIALS` single jobs of the same system, its machines' classes drawn once and
+    a trace by iteration resampled); one line each, a load of 1 or more said to be beyond the
+    cluster's capacity."""
     from ..io import config as configs
 
     data = experiment.resolved()
-    for key in ("arrivals", "jobs", "warmup", "cancel_delay"):
+    for key in ("arrivals", "jobs", "warmup", "cancel_delay", "persistence"):
         data.pop(key, None)
+    if isinstance(data.get("delay"), dict):  # a trace by iteration: its rows resampled
+        data["delay"].pop("iteration", None)
     data["trials"] = PILOT_TRIALS
     idle = configs.validate(data, kind="run")
     outcomes = trials.simulate_trials(idle, 0, PILOT_TRIALS)
