@@ -1,0 +1,109 @@
+"""RFC 5053's R10 (ltsim.codes.raptor): the generator functions against a slow reference
+written from the RFC's text (tests/reference_raptor.py), the systematic indices' full-rank
+property, the systematic property with real values, and the online decoding decisions over
+GF(2) and over the rationals against plain Gaussian elimination."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ltsim.codes.raptor import decoding, rfc5053
+from tests import reference_raptor as ref
+
+SMALL = [*range(4, 41), 57, 100, 128, 255, 1000, 4093, 8192]
+
+
+@pytest.mark.parametrize("K", SMALL)
+def test_parameters_and_generators_are_the_rfcs(K):
+    p = rfc5053.parameters(K)
+    assert (p.S, p.H, p.L, p.L_prime) == ref.sizes(K)
+    for X in [*range(0, 30), K - 1, K, K + 7, 3 * K + 11, 65535]:
+        assert rfc5053.trip(K, X) == ref.trip(K, X)
+        bits = sum(1 << b for b in rfc5053.lt_indices(K, X))
+        assert bits == ref.lt_bits(K, X)
+        assert len(rfc5053.lt_indices(K, X)) == bin(bits).count("1")  # no repeats
+    rows = [sum(1 << c for c in r) for r in rfc5053.constraint_rows(K)]
+    assert rows == ref.precode_bits(K)
+
+
+def test_rand_and_deg_at_their_edges():
+    assert rfc5053.deg(0) == 1 and rfc5053.deg(10240) == 1 and rfc5053.deg(10241) == 2
+    assert rfc5053.deg(1048575) == 40
+    for v in (0, 10241, 491581, 712794, 831695, 948445, 1032189, 1048575):
+        assert rfc5053.deg(v) == ref.deg(v)
+    for X, i, m in ((0, 0, 2 ** 20), (255, 1, 17), (65535, 2, 1087), (1234, 3, 1)):
+        assert rfc5053.rand(X, i, m) == ref.rand(X, i, m)
+    with pytest.raises(ValueError):
+        rfc5053.deg(1 << 20)
+
+
+@pytest.mark.parametrize("K", [3, 8193, 0])
+def test_block_sizes_outside_the_rfc_are_refused(K):
+    with pytest.raises(ValueError, match="4 to 8192"):
+        rfc5053.parameters(K)
+
+
+def test_the_systematic_indices_make_the_matrix_invertible():
+    """Section 5.7: with J(K), the constraints and the first K encoding symbols have rank L
+    over GF(2) (every K from 4 to 300, and a spread up to 8192)."""
+    for K in [*range(4, 301), 1000, 2048, 5000, 8192]:
+        L = ref.sizes(K)[2]
+        rows = ref.precode_bits(K) + [ref.lt_bits(K, x) for x in range(K)]
+        assert ref.gf2_rank(rows) == L, K
+
+
+@pytest.mark.parametrize("K", [4, 13, 57, 100])
+def test_the_first_k_encoding_symbols_are_the_sources(K):
+    """Real sources: solve A C = (0, sources) for the intermediate symbols; encoding symbol
+    X < K sums back to source X, and every symbol is a fixed combination of the sources."""
+    p = rfc5053.parameters(K)
+    rng = np.random.default_rng(K)
+    sources = rng.normal(size=K)
+    A = np.zeros((p.L, p.L))
+    for i, row in enumerate(rfc5053.constraint_rows(K)):
+        A[i, row] = 1.0
+    for x in range(K):
+        A[p.S + p.H + x, rfc5053.lt_indices(K, x)] = 1.0
+    C = np.linalg.solve(A, np.concatenate([np.zeros(p.S + p.H), sources]))
+    encoded = np.array([C[rfc5053.lt_indices(K, x)].sum() for x in range(K)])
+    np.testing.assert_allclose(encoded, sources, rtol=1e-9, atol=1e-9)
+
+
+def orders(K, count, seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        esis = rng.permutation(3 * K)[: 2 * K]  # a random erasure pattern and order
+        yield esis
+
+
+def decide(K, order, field):
+    c = rfc5053.code(K, 3 * K)
+    args = (c.constraint_ptr, c.constraint_idx, c.symbol_ptr, c.symbol_idx,
+            np.asarray(order, dtype=np.int64), c.params.L)
+    if field == "gf2":
+        return decoding.first_full_rank_gf2(*args)
+    return decoding.first_full_rank_modp(*args, decoding.PRIME)
+
+
+@pytest.mark.parametrize("K", [4, 9, 20, 40])
+def test_binary_decoding_decision_against_gaussian_elimination(K):
+    for order in orders(K, 25, K):
+        assert decide(K, order, "gf2") == ref.first_decodable(K, order, "gf2")
+
+
+@pytest.mark.parametrize("K", [4, 6, 10])
+def test_rational_decoding_decision_against_exact_fractions(K):
+    for order in orders(K, 8, 100 + K):
+        assert decide(K, order, "q") == ref.first_decodable(K, order, "q")
+
+
+def test_binary_decodable_implies_rational_decodable_trial_by_trial():
+    """An odd determinant is nonzero: the rationals never need more symbols than GF(2)."""
+    fewer = 0
+    for K in (10, 30, 100):
+        for order in orders(K, 60, 7 * K):
+            g, q = decide(K, order, "gf2"), decide(K, order, "q")
+            assert q != -1 and (g == -1 or q <= g)
+            fewer += g == -1 or q < g
+    assert fewer > 0  # the two fields do differ
