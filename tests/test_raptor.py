@@ -107,3 +107,58 @@ def test_binary_decodable_implies_rational_decodable_trial_by_trial():
             assert q != -1 and (g == -1 or q <= g)
             fewer += g == -1 or q < g
     assert fewer > 0  # the two fields do differ
+
+
+# --------------------------------------------------------------------------------------------
+# kind: raptor in the simulator
+
+
+@pytest.mark.parametrize("K", [4, 5, 8])
+def test_symbol_expansions_against_exact_fractions(K):
+    """A symbol's non-linear cost is its number of sources with a nonzero coefficient in
+    G A^-1: the floating-point count equals the exact one (Fraction Gauss-Jordan)."""
+    from fractions import Fraction
+
+    from ltsim.codes.raptor.code import expansion, expansion_sizes
+
+    S, H, L, _ = ref.sizes(K)
+    rows = ref.precode_bits(K) + [ref.lt_bits(K, x) for x in range(K)]
+    A = [[Fraction((r >> c) & 1) for c in range(L)] + [Fraction(int(i == j)) for j in range(L)]
+         for i, r in enumerate(rows)]
+    for c in range(L):  # Gauss-Jordan: [A | I] -> [I | A^-1]
+        p = next(i for i in range(c, L) if A[i][c] != 0)
+        A[c], A[p] = A[p], A[c]
+        A[c] = [x / A[c][c] for x in A[c]]
+        for i in range(L):
+            if i != c and A[i][c] != 0:
+                f = A[i][c]
+                A[i] = [x - f * y for x, y in zip(A[i], A[c], strict=True)]
+    inverse = [row[L:] for row in A]
+    esis = tuple(range(3 * K))
+    for x, count in zip(esis, expansion_sizes(expansion(K, esis)), strict=True):
+        bits = ref.lt_bits(K, x)
+        coefficient = [sum(inverse[i][S + H + s] for i in range(L) if (bits >> i) & 1)
+                       for s in range(K)]
+        assert count == sum(c != 0 for c in coefficient), x
+
+
+def test_raptor_runs_and_gf2_needs_at_least_the_rationals_symbols(tmp_path):
+    from tests.helpers import cli
+
+    config = tmp_path / "r.yaml"
+    config.write_text("name: r\nm: 40\ntau: 0.01\ntrials: 30\nseed: 4\n"
+                      "delay: {dist: exponential, rate: 1.0}\n"
+                      "schemes: [{kind: raptor, r: 1}, {kind: raptor, r: 2, systematic: false}, "
+                      "{kind: raptor, r: 1, field: gf2}]\n")
+    for computation in ("nonlinear", "linear"):
+        out = tmp_path / computation
+        done = cli("run", config, "--set", f"computation={computation}", "-o", out, "-q")
+        assert done.exit_code == 0, done.stderr
+        import pandas as pd
+
+        rows = pd.read_csv(out / "latencies.csv")
+        q = rows[rows["scheme"] == "raptor1"]
+        assert (q["decoded"]).all()
+        assert (q["symbols_gf2"] >= q["symbols"]).all()
+        g = rows[rows["scheme"] == "raptor1-gf2"]["symbols"].to_numpy()
+        np.testing.assert_array_equal(g, q["symbols_gf2"].to_numpy())

@@ -13,6 +13,7 @@ from .ideal import Ideal
 from .lt import LTCode
 from .mds import MDSCode
 from .one import AllAtOne
+from .raptor.code import RaptorCode
 from .replication import Replication
 from .sum_recovery import SumRecovery
 from .uncoded import Uncoded
@@ -23,6 +24,7 @@ CODES: dict[str, type[Code]] = {
     "replication": Replication,
     "lt": LTCode,
     "mds": MDSCode,
+    "raptor": RaptorCode,
     "sum_recovery": SumRecovery,
     "backup": Backup,
     "ideal": Ideal,
@@ -45,9 +47,10 @@ def register(cls: type[Code]) -> type[Code]:
 
 LT = LTCode
 MDS = MDSCode
+Raptor = RaptorCode
 One = AllAtOne
 """Short names for notebooks: ``ltsim.codes.LT(r=2)``, ``ltsim.codes.MDS(r=2)``."""
 
-__all__ = ["CODES", "LT", "MDS", "Backup", "Code", "CrossFieldError", "Ideal", "One",
+__all__ = ["CODES", "LT", "MDS", "Backup", "Code", "CrossFieldError", "Ideal", "One", "Raptor",
            "Replication", "SumRecovery", "Uncoded", "code_kind", "register"]
 

@@ -231,6 +231,10 @@ class Code(StrictModel):
     linear: ClassVar[bool] = True
     """Whether the code is defined for ``computation: linear`` (its encoded symbols then
     cost what one source symbol costs)."""
+    def check_computation(self, workers: int, linear: bool) -> None:
+        """Rules that depend on the computation (``linear`` or not): none by default; raise
+        :class:`CrossFieldError` naming the key."""
+
     queues: ClassVar[bool] = True
     """Whether the code is defined in a queueing run (``arrivals:``): its simulation then
     reports each worker's task end (:attr:`~ltsim.model.outcome.Outcome.finish`) when the

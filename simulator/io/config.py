@@ -284,6 +284,10 @@ class RunConfig(System):
             if self.linear and not type(scheme).linear:
                 raise CrossFieldError(f"schemes[{i}].kind", "is not defined for "
                                       "computation: linear", code_kind(type(scheme)))
+            try:
+                scheme.check_computation(self.n_workers, self.linear)
+            except CrossFieldError as exc:
+                raise exc.under(f"schemes[{i}]") from None
             if self.job_stream and not type(scheme).queues:
                 raise CrossFieldError(f"schemes[{i}].kind", "is not defined in a queueing "
                                       "run (arrivals) or rounds", code_kind(type(scheme)))

@@ -1,0 +1,193 @@
+"""``kind: raptor``: RFC 5053's systematic Raptor code (R10) as a straggler code.
+
+The m functions form K source symbols (K = n / r, each the sum of a group of r unit tasks, or
+``k`` given: sources of m / k functions), 4 <= K <= 8192. Worker j computes the encoding
+symbols with the ESIs ``j, j + n, j + 2n, ...`` (``systematic: true``, the RFC's use: the
+source symbols, ESIs 0 .. K - 1, are every worker's first) or ``K + j, K + j + n, ...``
+(``systematic: false``: repair symbols only), ``symbols_per_worker`` of them, one after
+another, each returned when done (``returns: symbol``) or all together (``worker``).
+
+What a symbol costs. An encoding symbol is the sum of the intermediate symbols
+:func:`~ltsim.codes.raptor.rfc5053.lt_indices` lists, and the intermediate symbols are a
+fixed linear function of the sources (C = A^-1 (0, ..., 0, sources), Section 5.4.2.4). So a
+symbol is a fixed real combination of the sources, its *expansion*. In a linear computation
+(``computation: linear``: rows of a matrix encoded in advance) it costs one source symbol,
+whatever its expansion; in the paper's non-linear one a worker must compute every source its
+expansion involves: the symbol costs that many source symbols (a source symbol, ESI < K,
+exactly one). The expansion is computed in floating point from the dense inverse of A (a
+coefficient counts when it exceeds 1e-9 times the largest of its symbol), so the non-linear
+setting is limited to K <= 2048; tests/test_raptor.py checks the counts against exact
+fractions on small K.
+
+Decoding. The master can recover F(x) once the constraints and the symbols received have
+rank L (:mod:`~ltsim.codes.raptor.decoding`): over the rationals (``field: rational``,
+default: the real values of the paper's computation) or over GF(2) (``field: gf2``, what the
+RFC's byte-oriented decoder needs). Every trial also reports the other field's answer where
+it is cheap: ``symbols_gf2`` and ``decoded_gf2`` (GF(2) needs at least as many symbols).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Annotated, ClassVar, Literal
+
+import numpy as np
+from pydantic import Field
+
+from ..base import CrossFieldError, Outcome, OverSources, cost_columns, task_finish
+from . import decoding, rfc5053
+
+NONLINEAR_K_MAX = 2048
+"""Largest source block whose symbol expansions (a dense L x L inverse) ltsim computes."""
+
+
+@functools.lru_cache(maxsize=8)
+def expansion(K: int, esis: tuple[int, ...]) -> np.ndarray:
+    """The real coefficients of the sources in each encoding symbol of ``esis``, shape
+    (len(esis), K): rows of G A^-1 restricted to the source part, G the symbols' 0/1 rows
+    over the intermediate symbols."""
+    p = rfc5053.parameters(K)
+    A = np.zeros((p.L, p.L))
+    for i, row in enumerate(rfc5053.constraint_rows(K)):
+        A[i, row] = 1.0
+    for x in range(K):
+        A[p.S + p.H + x, rfc5053.lt_indices(K, x)] = 1.0
+    sources = np.linalg.solve(A, np.eye(p.L)[:, p.S + p.H:])  # C = this @ sources
+    G = np.zeros((len(esis), p.L))
+    for i, x in enumerate(esis):
+        G[i, rfc5053.lt_indices(K, x)] = 1.0
+    out = G @ sources
+    out.flags.writeable = False
+    return out
+
+
+def expansion_sizes(coefficients: np.ndarray) -> np.ndarray:
+    """Sources with a nonzero coefficient in each symbol (above 1e-9 of its largest)."""
+    scale = np.abs(coefficients).max(axis=1, keepdims=True)
+    return (np.abs(coefficients) > 1e-9 * scale).sum(axis=1)
+
+
+class RaptorCode(OverSources):
+    """RFC 5053's systematic Raptor code (see the module docstring)."""
+
+    kind: Literal["raptor"] = "raptor"
+    draws: ClassVar[bool] = False
+    executable: ClassVar[bool] = False
+    r: Annotated[int, Field(ge=1)] = 1
+    k: Annotated[int, Field(ge=1)] | None = None
+    symbols_per_worker: Annotated[int, Field(ge=1)] = 2
+    returns: Literal["symbol", "worker"] = "symbol"
+    systematic: bool = True
+    field: Literal["rational", "gf2"] = "rational"
+
+    @property
+    def default_id(self) -> str:
+        base = f"raptor{self.r}" if self.k is None else f"raptor-k{self.k}"
+        return base + ("" if self.field == "rational" else "-gf2")
+
+    def display_name(self) -> str:
+        if self.label:
+            return self.label
+        name = f"Raptor-{self.r}" if self.k is None else f"Raptor (k={self.k})"
+        return name + ("" if self.field == "rational" else " over GF(2)")
+
+    def check(self, workers: int) -> None:
+        self.check_sources(workers)
+        if workers % self.r:
+            raise CrossFieldError("r", f"must divide the number of workers ({workers})", self.r)
+        K = self.sources(workers)
+        if not rfc5053.K_MIN <= K <= rfc5053.K_MAX:
+            key, value = ("r", self.r) if self.k is None else ("k", self.k)
+            raise CrossFieldError(key, f"RFC 5053 defines source blocks of {rfc5053.K_MIN} "
+                                  f"to {rfc5053.K_MAX} symbols; this is K = {K}", value)
+        if workers * self.symbols_per_worker < K:
+            raise CrossFieldError("symbols_per_worker", f"workers x symbols_per_worker must be "
+                                  f">= K = {K} source symbols", self.symbols_per_worker)
+
+    def check_computation(self, workers: int, linear: bool) -> None:
+        K = self.sources(workers)
+        if not linear and K > NONLINEAR_K_MAX:
+            key, value = ("r", self.r) if self.k is None else ("k", self.k)
+            raise CrossFieldError(key, f"K = {K} source symbols: the expansion of a symbol "
+                                  f"over the sources (its non-linear cost) is computed up to "
+                                  f"K = {NONLINEAR_K_MAX}; use computation: linear", value)
+
+    def esis(self, workers: int) -> tuple[int, ...]:
+        """The ESI of every symbol, worker j's i-th at position j s + i."""
+        K, s = self.sources(workers), self.symbols_per_worker
+        first = 0 if self.systematic else K
+        return tuple(first + j + i * workers for j in range(workers) for i in range(s))
+
+    def symbol_costs(self, workers: int, linear: bool) -> np.ndarray:
+        """Unit tasks of every symbol (position j s + i): a source symbol's (r, or n / k) in
+        a linear computation, times its expansion's size in a non-linear one."""
+        size = float(self.source_units(workers))
+        count = workers * self.symbols_per_worker
+        if linear:
+            return np.full(count, size)
+        K = self.sources(workers)
+        return size * expansion_sizes(expansion(K, self.esis(workers))).astype(float)
+
+    def arrival_times(self, delays, unit_times, costs) -> np.ndarray:
+        """Arrival time of every symbol, shape (trials, n s)."""
+        trials, n = delays.shape
+        s = self.symbols_per_worker
+        per = np.asarray(unit_times, dtype=float)
+        per = np.broadcast_to(per if per.ndim else per[None, None], (trials, n))
+        cost = costs.reshape(n, s)[None, :, :] * per[:, :, None]
+        if self.returns == "symbol":
+            done = np.cumsum(cost, axis=2)
+        else:
+            done = np.repeat(cost.sum(axis=2, keepdims=True), s, axis=2)
+        return (delays[:, :, None] + done).reshape(trials, n * s)
+
+    def simulate(self, block) -> Outcome:
+        n = block.workers
+        K = self.sources(n)
+        code = rfc5053.code(K, max(self.esis(n)) + 1)
+        L = code.params.L
+        rows = np.asarray(self.esis(n), dtype=np.int64)  # row of each symbol position
+        costs = self.symbol_costs(n, block.linear)
+        times = self.arrival_times(block.delays, block.unit_times, costs)
+        trials = block.trials
+        latency = np.full(trials, np.inf)
+        symbols = np.empty(trials, dtype=np.int64)
+        decoded = np.zeros(trials, dtype=bool)
+        gf2_symbols = np.zeros(trials)
+        gf2_decoded = np.zeros(trials)
+        seconds = np.empty(trials)
+        args = (code.constraint_ptr, code.constraint_idx, code.symbol_ptr, code.symbol_idx)
+        for b in range(trials):
+            began = time.perf_counter()
+            order = np.argsort(times[b], kind="stable")
+            arrived = times[b][order]
+            esi_order = rows[order]
+            g = decoding.first_full_rank_gf2(*args, esi_order, L)
+            if g > 0:
+                gf2_symbols[b], gf2_decoded[b] = g, 1.0
+            if self.field == "gf2":
+                used = g
+            else:  # the rationals need at most what GF(2) needs: search that prefix
+                prefix = esi_order if g < 0 else esi_order[:g]
+                used = decoding.first_full_rank_modp(*args, prefix, L, decoding.PRIME)
+            seconds[b] = time.perf_counter() - began
+            if used > 0:
+                latency[b], symbols[b], decoded[b] = arrived[used - 1], used, True
+            else:
+                symbols[b] = n * self.symbols_per_worker
+        work = costs.reshape(n, self.symbols_per_worker).sum(axis=1)
+        columns = cost_columns(block.delays, block.unit_times, work, latency)
+        columns.update(symbols_gf2=gf2_symbols, decoded_gf2=gf2_decoded)
+        out = Outcome(latency, symbols, decoded, seconds, columns)
+        if block.want_finish:
+            out = out.finishing(task_finish(block.delays, block.unit_times, work))
+        return out
+
+    def memory_bytes(self, workers: int, trials: int = 1) -> int:
+        # the dense eliminations: L x L residues (8 B) over the rationals, L x L bits over
+        # GF(2); the arrival times and orders of every symbol; the expansion (non-linear)
+        K = self.sources(workers)
+        L = rfc5053.parameters(K).L if rfc5053.K_MIN <= K <= rfc5053.K_MAX else K
+        count = workers * self.symbols_per_worker
+        return int(8 * L * L + L * L // 8 + 32 * count * trials + 8 * count * K)
