@@ -162,3 +162,21 @@ def test_raptor_runs_and_gf2_needs_at_least_the_rationals_symbols(tmp_path):
         assert (q["symbols_gf2"] >= q["symbols"]).all()
         g = rows[rows["scheme"] == "raptor1-gf2"]["symbols"].to_numpy()
         np.testing.assert_array_equal(g, q["symbols_gf2"].to_numpy())
+
+
+@pytest.mark.parametrize("K", [4, 11, 50, 200, 1000])
+def test_inactivation_decides_exactly_as_the_dense_eliminations(K):
+    """The fast decision (peeling with inactivation, then the residual's rank) gives the
+    dense online eliminations' answer, over both fields, on random erasures and orders."""
+    from ltsim.codes.raptor import inactivation
+
+    c = rfc5053.code(K, 3 * K)
+    args = (c.constraint_ptr, c.constraint_idx, c.symbol_ptr, c.symbol_idx)
+    rng = np.random.default_rng(K + 1)
+    for _ in range(12 if K < 1000 else 3):
+        order = rng.permutation(3 * K)[: int(1.5 * K) + 5].astype(np.int64)
+        L = c.params.L
+        assert (inactivation.first_full_rank(*args, order, L, inactivation.GF2)
+                == decoding.first_full_rank_gf2(*args, order, L))
+        assert (inactivation.first_full_rank(*args, order, L, decoding.PRIME)
+                == decoding.first_full_rank_modp(*args, order, L, decoding.PRIME))

@@ -36,7 +36,7 @@ import numpy as np
 from pydantic import Field
 
 from ..base import CrossFieldError, Outcome, OverSources, cost_columns, task_finish
-from . import decoding, rfc5053
+from . import decoding, inactivation, rfc5053
 
 NONLINEAR_K_MAX = 2048
 """Largest source block whose symbol expansions (a dense L x L inverse) ltsim computes."""
@@ -163,14 +163,14 @@ class RaptorCode(OverSources):
             order = np.argsort(times[b], kind="stable")
             arrived = times[b][order]
             esi_order = rows[order]
-            g = decoding.first_full_rank_gf2(*args, esi_order, L)
+            g = inactivation.first_full_rank(*args, esi_order, L, inactivation.GF2)
             if g > 0:
                 gf2_symbols[b], gf2_decoded[b] = g, 1.0
             if self.field == "gf2":
                 used = g
             else:  # the rationals need at most what GF(2) needs: search that prefix
                 prefix = esi_order if g < 0 else esi_order[:g]
-                used = decoding.first_full_rank_modp(*args, prefix, L, decoding.PRIME)
+                used = inactivation.first_full_rank(*args, prefix, L, decoding.PRIME)
             seconds[b] = time.perf_counter() - began
             if used > 0:
                 latency[b], symbols[b], decoded[b] = arrived[used - 1], used, True
