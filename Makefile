@@ -7,7 +7,8 @@ FIGURES := results/figures
 
 .DEFAULT_GOAL := help
 .PHONY: help install test test-fast lint reproduce-figures reproduce-codes reproduce-systems \
-        reproduce-which-code reproduce-execution reproduce-queueing reproduce-rcmv reproduce-rounds reproduce-all docs notebook \
+        reproduce-which-code reproduce-execution reproduce-queueing reproduce-rcmv reproduce-rounds reproduce-raptor reproduce-all docs \
+        notebook \
         bench clean
 
 ## help: list the targets (this text)
@@ -99,6 +100,12 @@ reproduce-rounds: $(STAMP)
 	@mkdir -p $(FIGURES)
 	cp results/rounds-persistent/sweep-persistence.stay.png $(FIGURES)/rounds-persistent-stay.png
 
+## reproduce-raptor: decoding overhead of RFC 5053's Raptor (R10) against LT (about a minute)
+reproduce-raptor: $(STAMP)
+	$(BIN)/ltsim run configs/raptor-overhead.yaml --force --quiet
+	$(BIN)/python scripts/raptor_overhead.py results/raptor-overhead \
+	    --figure $(FIGURES)/raptor-overhead.png
+
 ## reproduce-queueing: jobs on a loaded cluster: the flip of redundancy with load (queue-flip)
 reproduce-queueing: $(STAMP)
 	$(BIN)/ltsim sweep configs/queue-flip.sweep.yaml --force --quiet
@@ -118,7 +125,8 @@ reproduce-execution: $(STAMP)
 
 ## reproduce-all: every result the docs quote, then the docs' tables (about 15 minutes)
 reproduce-all: reproduce-figures reproduce-codes reproduce-systems reproduce-which-code \
-               reproduce-queueing reproduce-rcmv reproduce-rounds reproduce-execution docs
+               reproduce-queueing reproduce-rcmv reproduce-rounds reproduce-raptor \
+               reproduce-execution docs
 
 ## docs: rewrite the generated tables of README.md and docs/*.md from the results folders
 docs: $(STAMP)

@@ -180,3 +180,32 @@ def test_inactivation_decides_exactly_as_the_dense_eliminations(K):
                 == decoding.first_full_rank_gf2(*args, order, L))
         assert (inactivation.first_full_rank(*args, order, L, decoding.PRIME)
                 == decoding.first_full_rank_modp(*args, order, L, decoding.PRIME))
+
+
+def test_the_overhead_script_reads_a_run(tmp_path):
+    """scripts/raptor_overhead.py on a small run: a row per K and decoder, probabilities
+    that never rise with h."""
+    import subprocess
+    import sys
+
+    from tests.helpers import cli
+
+    config = tmp_path / "o.yaml"
+    config.write_text("name: o\nm: 40\ntau: 0.0\ntrials: 40\nseed: 1\ncomputation: linear\n"
+                      "delay: {dist: exponential, rate: 1.0}\n"
+                      "schemes: [{kind: raptor, k: 8, symbols_per_worker: 1}, "
+                      "{kind: raptor, k: 20, symbols_per_worker: 1}, "
+                      "{kind: lt, k: 8, symbols_per_worker: 1}]\n")
+    out = tmp_path / "run"
+    assert cli("run", config, "-o", out, "-q").exit_code == 0
+    done = subprocess.run([sys.executable, "scripts/raptor_overhead.py", str(out), "--figure",
+                           str(tmp_path / "f.png")], capture_output=True, text=True, check=True)
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| 8 ")]
+    assert len(rows) == 3 and (tmp_path / "f.png").is_file()
+    from importlib import util
+
+    spec = util.spec_from_file_location("overhead", "scripts/raptor_overhead.py")
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for entry in module.curves(out):
+        assert (np.diff(entry["fail"]) <= 0).all()

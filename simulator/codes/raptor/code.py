@@ -185,9 +185,14 @@ class RaptorCode(OverSources):
         return out
 
     def memory_bytes(self, workers: int, trials: int = 1) -> int:
-        # the dense eliminations: L x L residues (8 B) over the rationals, L x L bits over
-        # GF(2); the arrival times and orders of every symbol; the expansion (non-linear)
+        # the decisions: the rows of the constraints and the symbols received (CSR, about 8
+        # entries each, twice with the columns' index), the reps of the eliminated columns
+        # over the inactive ones (a few sqrt(L) of them, 8 B each over the rationals); the
+        # arrival times and orders of every symbol; the expansion (non-linear only, K up to
+        # NONLINEAR_K_MAX)
         K = self.sources(workers)
         L = rfc5053.parameters(K).L if rfc5053.K_MIN <= K <= rfc5053.K_MAX else K
         count = workers * self.symbols_per_worker
-        return int(8 * L * L + L * L // 8 + 32 * count * trials + 8 * count * K)
+        inactive = max(64, int(3 * L ** 0.5))
+        expansion_bytes = 8 * count * K if K <= NONLINEAR_K_MAX else 0
+        return int(256 * L + 8 * L * inactive + 32 * count * trials + expansion_bytes)

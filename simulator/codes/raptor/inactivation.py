@@ -306,18 +306,18 @@ def first_full_rank(c_ptr, c_idx, s_ptr, s_idx, order, L, field):
     total = order.shape[0]
     nc = c_ptr.shape[0] - 1
     lo = max(0, L - nc)  # below this the rows are too few
-    if lo > total or not _full(c_ptr, c_idx, s_ptr, s_idx, order, total, L, field):
+    if lo > total:
         return -1
     if _full(c_ptr, c_idx, s_ptr, s_idx, order, lo, L, field):
         return lo
-    step = 1
-    bad = lo  # the largest prefix known not to reach L
-    good = total
-    while bad + step < total:
-        probe = bad + step
+    bad, step = lo, 1  # bad: the largest prefix known not to reach L
+    while True:
+        probe = min(bad + step, total)
         if _full(c_ptr, c_idx, s_ptr, s_idx, order, probe, L, field):
             good = probe
             break
+        if probe == total:
+            return -1
         bad = probe
         step *= 2
     while good - bad > 1:
