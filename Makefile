@@ -100,11 +100,14 @@ reproduce-rounds: $(STAMP)
 	@mkdir -p $(FIGURES)
 	cp results/rounds-persistent/sweep-persistence.stay.png $(FIGURES)/rounds-persistent-stay.png
 
-## reproduce-raptor: decoding overhead of RFC 5053's Raptor (R10) against LT (about a minute)
+## reproduce-raptor: RFC 5053's Raptor (R10) against LT: overhead, and Fig. 2's systems (~2 min)
 reproduce-raptor: $(STAMP)
 	$(BIN)/ltsim run configs/raptor-overhead.yaml --force --quiet
 	$(BIN)/python scripts/raptor_overhead.py results/raptor-overhead \
 	    --figure $(FIGURES)/raptor-overhead.png
+	$(BIN)/ltsim sweep configs/raptor-systems.sweep.yaml --force --quiet
+	$(BIN)/python scripts/raptor_systems.py results/raptor-systems \
+	    --figure $(FIGURES)/raptor-systems.png
 
 ## reproduce-queueing: jobs on a loaded cluster: the flip of redundancy with load (queue-flip)
 reproduce-queueing: $(STAMP)

@@ -209,3 +209,26 @@ def test_the_overhead_script_reads_a_run(tmp_path):
     spec.loader.exec_module(module)
     for entry in module.curves(out):
         assert (np.diff(entry["fail"]) <= 0).all()
+
+
+def test_the_systems_script_reads_a_sweep(tmp_path):
+    """scripts/raptor_systems.py on a small sweep of the same shape."""
+    import subprocess
+    import sys
+
+    from tests.helpers import cli
+
+    sweep = tmp_path / "s.sweep.yaml"
+    sweep.write_text("name: s\nbase:\n  name: s\n  m: 40\n  tau: 0.005\n  trials: 10\n"
+                     "  seed: 1\n  delay: {dist: exponential, rate: 0.2}\n  schemes:\n"
+                     "    - {kind: lt, r: 1}\n    - {kind: lt, r: 2}\n"
+                     "    - {kind: raptor, r: 1}\n    - {kind: raptor, r: 2}\n"
+                     "grid:\n  computation: [nonlinear, linear]\n  delay:\n"
+                     "    - {dist: exponential, rate: 0.2}\n"
+                     "    - {dist: pareto, scale: 1.0, shape: 1.0}\n")
+    out = tmp_path / "run"
+    assert cli("sweep", sweep, "-o", out, "-q").exit_code == 0
+    done = subprocess.run([sys.executable, "scripts/raptor_systems.py", str(out), "--figure",
+                           str(tmp_path / "f.png")], capture_output=True, text=True, check=True)
+    assert sum(line.startswith(("| Exp", "| Pareto")) for line in done.stdout.splitlines()) == 4
+    assert (tmp_path / "f.png").is_file()
