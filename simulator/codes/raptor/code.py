@@ -35,7 +35,17 @@ from typing import Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from ..base import CrossFieldError, Outcome, OverSources, cost_columns, task_finish
+from ..base import (
+    CrossFieldError,
+    Master,
+    Outcome,
+    OverSources,
+    Plan,
+    TaskPlan,
+    Work,
+    cost_columns,
+    task_finish,
+)
 from . import decoding, inactivation, rfc5053
 
 NONLINEAR_K_MAX = 2048
@@ -73,7 +83,6 @@ class RaptorCode(OverSources):
 
     kind: Literal["raptor"] = "raptor"
     draws: ClassVar[bool] = False
-    executable: ClassVar[bool] = False
     r: Annotated[int, Field(ge=1)] = 1
     k: Annotated[int, Field(ge=1)] | None = None
     symbols_per_worker: Annotated[int, Field(ge=1)] = 2
@@ -112,6 +121,15 @@ class RaptorCode(OverSources):
             raise CrossFieldError(key, f"K = {K} source symbols: the expansion of a symbol "
                                   f"over the sources (its non-linear cost) is computed up to "
                                   f"K = {NONLINEAR_K_MAX}; use computation: linear", value)
+
+    def check_execution(self, workers: int) -> None:
+        super().check_execution(workers)
+        K = self.sources(workers)
+        if K > NONLINEAR_K_MAX:
+            key, value = ("r", self.r) if self.k is None else ("k", self.k)
+            raise CrossFieldError(key, f"K = {K} source symbols: a real execution computes "
+                                  "every symbol's expansion over the sources, up to "
+                                  f"K = {NONLINEAR_K_MAX}", value)
 
     def esis(self, workers: int) -> tuple[int, ...]:
         """The ESI of every symbol, worker j's i-th at position j s + i."""
@@ -184,6 +202,30 @@ class RaptorCode(OverSources):
             out = out.finishing(task_finish(block.delays, block.unit_times, work))
         return out
 
+    def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
+        """Real values: worker j's symbols are their expansions over the sources (a source
+        symbol is its group of units; a repair symbol the weighted sum of every source its
+        expansion involves, each source its group's units with the coefficient as weight);
+        :class:`RaptorMaster` decides and solves."""
+        K, s = self.sources(workers), self.symbols_per_worker
+        group = workers // K  # unit tasks of a source
+        esis = self.esis(workers)
+        coefficients = expansion(K, esis)
+        tasks = []
+        for j in range(workers):
+            work = []
+            for i in range(s):
+                x = esis[j * s + i]
+                if x < K:  # a source symbol: exactly its group
+                    work.append(Work(np.arange(x * group, (x + 1) * group)))
+                    continue
+                row = coefficients[j * s + i]
+                keep = np.flatnonzero(np.abs(row) > 1e-9 * np.abs(row).max())
+                units = (keep[:, None] * group + np.arange(group)).ravel()
+                work.append(Work(units, np.repeat(row[keep], group)))
+            tasks.append(TaskPlan(j, tuple(work), streaming and self.returns == "symbol"))
+        return Plan(tasks, RaptorMaster(K, esis, s, coefficients, self.field))
+
     def memory_bytes(self, workers: int, trials: int = 1) -> int:
         # the decisions: the rows of the constraints and the symbols received (CSR, about 8
         # entries each, twice with the columns' index), the reps of the eliminated columns
@@ -196,3 +238,49 @@ class RaptorCode(OverSources):
         inactive = max(64, int(3 * L ** 0.5))
         expansion_bytes = 8 * count * K if K <= NONLINEAR_K_MAX else 0
         return int(256 * L + 8 * L * inactive + 32 * count * trials + expansion_bytes)
+
+
+class RaptorMaster(Master):
+    """Decides, symbol by symbol, whether the symbols received determine the sources (the
+    simulation's decision, :func:`~ltsim.codes.raptor.inactivation.first_full_rank`, in the
+    code's field), then solves the received symbols' expansions for the sources by least
+    squares (``numpy.linalg.lstsq``) and returns their sum."""
+
+    def __init__(self, K, esis, per_worker, coefficients, field) -> None:
+        self.K, self.esis, self.s = K, esis, per_worker
+        self.coefficients, self.field = coefficients, field
+        self.code = rfc5053.code(K, max(esis) + 1)
+        self.rows: list[int] = []
+        self.values: list[float] = []
+        self._value = float("nan")
+
+    def add(self, worker, index, value, at) -> bool:
+        if self.complete:
+            return True
+        self.received += 1
+        position = worker * self.s + index
+        if position in self.rows:
+            return False
+        self.rows.append(position)
+        self.values.append(value)
+        began = time.perf_counter()
+        order = np.asarray([self.esis[p] for p in self.rows], dtype=np.int64)
+        c = self.code
+        field = inactivation.GF2 if self.field == "gf2" else decoding.PRIME
+        used = inactivation.first_full_rank(c.constraint_ptr, c.constraint_idx, c.symbol_ptr,
+                                            c.symbol_idx, order, c.params.L, field)
+        if used == len(order):
+            system = self.coefficients[self.rows]
+            sources = np.linalg.lstsq(system, np.asarray(self.values), rcond=None)[0]
+            self._value = float(sources.sum())
+            self.complete = True
+        self.seconds += time.perf_counter() - began
+        return self.complete
+
+    @property
+    def value(self) -> float:
+        return self._value
+
+    @property
+    def symbols(self) -> int | None:
+        return len(self.rows)
