@@ -23,6 +23,8 @@ Measurements (one function each, in this order)
 7. :func:`bench_sum_recovery`: one sum-recovery trial (``benchmarks/bench_sumrank.py``).
 8. :func:`bench_sweep`: ``ltsim sweep`` on local processes and on a Dask ``LocalCluster``.
 9. :func:`bench_execute`: ``ltsim execute`` on the local and the dask backend.
+11. :func:`bench_raptor`: a Raptor-1 trial (RFC 5053, K = 1000) against an LT-1 trial on
+    exp02's system.
 10. :func:`bench_queueing`: queueing runs of the SIGMETRICS 2020 exponential system
     (``configs/queue-rcmv-exp.sweep.yaml``): jobs x workers a second per scheme, and the
     wall time of the whole sweep at 20 trials x 1000 jobs.
@@ -79,6 +81,7 @@ T_REFERENCE = 100.0
 T_SUMRANK_MS = 20.0
 T_EXECUTE_RATIO = 3.0
 T_QUEUE_SWEEP_S = 60.0
+T_RAPTOR_RATIO = 2.0
 RCMV_EXP = ROOT / "configs" / "queue-rcmv-exp.sweep.yaml"
 
 
@@ -896,6 +899,38 @@ def bench_queueing(trials: int, jobs: int, sweep_trials: int) -> list[Row]:
              f"scaled ×{scale:g}; LT's exact decoding at k = 10^4 is nearly all of it")]
 
 
+def bench_raptor(trials: int) -> list[Row]:
+    """Measurement 11: exp02's system (m = n = 1000) with Raptor-1 alone and LT-1 alone,
+    ``trials`` trials on one process after a warm-up run: seconds a trial, and their ratio.
+    The Raptor trial decides over the rationals and reports the GF(2) answer too (two
+    searches); ``field: gf2`` alone is measured beside it."""
+    from ltsim import Experiment, simulate
+
+    base = load_experiment(EXP02)
+    common = dict(m=base.m, tau=base.tau, trials=trials, seed=base.seed,
+                  delay={"dist": "exponential", "rate": RATE})
+    times = {}
+    for name, scheme in (("lt1", {"kind": "lt", "r": 1}), ("raptor1", {"kind": "raptor"}),
+                         ("raptor1-gf2", {"kind": "raptor", "field": "gf2"})):
+        experiment = Experiment(schemes=[scheme], **common)
+        simulate(experiment.replace(trials=2), progress=False, jobs=1)
+        start = time.perf_counter()
+        simulate(experiment, progress=False, jobs=1)
+        times[name] = (time.perf_counter() - start) / trials
+        log(f"{name}: {times[name] * 1e3:.2f} ms a trial")
+    ratio = times["raptor1"] / times["lt1"]
+    return [
+        Row("11. Raptor-1 trial (K = 1000, rationals + GF(2)), exp02, one process",
+            f"{times['raptor1'] * 1e3:.2f} ms",
+            note=f"LT-1 {times['lt1'] * 1e3:.2f} ms; Raptor-1 over GF(2) alone "
+                 f"{times['raptor1-gf2'] * 1e3:.2f} ms; {trials} trials each"),
+        Row("11. Raptor-1 trial over an LT-1 trial", f"{ratio:.2f}×",
+            f"≤ {T_RAPTOR_RATIO:g}×", ratio <= T_RAPTOR_RATIO,
+            note="decisions by inactivation, each a few full rebuilds of the system "
+                 "(galloping over prefixes); an online peeling is the next step"),
+    ]
+
+
 def pointer_chase_ns(megabytes: int, steps: int, seed: int = 0) -> float:
     """Nanoseconds per dependent random read in an int32 array of ``megabytes`` MiB: a walk
     around one random cycle (Sattolo), each read's address given by the previous read."""
@@ -1064,6 +1099,8 @@ def measure_all(quick: bool) -> list[Row]:
     rows += bench_sweep(trials=20 if q else 500)
     log("9. execute")
     rows += bench_execute(trials=1 if q else 3)
+    log("11. raptor")
+    rows += bench_raptor(trials=20 if q else 300)
     log("10. queueing")
     rows += bench_queueing(trials=1 if q else 2, jobs=20 if q else 1000,
                            sweep_trials=2 if q else 20)
