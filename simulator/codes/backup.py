@@ -8,10 +8,24 @@ from fractions import Fraction
 from typing import Annotated, ClassVar, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from .base import Code, Master, Outcome, Plan, TaskPlan, Work, busy_and_units
+from ..util.validation import StrictModel
+from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work, busy_and_units
 from .replication import one_block_each
+from .speculation import cubed_timeline
+
+
+class CubedPolicy(StrictModel):
+    """Cubed's backup rule (:func:`~ltsim.codes.speculation.cubed_timeline`), with Cubed's
+    names and defaults (``should_launch_backup`` in ``cubed/runtime/backup.py``, and the 2 s
+    timeout of its asyncio loop)."""
+
+    engine: Literal["cubed"] = "cubed"
+    min_tasks: Annotated[int, Field(ge=1)] = 10
+    min_completed_fraction: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.5
+    slow_factor: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3.0
+    poll: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 2.0
 
 
 def backup_time(finish: np.ndarray, q: int, slow_factor: float) -> np.ndarray:
@@ -41,13 +55,29 @@ class Backup(Code):
     draws: ClassVar[bool] = True
     after: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.5
     slow_factor: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 3.0
+    policy: CubedPolicy | None = None
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _named(cls, value):
+        return {"engine": value} if isinstance(value, str) else value
 
     @property
     def default_id(self) -> str:
-        return "backup"
+        return "backup" if self.policy is None else f"backup-{self.policy.engine}"
 
     def display_name(self) -> str:
-        return self.label or "Backup"
+        if self.label:
+            return self.label
+        return "Backup" if self.policy is None else f"Backup ({self.policy.engine})"
+
+    def check(self, workers: int) -> None:
+        if self.policy is not None:
+            for key in ("after", "slow_factor"):
+                if key in self.model_fields_set:
+                    raise CrossFieldError(key, f"belongs to the generic rule; with policy: "
+                                          f"{self.policy.engine} use the engine's own keys "
+                                          "under policy", getattr(self, key))
 
     def q(self, workers: int) -> int:
         """Finished tasks that set the backup time: ``ceil(after n)``, of ``after`` as written
@@ -58,12 +88,14 @@ class Backup(Code):
         trials, n = block.delays.shape
         unit_times = np.broadcast_to(np.asarray(block.unit_times, dtype=float), (trials, n))
         finish = block.delays + unit_times
-        t_b = backup_time(finish, self.q(n), self.slow_factor)
         fresh_x, fresh_s = np.empty((trials, n)), np.ones((trials, n))
         for b in range(trials):  # the fresh workers of all n tasks, drawn in task order
             fresh_x[b], speeds = block.fresh(block.rngs[b], n)
             if speeds is not None:
                 fresh_s[b] = speeds
+        if self.policy is not None:
+            return self._simulate_policy(block, finish, fresh_x + block.unit * fresh_s)
+        t_b = backup_time(finish, self.q(n), self.slow_factor)
         backup_finish = t_b[:, None] + fresh_x + block.unit * fresh_s
         late = finish > t_b[:, None]
         done = np.where(late, np.minimum(finish, backup_finish), finish)
@@ -79,6 +111,23 @@ class Backup(Code):
             out = out.finishing(finish)
         return out
 
+    def _simulate_policy(self, block, finish, duration) -> Outcome:
+        """Every trial's timeline under the engine's rule."""
+        trials = finish.shape[0]
+        p = self.policy
+        latency, seconds = np.empty(trials), np.empty(trials)
+        units, backups = np.empty(trials), np.empty(trials)
+        for b in range(trials):
+            out = cubed_timeline(finish[b], duration[b], p.min_tasks,
+                                 p.min_completed_fraction, p.slow_factor, p.poll)
+            latency[b], seconds[b] = out["latency"], out["busy"]
+            units[b], backups[b] = out["units"], out["backups"]
+        result = Outcome.uncoded(latency, worker_seconds=seconds, units=units,
+                                 backups=backups)
+        if block.want_finish:
+            result = result.finishing(finish)
+        return result
+
     def memory_bytes(self, workers: int, trials: int = 1) -> int:
         # finish, the sorted first q, the fresh workers, their finish, late, done, start and
         # the extra cost, shape (trials, n)
@@ -87,6 +136,9 @@ class Backup(Code):
     def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         delays, speeds = fresh(rng, workers) if fresh is not None else (np.zeros(workers),
                                                                           None)
+        if self.policy is not None:
+            return Plan(one_block_each(workers, 1), CubedMaster(workers, self.policy, delays,
+                                                                speeds))
         return Plan(one_block_each(workers, 1),
                     BackupMaster(workers, self.q(workers), self.slow_factor, delays, speeds))
 
@@ -139,3 +191,67 @@ class BackupMaster(Master):
     @property
     def extras(self) -> dict[str, int]:
         return {"backups": self.launched or 0}
+
+
+class CubedMaster(Master):
+    """Cubed's rule live: every result is recorded (first copy of a task wins); the master
+    checks after each result and every ``poll`` seconds, and launches a backup of every task
+    without one that qualifies (:func:`~ltsim.codes.speculation.cubed_timeline`), on a
+    fresh worker (``n + i`` backs up task ``i``) with the fresh delay and speed the code drew
+    for the task."""
+
+    def __init__(self, n: int, policy: CubedPolicy, delays: np.ndarray,
+                 speeds: np.ndarray | None) -> None:
+        self.n, self.policy, self.delays, self.speeds = n, policy, delays, speeds
+        self.parts: dict[int, float] = {}
+        self.durations: list[float] = []
+        self.launch: dict[int, float] = {}
+        self.started = n
+        self.next_check = policy.poll
+
+    def add(self, worker, index, value, at) -> bool:
+        import bisect
+
+        began = time.perf_counter()
+        self.received += 1
+        task = worker % self.n
+        if task not in self.parts:
+            self.parts[task] = value
+            start = 0.0 if worker < self.n else self.launch[task]
+            bisect.insort(self.durations, at - start)
+            self.next_check = at  # Cubed checks right after a completion
+        self.complete = len(self.parts) == self.n
+        self.seconds += time.perf_counter() - began
+        return self.complete
+
+    def wakeup(self) -> float | None:
+        return None if self.complete else self.next_check
+
+    def act(self, now: float) -> list[TaskPlan]:
+        p = self.policy
+        tasks = []
+        for i in range(self.n):
+            if i in self.parts or i in self.launch:
+                continue
+            if self.started < p.min_tasks:
+                break
+            k = math.ceil(self.started * p.min_completed_fraction) - 1
+            if len(self.durations) <= k:
+                break
+            if now > self.durations[k] * p.slow_factor:
+                self.launch[i] = now
+                self.started += 1
+                tasks.append(TaskPlan(self.n + i, (Work(np.array([i])),),
+                                      delay=float(self.delays[i]),
+                                      speed=None if self.speeds is None
+                                      else float(self.speeds[i])))
+        self.next_check = now + p.poll
+        return tasks
+
+    @property
+    def value(self) -> float:
+        return math.fsum(self.parts.values()) if self.complete else math.nan
+
+    @property
+    def extras(self) -> dict[str, int]:
+        return {"backups": len(self.launch)}

@@ -1,0 +1,89 @@
+"""The speculative-execution rules of real engines, as timelines of one trial (``kind:
+backup, policy: ...``). Each rule sees only what its engine sees: when each task copy was
+launched, when copies finished, and (for the engines that measure it) a running task's
+progress.
+
+The model shared by every policy: task i (unit i) is launched at 0 on worker i and would
+finish at Y_i = X_i + s_i u; a copy of task i launched at t runs on a fresh machine and
+finishes at t + D_i (D_i = X' + s' u drawn for the task as for today's backups). A task is
+done when its first copy finishes; its other copy is cancelled then. T is when every task is
+done.
+
+``cubed`` (:func:`cubed_timeline`): Cubed's ``should_launch_backup`` as in
+cubed-dev/cubed, ``cubed/runtime/backup.py`` (commit 14341a5a) and its asyncio loop
+(``cubed/runtime/asyncio.py``): the master waits for the first completion or ``poll``
+seconds (2 s), records every copy finished by then, and then, for every task without a
+backup (in task order; Cubed iterates a set), launches one when at least ``min_tasks`` copies
+have been started (backups included), more than n = ceil(N * min_completed_fraction) - 1
+have finished and the task has run longer than ``slow_factor`` times the (n + 1)-th shortest
+finished duration (strictly longer). N counts the backups launched so far, so each backup
+launched raises the bar for the next in the same round.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+import numpy as np
+
+
+def cubed_timeline(finish: np.ndarray, backup_duration: np.ndarray, min_tasks: int = 10,
+                   min_completed_fraction: float = 0.5, slow_factor: float = 3.0,
+                   poll: float = 2.0) -> dict[str, np.ndarray | float | int]:
+    """One trial under Cubed's rule.
+
+    Parameters
+    ----------
+    finish : ndarray, shape (n,)
+        When each original copy would finish (launched at 0).
+    backup_duration : ndarray, shape (n,)
+        How long a backup of each task would take from its launch.
+
+    Returns
+    -------
+    dict
+        ``done`` (n,) when each task is done; ``launch`` (n,) when its backup was launched
+        (NaN: none); ``latency``; ``backups``; ``busy`` the worker-seconds of every copy until
+        it finished or was cancelled; ``units`` the copies that finished.
+    """
+    n = finish.shape[0]
+    done = np.full(n, np.inf)
+    launch = np.full(n, np.nan)
+    backup_end = np.full(n, np.inf)
+    durations: list[float] = []  # sorted durations of the copies finished (end - start)
+    started = n  # copies launched: len(start_times)
+    now = 0.0
+    left = n
+    while left > 0:
+        pending = np.where(np.isinf(done), np.minimum(finish, backup_end), np.inf)
+        nxt = float(pending.min())
+        if not math.isfinite(nxt) and not np.isinf(done).any():
+            break
+        now = min(nxt, now + poll)  # asyncio.wait(..., timeout=poll, FIRST_COMPLETED)
+        for i in np.flatnonzero(np.isinf(done) & (np.minimum(finish, backup_end) <= now)):
+            if finish[i] <= backup_end[i]:  # the original won: it ran from 0
+                bisect.insort(durations, float(finish[i]))
+            else:  # the backup won: it ran from its launch
+                bisect.insort(durations, float(backup_end[i] - launch[i]))
+            done[i] = now
+            left -= 1
+        for i in np.flatnonzero(np.isinf(done) & np.isnan(launch)):
+            if started < min_tasks:
+                break
+            k = math.ceil(started * min_completed_fraction) - 1
+            if len(durations) <= k:
+                break  # the same for every task of this round until a backup is launched
+            if now - 0.0 > durations[k] * slow_factor:
+                launch[i] = now
+                backup_end[i] = now + backup_duration[i]
+                started += 1
+    latency = float(done.max())
+    # cost: an original runs until it finishes or its task is done; a backup from its launch
+    original_busy = np.minimum(finish, done)
+    backup_busy = np.where(np.isnan(launch), 0.0,
+                           np.minimum(backup_end, done) - np.nan_to_num(launch))
+    units = (finish <= done).sum() + (~np.isnan(launch) & (backup_end <= done)).sum()
+    return {"done": done, "launch": launch, "latency": latency,
+            "backups": int((~np.isnan(launch)).sum()),
+            "busy": float(original_busy.sum() + backup_busy.sum()), "units": int(units)}

@@ -1,0 +1,88 @@
+"""The engines' speculative-execution rules (``kind: backup, policy: ...``) against timelines
+computed by hand, their defaults against the engines' own values, and their runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ltsim.codes.backup import CubedPolicy
+from ltsim.codes.speculation import cubed_timeline
+from tests.helpers import cli
+
+
+def test_cubed_defaults_are_cubeds():
+    """cubed/runtime/backup.py (should_launch_backup) and the 2 s timeout of its loop."""
+    p = CubedPolicy()
+    assert (p.min_tasks, p.min_completed_fraction, p.slow_factor, p.poll) == (10, 0.5, 3.0, 2.0)
+
+
+def test_cubed_timeline_by_hand():
+    """10 tasks, 5 done at 4 s, 5 that would take 100 s, backups taking 3 s, checks every
+    2 s. The reference is the 5th shortest duration (n = ceil(N/2) - 1 = 4): 4 s, so a task
+    qualifies once it has run more than 12 s: at 14 s (12 is not more). Each backup raises N,
+    so the round stops after one; the backup's result (3 s) lowers nothing the reference
+    reads, and two more qualify at 17 s and two at 20 s: done at 17, 20, 20, 23, 23."""
+    finish = np.array([4.0] * 5 + [100.0] * 5)
+    out = cubed_timeline(finish, np.full(10, 3.0))
+    np.testing.assert_array_equal(out["launch"][5:], [14, 17, 17, 20, 20])
+    np.testing.assert_array_equal(out["done"], [4] * 5 + [17, 20, 20, 23, 23])
+    assert out["latency"] == 23 and out["backups"] == 5 and out["units"] == 10
+    assert out["busy"] == 5 * 4 + (17 + 20 + 20 + 23 + 23) + 5 * 3
+
+
+def test_cubeds_own_test_case():
+    """cubed/tests/test_backup.py: 10 tasks started at 0, 5 done at 4 s: no backup at 7 s,
+    one at 13 s; none with min_tasks = 20."""
+    finish = np.array([4.0] * 5 + [100.0] * 5)
+    out = cubed_timeline(finish, np.full(10, 1000.0), poll=1.0)
+    assert out["launch"][5] == 13.0  # checks every second: 12 is not more than 12
+    never = cubed_timeline(finish, np.full(10, 1.0), min_tasks=20, poll=1.0)
+    assert never["backups"] == 0 and never["latency"] == 100.0
+
+
+def test_a_policy_runs_and_its_generic_keys_are_refused(tmp_path):
+    config = tmp_path / "b.yaml"
+    config.write_text("name: b\nm: 40\ntau: 0.05\ntrials: 20\nseed: 3\n"
+                      "delay: {dist: exponential, rate: 0.2}\n"
+                      "schemes: [{kind: backup}, {kind: backup, policy: cubed}]\n")
+    done = cli("run", config, "-o", tmp_path / "run", "-q")
+    assert done.exit_code == 0, done.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(config.read_text().replace("policy: cubed}", "policy: cubed, after: 0.3}"))
+    refused = cli("run", bad, "-o", tmp_path / "bad", "-q")
+    assert refused.exit_code == 2 and "after: belongs to the generic rule" in refused.stderr
+
+
+@pytest.mark.parametrize("slow", [1.5, 3.0])
+def test_the_live_master_follows_the_timeline(slow):
+    """CubedMaster (ltsim execute) fed the timeline's results launches the same backups at
+    the same times."""
+    from ltsim.codes.backup import CubedMaster
+
+    rng = np.random.default_rng(4)
+    finish = np.round(rng.exponential(5.0, 20), 3)
+    durations = np.round(rng.exponential(2.0, 20), 3)
+    policy = CubedPolicy(slow_factor=slow)
+    expected = cubed_timeline(finish, durations, slow_factor=slow)
+    master = CubedMaster(20, policy, durations, None)
+    events = sorted((f, i) for i, f in enumerate(finish))
+    launched = {}
+    now = 0.0
+    while not master.complete:
+        wake = master.wakeup()
+        pending = [(t, w) for t, w in events if t > now]
+        backups = [(launched[i] + durations[i], 20 + i) for i in launched
+                   if launched[i] + durations[i] > now]
+        nxt = min(pending + backups, default=(np.inf, -1))
+        if wake is not None and wake <= nxt[0]:
+            now = wake
+            for task in master.act(now):
+                launched[task.worker - 20] = now
+            continue
+        now, worker = nxt
+        master.add(worker, 0, 1.0, now)
+    got = np.full(20, np.nan)
+    for i, t in launched.items():
+        got[i] = t
+    np.testing.assert_allclose(got, expected["launch"], equal_nan=True)
