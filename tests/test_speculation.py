@@ -86,3 +86,69 @@ def test_the_live_master_follows_the_timeline(slow):
     for i, t in launched.items():
         got[i] = t
     np.testing.assert_allclose(got, expected["launch"], equal_nan=True)
+
+
+def test_spark_defaults_are_sparks():
+    """spark.speculation.interval 100 ms, multiplier 1.5, quantile 0.75, minTaskRuntime
+    100 ms (Spark 3.x; core/.../internal/config/package.scala)."""
+    from ltsim.codes.backup import SparkPolicy
+
+    p = SparkPolicy()
+    assert (p.interval, p.multiplier, p.quantile, p.min_task_runtime) == (0.1, 1.5, 0.75, 0.1)
+
+
+@pytest.mark.parametrize(("fast", "launch"), [(1.0, 1.6), (0.2, 0.4), (0.01, 0.2)])
+def test_spark_timeline_by_hand(fast, launch):
+    """10 tasks, 8 done at ``fast``, 2 that would take 10 s, copies taking 1 s. Checks at
+    0.1, 0.2, ...; after floor(0.75 * 10) = 7 successes the median is the 5th of 8 sorted
+    (``fast``), the threshold max(1.5 fast, 0.1), and a task qualifies at the first check at
+    which it has run strictly longer: 1.6 s for fast = 1 (1.5 is not longer), 0.4 for 0.2
+    (0.3), 0.2 for 0.01 (the 0.1 s floor)."""
+    from ltsim.codes.speculation import spark_timeline
+
+    finish = np.array([fast] * 8 + [10.0] * 2)
+    out = spark_timeline(finish, np.full(10, 1.0))
+    np.testing.assert_allclose(out["launch"][8:], [launch, launch])
+    assert np.isnan(out["launch"][:8]).all()
+    assert out["latency"] == pytest.approx(launch + 1.0) and out["backups"] == 2
+
+
+def test_spark_waits_for_its_quantile():
+    """With 7 of 10 successes needed, 6 fast tasks are not enough: no copy before the 7th
+    success (at 5 s), then copies at the first check past 1.5 x the median."""
+    from ltsim.codes.speculation import spark_timeline
+
+    finish = np.array([1.0] * 6 + [5.0] + [50.0] * 3)
+    out = spark_timeline(finish, np.full(10, 1.0))
+    # median of [1 x6, 5] sorted: index 3 -> 1.0; threshold 1.5; first check at or after 5
+    np.testing.assert_allclose(out["launch"][7:], [5.0, 5.0, 5.0])
+
+
+def test_the_spark_master_follows_the_timeline():
+    from ltsim.codes.backup import SparkMaster, SparkPolicy
+    from ltsim.codes.speculation import spark_timeline
+
+    rng = np.random.default_rng(6)
+    finish = np.round(rng.exponential(5.0, 20), 3)
+    durations = np.round(rng.exponential(2.0, 20), 3)
+    expected = spark_timeline(finish, durations)
+    master = SparkMaster(20, SparkPolicy(), durations, None)
+    events = sorted((f, i) for i, f in enumerate(finish))
+    launched, now = {}, 0.0
+    while not master.complete:
+        wake = master.wakeup()
+        pending = [(t, w) for t, w in events if t > now]
+        copies = [(launched[i] + durations[i], 20 + i) for i in launched
+                  if launched[i] + durations[i] > now]
+        nxt = min(pending + copies, default=(np.inf, -1))
+        if wake is not None and wake < nxt[0] - 1e-12:
+            now = wake
+            for task in master.act(now):
+                launched[task.worker - 20] = now
+            continue
+        now, worker = nxt
+        master.add(worker, 0, 1.0, now)
+    got = np.full(20, np.nan)
+    for i, t in launched.items():
+        got[i] = t
+    np.testing.assert_allclose(got, expected["launch"], equal_nan=True, atol=1e-9)

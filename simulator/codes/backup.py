@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from ..util.validation import StrictModel
 from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work, busy_and_units
 from .replication import one_block_each
-from .speculation import cubed_timeline
+from .speculation import cubed_timeline, spark_timeline
 
 
 class CubedPolicy(StrictModel):
@@ -42,6 +42,23 @@ def backup_time(finish: np.ndarray, q: int, slow_factor: float) -> np.ndarray:
     return np.maximum(first[:, -1], slow_factor * np.median(first, axis=1))
 
 
+class SparkPolicy(StrictModel):
+    """Spark's speculation (``TaskSetManager.checkSpeculatableTasks``), with Spark's names:
+    ``spark.speculation.interval`` (100 ms), ``.multiplier`` (1.5), ``.quantile`` (0.75),
+    ``.minTaskRuntime`` (100 ms), in seconds (Spark 3.x defaults; Spark 4.0 raised the
+    multiplier to 3 and the quantile to 0.9)."""
+
+    engine: Literal["spark"] = "spark"
+    interval: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 0.1
+    multiplier: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.5
+    quantile: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.75
+    min_task_runtime: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.1
+
+
+ENGINES = ("cubed", "spark")
+"""The engines whose speculation rules ``policy`` names."""
+
+
 class Backup(Code):
     """Speculative execution (MapReduce, Spark, cubed): worker ``i`` computes unit ``i``;
     once ``q = ceil(after n)`` tasks have finished, at ``t_b = max(Y_(q), slow_factor * D)``
@@ -55,7 +72,7 @@ class Backup(Code):
     draws: ClassVar[bool] = True
     after: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.5
     slow_factor: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 3.0
-    policy: CubedPolicy | None = None
+    policy: Annotated[CubedPolicy | SparkPolicy, Field(discriminator="engine")] | None = None
 
     @field_validator("policy", mode="before")
     @classmethod
@@ -118,8 +135,12 @@ class Backup(Code):
         latency, seconds = np.empty(trials), np.empty(trials)
         units, backups = np.empty(trials), np.empty(trials)
         for b in range(trials):
-            out = cubed_timeline(finish[b], duration[b], p.min_tasks,
-                                 p.min_completed_fraction, p.slow_factor, p.poll)
+            if p.engine == "cubed":
+                out = cubed_timeline(finish[b], duration[b], p.min_tasks,
+                                     p.min_completed_fraction, p.slow_factor, p.poll)
+            else:
+                out = spark_timeline(finish[b], duration[b], p.interval, p.multiplier,
+                                     p.quantile, p.min_task_runtime)
             latency[b], seconds[b] = out["latency"], out["busy"]
             units[b], backups[b] = out["units"], out["backups"]
         result = Outcome.uncoded(latency, worker_seconds=seconds, units=units,
@@ -137,8 +158,9 @@ class Backup(Code):
         delays, speeds = fresh(rng, workers) if fresh is not None else (np.zeros(workers),
                                                                           None)
         if self.policy is not None:
-            return Plan(one_block_each(workers, 1), CubedMaster(workers, self.policy, delays,
-                                                                speeds))
+            master = CubedMaster if self.policy.engine == "cubed" else SparkMaster
+            return Plan(one_block_each(workers, 1), master(workers, self.policy, delays,
+                                                           speeds))
         return Plan(one_block_each(workers, 1),
                     BackupMaster(workers, self.q(workers), self.slow_factor, delays, speeds))
 
@@ -207,7 +229,7 @@ class CubedMaster(Master):
         self.durations: list[float] = []
         self.launch: dict[int, float] = {}
         self.started = n
-        self.next_check = policy.poll
+        self.next_check = getattr(policy, "poll", None) or getattr(policy, "interval", 1.0)
 
     def add(self, worker, index, value, at) -> bool:
         import bisect
@@ -255,3 +277,32 @@ class CubedMaster(Master):
     @property
     def extras(self) -> dict[str, int]:
         return {"backups": len(self.launch)}
+
+
+class SparkMaster(CubedMaster):
+    """Spark's rule live: checks every ``interval`` seconds (:func:`~ltsim.codes.speculation.
+    spark_timeline`); a result only records a successful duration."""
+
+    def add(self, worker, index, value, at) -> bool:
+        check = self.next_check
+        complete = super().add(worker, index, value, at)
+        self.next_check = check  # Spark's checks keep their own clock
+        return complete
+
+    def act(self, now: float) -> list[TaskPlan]:
+        p = self.policy
+        tasks = []
+        need = max(math.floor(p.quantile * self.n), 1)
+        if len(self.durations) >= need:
+            threshold = max(p.multiplier * self.durations[len(self.durations) // 2],
+                            p.min_task_runtime)
+            for i in range(self.n):
+                if i in self.parts or i in self.launch or not now > threshold:
+                    continue
+                self.launch[i] = now
+                tasks.append(TaskPlan(self.n + i, (Work(np.array([i])),),
+                                      delay=float(self.delays[i]),
+                                      speed=None if self.speeds is None
+                                      else float(self.speeds[i])))
+        self.next_check = now + p.interval
+        return tasks

@@ -87,3 +87,74 @@ def cubed_timeline(finish: np.ndarray, backup_duration: np.ndarray, min_tasks: i
     return {"done": done, "launch": launch, "latency": latency,
             "backups": int((~np.isnan(launch)).sum()),
             "busy": float(original_busy.sum() + backup_busy.sum()), "units": int(units)}
+
+
+def _grid_from(at: float, interval: float) -> float:
+    """The first check time at or after ``at`` on the grid interval, 2 interval, ..."""
+    steps = at / interval
+    nearest = round(steps)
+    k = nearest if abs(steps - nearest) < 1e-9 else math.ceil(steps)
+    return max(k, 1) * interval
+
+
+def _next_check(after: float, interval: float) -> float:
+    """The first check time strictly after ``after`` on the grid interval, 2 interval, ...
+    (a time within 1e-9 of a grid point counts as on it)."""
+    steps = after / interval
+    nearest = round(steps)
+    k = nearest + 1 if abs(steps - nearest) < 1e-9 else math.floor(steps) + 1
+    return max(k, 1) * interval
+
+
+def spark_timeline(finish: np.ndarray, copy_duration: np.ndarray, interval: float = 0.1,
+                   multiplier: float = 1.5, quantile: float = 0.75,
+                   min_task_runtime: float = 0.1) -> dict[str, np.ndarray | float | int]:
+    """One trial under Spark's rule (``TaskSetManager.checkSpeculatableTasks``, see
+    docs/codes.md): checks at interval, 2 interval, ...; once max(floor(quantile n), 1)
+    tasks have succeeded, every task with one running copy and no speculative one that has
+    run strictly longer than max(multiplier * median, min_task_runtime) gets a copy, the
+    median being the upper middle of the sorted successful durations. Event-driven: between
+    completions nothing changes, so the next check that launches anything is computed.
+
+    Returns the same as :func:`cubed_timeline`.
+    """
+    n = finish.shape[0]
+    need = max(math.floor(quantile * n), 1)
+    done = np.full(n, np.inf)
+    launch = np.full(n, np.nan)
+    copy_end = np.full(n, np.inf)
+    durations: list[float] = []
+    now = 0.0
+    left = n
+    while left > 0:
+        ends = np.where(np.isinf(done), np.minimum(finish, copy_end), np.inf)
+        completion = float(ends.min())
+        check = math.inf
+        if len(durations) >= need:
+            threshold = max(multiplier * durations[len(durations) // 2], min_task_runtime)
+            waiting = np.isinf(done) & np.isnan(launch)
+            if waiting.any():  # originals launched at 0: they all qualify together
+                check = max(_next_check(threshold, interval), _grid_from(now, interval))
+        if completion <= check:
+            now = completion
+            for i in np.flatnonzero(np.isinf(done) & (np.minimum(finish, copy_end) <= now)):
+                won_copy = copy_end[i] < finish[i]
+                bisect.insort(durations, float(copy_end[i] - launch[i]) if won_copy
+                              else float(finish[i]))
+                done[i] = now
+                left -= 1
+            continue
+        now = check
+        threshold = max(multiplier * durations[len(durations) // 2], min_task_runtime)
+        for i in np.flatnonzero(np.isinf(done) & np.isnan(launch)):
+            if now - 0.0 > threshold:
+                launch[i] = now
+                copy_end[i] = now + copy_duration[i]
+    latency = float(done.max())
+    original_busy = np.minimum(finish, done)
+    copy_busy = np.where(np.isnan(launch), 0.0, np.minimum(copy_end, done)
+                         - np.nan_to_num(launch))
+    units = (finish <= done).sum() + (~np.isnan(launch) & (copy_end <= done)).sum()
+    return {"done": done, "launch": launch, "latency": latency,
+            "backups": int((~np.isnan(launch)).sum()),
+            "busy": float(original_busy.sum() + copy_busy.sum()), "units": int(units)}

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ..codes import CODES, Code, CrossFieldError, code_kind
+from ..codes.backup import ENGINES
 from ..model.arrivals import ARRIVALS, Arrivals
 from ..model.cluster import Cluster, Persistence, WorkerClass, stationary
 from ..model.laws import LAWS, LAWS_BUILT_IN, Law, Mixture, law_types
@@ -42,7 +43,7 @@ DEFAULT_JOBS = 1000
 """Jobs per trial of a queueing run unless ``jobs:`` says otherwise."""
 Seed = Annotated[int, Field(ge=0, lt=2**63)]
 _UNION_FIELDS = {"delay": "dist", "speed": "dist", "components": "dist", "schemes": "kind",
-                 "arrivals": "process"}
+                 "arrivals": "process", "policy": "engine"}
 
 
 class System(StrictModel):
@@ -522,6 +523,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
         is_law_tag = is_law_tag or (part in ARRIVALS and previous == "arrivals")
         is_code_tag = (part in CODES and isinstance(previous, int) and len(out) >= 2
                        and out[-2] == "schemes")
+        is_code_tag = is_code_tag or (part in ENGINES and previous == "policy")
         if isinstance(part, str) and (is_law_tag or is_code_tag):
             continue
         out.append(part)
@@ -539,7 +541,8 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         laws = ([k for k, v in LAWS.items() if not issubclass(v, Mixture)]
                 if "components" in loc else LAWS)
         allowed = (", ".join(sorted(CODES)) if field == "kind" else ", ".join(ARRIVALS)
-                   if field == "process" else ", ".join(laws))
+                   if field == "process" else ", ".join(ENGINES) if field == "engine"
+                   else ", ".join(laws))
         path = key_path((*loc, field))
         if kind == "union_tag_not_found":
             return f"{path}: required key is missing (one of {allowed})"
