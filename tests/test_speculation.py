@@ -152,3 +152,88 @@ def test_the_spark_master_follows_the_timeline():
     for i, t in launched.items():
         got[i] = t
     np.testing.assert_allclose(got, expected["launch"], equal_nan=True, atol=1e-9)
+
+
+def test_flink_defaults_are_flinks():
+    """SlowTaskDetectorOptions / BatchExecutionOptions: check interval 1 s, baseline ratio
+    0.75, multiplier 1.5, lower bound 1 min, max concurrent executions 2."""
+    from ltsim.codes.backup import FlinkPolicy
+
+    p = FlinkPolicy()
+    assert (p.check_interval, p.baseline_ratio, p.baseline_multiplier, p.baseline_lower_bound,
+            p.max_concurrent_executions) == (1.0, 0.75, 1.5, 60.0, 2)
+
+
+def test_flink_timeline_by_hand():
+    """8 of 10 tasks done at 1 s: k = round(7.5) = 8, median index 4 -> 1 s, baseline 1.5 s.
+    With the default 1-minute lower bound the two slow tasks get attempts at 60 s (checks
+    every second, >= both bounds); without it at 2 s (the first check >= 1.5 s)."""
+    from ltsim.codes.speculation import flink_timeline
+
+    finish = np.array([1.0] * 8 + [100.0] * 2)
+    out = flink_timeline(finish, np.full((10, 1), 2.0))
+    np.testing.assert_array_equal(out["launch"][8:], [60.0, 60.0])
+    assert out["latency"] == 62.0
+    eager = flink_timeline(finish, np.full((10, 1), 2.0), baseline_lower_bound=0.0)
+    np.testing.assert_array_equal(eager["launch"][8:], [2.0, 2.0])
+    assert eager["latency"] == 4.0 and eager["busy"] == 8 * 1 + 2 * 4 + 2 * 2
+
+
+def test_flink_rounds_half_up_and_takes_the_upper_median():
+    """n = 6, ratio 0.75: k = round(4.5) = 5 (Java rounds half up; Python's round gives 4).
+    Finished durations 1, 2, 3, 4, 5 (5 of 6 >= 0.75): the median of the 5 shortest is index
+    2 -> 3 s, baseline 4.5 s: the last task gets an attempt at the first check >= 5 s... at
+    5 s, once 5 tasks are done (the 5th at 5 s)."""
+    from ltsim.codes.speculation import flink_timeline
+
+    finish = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 100.0])
+    out = flink_timeline(finish, np.full((6, 1), 1.0), baseline_lower_bound=0.0)
+    assert out["launch"][5] == 5.0 and out["latency"] == 6.0
+
+
+def test_the_flink_master_follows_the_timeline():
+    from ltsim.codes.backup import FlinkMaster, FlinkPolicy
+    from ltsim.codes.speculation import flink_timeline
+
+    rng = np.random.default_rng(8)
+    finish = np.round(rng.exponential(5.0, 20), 3)
+    durations = np.round(rng.exponential(2.0, 20), 3)
+    policy = FlinkPolicy(baseline_lower_bound=2.0)
+    expected = flink_timeline(finish, durations[:, None], baseline_lower_bound=2.0)
+    master = FlinkMaster(20, policy, durations, None)
+    events = sorted((f, i) for i, f in enumerate(finish))
+    launched, now = {}, 0.0
+    while not master.complete:
+        wake = master.wakeup()
+        pending = [(t, w) for t, w in events if t > now]
+        copies = [(launched[i] + durations[i], 20 + i) for i in launched
+                  if launched[i] + durations[i] > now]
+        nxt = min(pending + copies, default=(np.inf, -1))
+        if wake is not None and wake < nxt[0] - 1e-12:
+            now = wake
+            for task in master.act(now):
+                launched[task.worker - 20] = now
+            continue
+        now, worker = nxt
+        master.add(worker, 0, 1.0, now)
+    got = np.full(20, np.nan)
+    for i, t in launched.items():
+        got[i] = t
+    np.testing.assert_allclose(got, expected["launch"], equal_nan=True, atol=1e-9)
+
+
+def test_flinks_defaults_never_speculate_tasks_under_a_minute(tmp_path):
+    """Its 1-minute lower bound: on Fig. 2a's system every task is shorter, so Flink's
+    defaults give exactly Uncoded, trial by trial."""
+    import pandas as pd
+
+    config = tmp_path / "f.yaml"
+    config.write_text("name: f\nm: 50\ntau: 0.05\ntrials: 30\nseed: 2\n"
+                      "delay: {dist: exponential, rate: 0.2}\n"
+                      "schemes: [{kind: uncoded}, {kind: backup, policy: flink}]\n")
+    assert cli("run", config, "-o", tmp_path / "r", "-q").exit_code == 0
+    rows = pd.read_csv(tmp_path / "r" / "latencies.csv")
+    a = rows[rows["scheme"] == "uncoded"]["latency"].to_numpy()
+    b = rows[rows["scheme"] == "backup-flink"]["latency"].to_numpy()
+    assert (a < 60).all()
+    np.testing.assert_array_equal(a, b)

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from ..util.validation import StrictModel
 from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work, busy_and_units
 from .replication import one_block_each
-from .speculation import cubed_timeline, spark_timeline
+from .speculation import cubed_timeline, flink_timeline, spark_timeline
 
 
 class CubedPolicy(StrictModel):
@@ -55,7 +55,22 @@ class SparkPolicy(StrictModel):
     min_task_runtime: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.1
 
 
-ENGINES = ("cubed", "spark")
+class FlinkPolicy(StrictModel):
+    """Flink's batch speculative execution (``ExecutionTimeBasedSlowTaskDetector``,
+    ``SpeculativeScheduler``), with Flink's names and defaults, in seconds:
+    ``slow-task-detector.check-interval`` (1 s), ``.execution-time.baseline-ratio`` (0.75),
+    ``.baseline-multiplier`` (1.5), ``.baseline-lower-bound`` (1 min),
+    ``execution.batch.speculative.max-concurrent-executions`` (2)."""
+
+    engine: Literal["flink"] = "flink"
+    check_interval: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+    baseline_ratio: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.75
+    baseline_multiplier: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.5
+    baseline_lower_bound: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 60.0
+    max_concurrent_executions: Annotated[int, Field(ge=1, le=16)] = 2
+
+
+ENGINES = ("cubed", "spark", "flink")
 """The engines whose speculation rules ``policy`` names."""
 
 
@@ -72,7 +87,8 @@ class Backup(Code):
     draws: ClassVar[bool] = True
     after: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.5
     slow_factor: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 3.0
-    policy: Annotated[CubedPolicy | SparkPolicy, Field(discriminator="engine")] | None = None
+    policy: Annotated[CubedPolicy | SparkPolicy | FlinkPolicy,
+                      Field(discriminator="engine")] | None = None
 
     @field_validator("policy", mode="before")
     @classmethod
@@ -138,6 +154,15 @@ class Backup(Code):
             if p.engine == "cubed":
                 out = cubed_timeline(finish[b], duration[b], p.min_tasks,
                                      p.min_completed_fraction, p.slow_factor, p.poll)
+            elif p.engine == "flink":
+                copies = [duration[b]]
+                for _ in range(p.max_concurrent_executions - 2):  # further attempts
+                    x, speeds = block.fresh(block.rngs[b], finish.shape[1])
+                    copies.append(x + block.unit * (1.0 if speeds is None else speeds))
+                out = flink_timeline(finish[b], np.stack(copies, axis=1)[:, :max(
+                    p.max_concurrent_executions - 1, 0)], p.check_interval, p.baseline_ratio,
+                    p.baseline_multiplier, p.baseline_lower_bound,
+                    p.max_concurrent_executions)
             else:
                 out = spark_timeline(finish[b], duration[b], p.interval, p.multiplier,
                                      p.quantile, p.min_task_runtime)
@@ -158,7 +183,8 @@ class Backup(Code):
         delays, speeds = fresh(rng, workers) if fresh is not None else (np.zeros(workers),
                                                                           None)
         if self.policy is not None:
-            master = CubedMaster if self.policy.engine == "cubed" else SparkMaster
+            master = {"cubed": CubedMaster, "spark": SparkMaster,
+                      "flink": FlinkMaster}[self.policy.engine]
             return Plan(one_block_each(workers, 1), master(workers, self.policy, delays,
                                                            speeds))
         return Plan(one_block_each(workers, 1),
@@ -229,7 +255,8 @@ class CubedMaster(Master):
         self.durations: list[float] = []
         self.launch: dict[int, float] = {}
         self.started = n
-        self.next_check = getattr(policy, "poll", None) or getattr(policy, "interval", 1.0)
+        self.next_check = (getattr(policy, "poll", None) or getattr(policy, "interval", None)
+                           or getattr(policy, "check_interval", 1.0))
 
     def add(self, worker, index, value, at) -> bool:
         import bisect
@@ -305,4 +332,36 @@ class SparkMaster(CubedMaster):
                                       speed=None if self.speeds is None
                                       else float(self.speeds[i])))
         self.next_check = now + p.interval
+        return tasks
+
+
+class FlinkMaster(CubedMaster):
+    """Flink's rule live (:func:`~ltsim.codes.speculation.flink_timeline`): checks every
+    ``check_interval``; one speculative attempt per slow task (``max_concurrent_executions``
+    above 2 runs further attempts in simulation only)."""
+
+    def add(self, worker, index, value, at) -> bool:
+        check = self.next_check
+        complete = super().add(worker, index, value, at)
+        self.next_check = check
+        return complete
+
+    def act(self, now: float) -> list[TaskPlan]:
+        p = self.policy
+        tasks = []
+        n = self.n
+        k = math.floor(n * p.baseline_ratio + 0.5)
+        if p.max_concurrent_executions > 1 and k > 0 and len(self.parts) / n >= p.baseline_ratio:
+            median = self.durations[:k][k // 2]
+            baseline = math.floor(median * 1000.0 * p.baseline_multiplier) / 1000.0
+            for i in range(n):
+                if i in self.parts or i in self.launch:
+                    continue
+                if now >= p.baseline_lower_bound and now >= baseline:
+                    self.launch[i] = now
+                    tasks.append(TaskPlan(n + i, (Work(np.array([i])),),
+                                          delay=float(self.delays[i]),
+                                          speed=None if self.speeds is None
+                                          else float(self.speeds[i])))
+        self.next_check = now + p.check_interval
         return tasks

@@ -158,3 +158,70 @@ def spark_timeline(finish: np.ndarray, copy_duration: np.ndarray, interval: floa
     return {"done": done, "launch": launch, "latency": latency,
             "backups": int((~np.isnan(launch)).sum()),
             "busy": float(original_busy.sum() + copy_busy.sum()), "units": int(units)}
+
+
+def flink_timeline(finish: np.ndarray, copy_duration: np.ndarray, check_interval: float = 1.0,
+                   baseline_ratio: float = 0.75, baseline_multiplier: float = 1.5,
+                   baseline_lower_bound: float = 60.0,
+                   max_concurrent_executions: int = 2) -> dict[str, np.ndarray | float | int]:
+    """One trial under Flink's batch speculative execution (``ExecutionTimeBasedSlowTask
+    Detector`` and ``SpeculativeScheduler``, see docs/codes.md): checks at check_interval,
+    2 check_interval, ...; once at least ``baseline_ratio`` of the tasks have finished, the
+    baseline is ``baseline_multiplier`` times the median (index k // 2) of the k =
+    round-half-up(n ratio) shortest finished durations, truncated to the millisecond; a
+    running task whose attempts have run at least ``baseline_lower_bound`` and at least the
+    baseline is slow and gets attempts up to ``max_concurrent_executions`` at once.
+
+    ``copy_duration`` has shape (n, max_concurrent_executions - 1): the durations of a task's
+    speculative attempts. Returns the same as :func:`cubed_timeline` (``launch`` the first
+    speculative attempt's launch).
+    """
+    n = finish.shape[0]
+    extra = max_concurrent_executions - 1
+    copy_duration = np.asarray(copy_duration, dtype=float).reshape(n, extra)
+    k = math.floor(n * baseline_ratio + 0.5)  # Java's Math.round, half up
+    done = np.full(n, np.inf)
+    launch = np.full(n, np.nan)
+    copy_end = np.full(n, np.inf)  # the earliest speculative attempt's end
+    durations: list[float] = []
+    now, left = 0.0, n
+    while left > 0:
+        ends = np.where(np.isinf(done), np.minimum(finish, copy_end), np.inf)
+        completion = float(ends.min())
+        check = math.inf
+        finished = n - left
+        if extra > 0 and k > 0 and finished / n >= baseline_ratio:
+            median = durations[:k][k // 2]
+            baseline = math.floor(median * 1000.0 * baseline_multiplier) / 1000.0
+            if (np.isinf(done) & np.isnan(launch)).any():  # originals launched at 0
+                check = max(_grid_from(max(baseline, baseline_lower_bound), check_interval),
+                            _grid_from(now, check_interval))
+        if completion <= check:
+            now = completion
+            for i in np.flatnonzero(np.isinf(done) & (np.minimum(finish, copy_end) <= now)):
+                won_copy = copy_end[i] < finish[i]
+                bisect.insort(durations, float(copy_end[i] - launch[i]) if won_copy
+                              else float(finish[i]))
+                done[i] = now
+                left -= 1
+            continue
+        now = check
+        median = durations[:k][k // 2]
+        baseline = math.floor(median * 1000.0 * baseline_multiplier) / 1000.0
+        for i in np.flatnonzero(np.isinf(done) & np.isnan(launch)):
+            ran = now - 0.0
+            if ran >= baseline_lower_bound and ran >= baseline:
+                launch[i] = now
+                copy_end[i] = now + copy_duration[i].min()
+    latency = float(done.max())
+    original_busy = np.minimum(finish, done)
+    launched = ~np.isnan(launch)
+    copy_busy = np.where(launched[:, None],
+                         np.minimum(np.nan_to_num(launch)[:, None] + copy_duration,
+                                    done[:, None]) - np.nan_to_num(launch)[:, None], 0.0)
+    copy_units = (launched[:, None]
+                  & (np.nan_to_num(launch)[:, None] + copy_duration <= done[:, None])).sum()
+    return {"done": done, "launch": launch, "latency": latency,
+            "backups": int(launched.sum() * extra),
+            "busy": float(original_busy.sum() + copy_busy.sum()),
+            "units": int((finish <= done).sum() + copy_units)}
