@@ -237,3 +237,63 @@ def test_flinks_defaults_never_speculate_tasks_under_a_minute(tmp_path):
     b = rows[rows["scheme"] == "backup-flink"]["latency"].to_numpy()
     assert (a < 60).all()
     np.testing.assert_array_equal(a, b)
+
+
+def test_hadoop_and_late_defaults():
+    """Hadoop 1.x TaskInProgress: SPECULATIVE_GAP 0.2, SPECULATIVE_LAG 60 s; LATE (OSDI 2008):
+    SpeculativeCap 10 %, SlowTaskThreshold and SlowNodeThreshold the 25th percentiles."""
+    from ltsim.codes.backup import HadoopPolicy, LatePolicy
+
+    h, late = HadoopPolicy(), LatePolicy()
+    assert (h.gap, h.lag, h.heartbeat) == (0.2, 60.0, 3.0)
+    assert (late.speculative_cap, late.slow_task_threshold, late.slow_node_threshold,
+            late.min_task_age) == (0.1, 0.25, 0.25, 60.0)
+
+
+def test_hadoop_timeline_by_hand():
+    """Three tasks of 10 s, one of 200 s, no start-up delays, copies starting 1 s after
+    launch. The free workers ask at 10, 13, ..., 61: at 61 s (>= 60 s since creation) the
+    mean progress (3 + 61/200)/4 = 0.83 is 0.52 >= 0.2 ahead of the slow task's 0.305: a copy
+    on worker 0 (the first to ask), done at 61 + 1 + 10 = 72; the original is killed then."""
+    from ltsim.codes.speculation import hadoop_timeline
+
+    out = hadoop_timeline(np.zeros(4), np.array([10.0, 10, 10, 200]), np.full(4, 1.0))
+    assert out["launch"][3] == 61.0 and out["latency"] == 72.0
+    assert out["busy"] == 3 * 10 + 72 + 11 and out["units"] == 4
+    close = hadoop_timeline(np.zeros(4), np.array([10.0, 10, 10, 14]), np.full(4, 1.0),
+                            lag=0.0)
+    # at 10 s the mean (3 + 10/14)/4 = 0.93 is only 0.21 ahead of 0.71: a copy at once
+    assert close["launch"][3] == 10.0
+
+
+def test_late_timeline_by_hand():
+    """The same job under LATE without the one-minute age: at 10 s the asking node has done
+    a whole task (not slow), the slow task's rate 0.05/10 is below the 25th percentile of
+    the rates (0.1, 0.1, 0.1, 0.005) and it has the longest time left: a copy at 10 s, done
+    at 21 s (no copy is running, below the cap of 10 % of 4 slots). With the one-minute age,
+    at 61 s."""
+    from ltsim.codes.speculation import late_timeline
+
+    out = late_timeline(np.zeros(4), np.array([10.0, 10, 10, 200]), np.full(4, 1.0),
+                        min_task_age=0.0)
+    assert out["launch"][3] == 10.0 and out["latency"] == 21.0
+    aged = late_timeline(np.zeros(4), np.array([10.0, 10, 10, 200]), np.full(4, 1.0))
+    assert aged["launch"][3] == 61.0
+
+
+def test_engine_defaults_that_never_fire_on_short_jobs(tmp_path):
+    """Hadoop's and LATE's one-minute age, like Flink's lower bound: on a job of tasks under
+    a minute their defaults give exactly Uncoded."""
+    import pandas as pd
+
+    config = tmp_path / "h.yaml"
+    config.write_text("name: h\nm: 30\ntau: 0.05\ntrials: 20\nseed: 2\n"
+                      "delay: {dist: exponential, rate: 0.2}\n"
+                      "schemes: [{kind: uncoded}, {kind: backup, policy: hadoop}, "
+                      "{kind: backup, policy: late}]\n")
+    assert cli("run", config, "-o", tmp_path / "r", "-q").exit_code == 0
+    rows = pd.read_csv(tmp_path / "r" / "latencies.csv")
+    base = rows[rows["scheme"] == "uncoded"]["latency"].to_numpy()
+    assert (base < 60).all()
+    for scheme in ("backup-hadoop", "backup-late"):
+        np.testing.assert_array_equal(rows[rows["scheme"] == scheme]["latency"], base)

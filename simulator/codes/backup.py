@@ -13,7 +13,13 @@ from pydantic import Field, field_validator
 from ..util.validation import StrictModel
 from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work, busy_and_units
 from .replication import one_block_each
-from .speculation import cubed_timeline, flink_timeline, spark_timeline
+from .speculation import (
+    cubed_timeline,
+    flink_timeline,
+    hadoop_timeline,
+    late_timeline,
+    spark_timeline,
+)
 
 
 class CubedPolicy(StrictModel):
@@ -70,7 +76,31 @@ class FlinkPolicy(StrictModel):
     max_concurrent_executions: Annotated[int, Field(ge=1, le=16)] = 2
 
 
-ENGINES = ("cubed", "spark", "flink")
+class HadoopPolicy(StrictModel):
+    """Hadoop MapReduce's classic rule (``TaskInProgress.hasSpeculativeTask``, Hadoop 0.20 and
+    1.x): ``SPECULATIVE_GAP`` (0.2), ``SPECULATIVE_LAG`` (60 s), a TaskTracker heartbeat
+    every ``heartbeat`` seconds (3 s, Hadoop 1.x's minimum)."""
+
+    engine: Literal["hadoop"] = "hadoop"
+    gap: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.2
+    lag: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 60.0
+    heartbeat: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3.0
+
+
+class LatePolicy(StrictModel):
+    """LATE (Zaharia et al., OSDI 2008, Section 4): ``SpeculativeCap`` (10 % of the slots),
+    ``SlowTaskThreshold`` and ``SlowNodeThreshold`` (the 25th percentiles), tasks older than
+    a minute, on Hadoop's heartbeat (3 s)."""
+
+    engine: Literal["late"] = "late"
+    speculative_cap: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.1
+    slow_task_threshold: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = 0.25
+    slow_node_threshold: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.25
+    min_task_age: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 60.0
+    heartbeat: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3.0
+
+
+ENGINES = ("cubed", "spark", "flink", "hadoop", "late")
 """The engines whose speculation rules ``policy`` names."""
 
 
@@ -87,7 +117,7 @@ class Backup(Code):
     draws: ClassVar[bool] = True
     after: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.5
     slow_factor: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 3.0
-    policy: Annotated[CubedPolicy | SparkPolicy | FlinkPolicy,
+    policy: Annotated[CubedPolicy | SparkPolicy | FlinkPolicy | HadoopPolicy | LatePolicy,
                       Field(discriminator="engine")] | None = None
 
     @field_validator("policy", mode="before")
@@ -103,6 +133,12 @@ class Backup(Code):
         if self.label:
             return self.label
         return "Backup" if self.policy is None else f"Backup ({self.policy.engine})"
+
+    def check_execution(self, workers: int) -> None:
+        super().check_execution(workers)
+        if self.policy is not None and self.policy.engine in ("hadoop", "late"):
+            raise CrossFieldError("policy.engine", "runs in simulation only (ltsim run) so "
+                                  "far", self.policy.engine)
 
     def check(self, workers: int) -> None:
         if self.policy is not None:
@@ -127,7 +163,8 @@ class Backup(Code):
             if speeds is not None:
                 fresh_s[b] = speeds
         if self.policy is not None:
-            return self._simulate_policy(block, finish, fresh_x + block.unit * fresh_s)
+            return self._simulate_policy(block, finish, fresh_x + block.unit * fresh_s,
+                                         fresh_x, unit_times)
         t_b = backup_time(finish, self.q(n), self.slow_factor)
         backup_finish = t_b[:, None] + fresh_x + block.unit * fresh_s
         late = finish > t_b[:, None]
@@ -144,7 +181,7 @@ class Backup(Code):
             out = out.finishing(finish)
         return out
 
-    def _simulate_policy(self, block, finish, duration) -> Outcome:
+    def _simulate_policy(self, block, finish, duration, fresh_x, unit_times) -> Outcome:
         """Every trial's timeline under the engine's rule."""
         trials = finish.shape[0]
         p = self.policy
@@ -163,9 +200,16 @@ class Backup(Code):
                     p.max_concurrent_executions - 1, 0)], p.check_interval, p.baseline_ratio,
                     p.baseline_multiplier, p.baseline_lower_bound,
                     p.max_concurrent_executions)
-            else:
+            elif p.engine == "spark":
                 out = spark_timeline(finish[b], duration[b], p.interval, p.multiplier,
                                      p.quantile, p.min_task_runtime)
+            elif p.engine == "hadoop":
+                out = hadoop_timeline(block.delays[b], unit_times[b], fresh_x[b], p.gap,
+                                      p.lag, p.heartbeat)
+            else:
+                out = late_timeline(block.delays[b], unit_times[b], fresh_x[b],
+                                    p.speculative_cap, p.slow_task_threshold,
+                                    p.slow_node_threshold, p.min_task_age, p.heartbeat)
             latency[b], seconds[b] = out["latency"], out["busy"]
             units[b], backups[b] = out["units"], out["backups"]
         result = Outcome.uncoded(latency, worker_seconds=seconds, units=units,

@@ -225,3 +225,158 @@ def flink_timeline(finish: np.ndarray, copy_duration: np.ndarray, check_interval
             "backups": int(launched.sum() * extra),
             "busy": float(original_busy.sum() + copy_busy.sum()),
             "units": int((finish <= done).sum() + copy_units)}
+
+
+def hadoop_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.ndarray,
+                    gap: float = 0.2, lag: float = 60.0, heartbeat: float = 3.0,
+                    chooser=None) -> dict[str, np.ndarray | float | int]:
+    """One trial under Hadoop MapReduce's classic rule (``TaskInProgress.hasSpeculativeTask``
+    of Hadoop 0.20 / 1.x, see docs/codes.md). A worker whose slot is free asks for work when
+    it frees and then every ``heartbeat`` seconds; the first task (in task order) with a
+    single running attempt, at least ``gap`` behind the mean progress of all tasks (finished
+    ones count 1) and created at least ``lag`` seconds ago gets a copy on the asking worker
+    (its own speed, a fresh start-up delay). A task's progress is the fraction of its unit
+    computed by its best running attempt (0 during a start-up delay).
+
+    Parameters
+    ----------
+    delays, unit_times : ndarray, shape (n,)
+        The workers' start-up delays and unit times (task i is launched at 0 on worker i).
+    copy_delay : ndarray, shape (n,)
+        The start-up delay of a copy of task i.
+    chooser : callable, optional
+        ``chooser(worker, t, progress, done, copy_worker, launch, serving)`` -> the task to
+        copy on the asking worker, or -1: another engine's rule on the same pull model
+        (:func:`late_timeline`); Hadoop's by default.
+    """
+    import heapq
+
+    n = delays.shape[0]
+    finish = delays + unit_times
+    done = np.full(n, np.inf)
+    launch = np.full(n, np.nan)
+    copy_worker = np.full(n, -1)
+    copy_end = np.full(n, np.inf)
+    busy_until = finish.copy()  # each worker: its original until it finishes or is cancelled
+    copy_busy = 0.0
+    copy_units = 0
+    events: list[tuple[float, int, int]] = []  # (time, kind, id): 0 original end, 1 copy end,
+    for i in range(n):                          # 2 heartbeat of worker id
+        heapq.heappush(events, (float(finish[i]), 0, i))
+    left = n
+    serving = np.full(n, -1)  # worker -> the task whose copy it runs
+
+    def progress(i: int, t: float) -> float:
+        if done[i] <= t:
+            return 1.0
+        best = min(max((t - delays[i]) / unit_times[i], 0.0), 1.0) if unit_times[i] > 0 \
+            else float(t >= delays[i])
+        if copy_worker[i] >= 0:
+            w = copy_worker[i]
+            start = launch[i] + copy_delay[i]
+            own = min(max((t - start) / unit_times[w], 0.0), 1.0) if unit_times[w] > 0 \
+                else float(t >= start)
+            best = max(best, own)
+        return best
+
+    def free(w: int, t: float) -> None:
+        serving[w] = -1
+        heapq.heappush(events, (t, 2, w))
+
+    while left > 0 and events:
+        t, kind, k = heapq.heappop(events)
+        if kind == 0:  # original of task k ends
+            if done[k] <= t:
+                continue
+            done[k] = t
+            left -= 1
+            if copy_worker[k] >= 0:  # its copy is killed
+                w = copy_worker[k]
+                copy_busy += t - launch[k]
+                free(w, t)
+            free(k, t)
+        elif kind == 1:  # copy of task k ends
+            if done[k] <= t or copy_end[k] != t:
+                continue
+            done[k] = t
+            left -= 1
+            copy_busy += t - launch[k]
+            copy_units += 1
+            busy_until[k] = t  # the original is killed
+            free(k, t)
+            free(copy_worker[k], t)
+        else:  # worker k asks for work
+            if serving[k] >= 0 or busy_until[k] > t or left == 0:
+                continue
+            chosen = -1
+            if chooser is not None:
+                chosen = chooser(k, t, progress, done, copy_worker, launch, serving)
+            elif t - 0.0 >= lag:
+                mean = sum(progress(i, t) for i in range(n)) / n
+                for i in range(n):
+                    if done[i] <= t or copy_worker[i] >= 0 or i == k:
+                        continue
+                    if mean - progress(i, t) >= gap:
+                        chosen = i
+                        break
+            if chosen < 0:
+                heapq.heappush(events, (t + heartbeat, 2, k))
+                continue
+            launch[chosen], copy_worker[chosen], serving[k] = t, k, chosen
+            copy_end[chosen] = t + copy_delay[chosen] + unit_times[k]
+            heapq.heappush(events, (float(copy_end[chosen]), 1, chosen))
+    latency = float(done.max())
+    original_busy = np.minimum(busy_until, done)
+    units = int((finish <= done).sum()) + copy_units
+    return {"done": done, "launch": launch, "latency": latency,
+            "backups": int((~np.isnan(launch)).sum()),
+            "busy": float(original_busy.sum() + copy_busy), "units": units}
+
+
+def late_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.ndarray,
+                  speculative_cap: float = 0.1, slow_task_threshold: float = 0.25,
+                  slow_node_threshold: float = 0.25, min_task_age: float = 60.0,
+                  heartbeat: float = 3.0) -> dict[str, np.ndarray | float | int]:
+    """One trial under LATE (Zaharia et al., OSDI 2008, Section 4), on Hadoop's pull model
+    (:func:`hadoop_timeline`). When a free worker asks: nothing if it is a slow node (its
+    progress, the summed progress of every attempt it ran, below the ``slow_node_threshold``
+    quantile of all workers'), nothing if the running copies reach ``speculative_cap`` of the
+    n slots; else, among running tasks without a copy that have run at least
+    ``min_task_age`` and whose progress rate (progress / time running) is below the
+    ``slow_task_threshold`` quantile of every task's rate (a finished task's: 1 / its
+    duration), the one with the longest
+    estimated time left ((1 - progress) / rate) gets a copy on the asking worker. Quantiles
+    by numpy's default (linear) method; comparisons strict. See docs/codes.md."""
+    n = delays.shape[0]
+
+    def choose(k, t, progress, done, copy_worker, launch, serving):
+        if t < min_task_age:
+            return -1
+        running = [i for i in range(n) if done[i] > t]
+        if not running:
+            return -1
+        copies = int((copy_worker[running] >= 0).sum())
+        if copies >= speculative_cap * n:
+            return -1
+        # node progress: the work of every attempt a worker ran (its original, its copies)
+        node = np.zeros(n)
+        for i in range(n):
+            node[i] += progress(i, t) if copy_worker[i] < 0 else min(
+                max((t - delays[i]) / unit_times[i], 0.0), 1.0) if unit_times[i] > 0 else 1.0
+        if node[k] < np.quantile(node, slow_node_threshold):
+            return -1
+        # progress rates of every task (launched at 0): a finished one 1 / its duration
+        rates = np.array([1.0 / done[i] if done[i] <= t else progress(i, t) / t
+                          for i in range(n)])
+        cut = np.quantile(rates, slow_task_threshold)
+        best, best_left = -1, -1.0
+        for i in running:
+            rate = rates[i]
+            if copy_worker[i] >= 0 or i == k or not rate < cut:
+                continue
+            left = np.inf if rate == 0 else (1 - progress(i, t)) / rate
+            if left > best_left:
+                best, best_left = i, left
+        return best
+
+    return hadoop_timeline(delays, unit_times, copy_delay, heartbeat=heartbeat, chooser=choose)
