@@ -266,18 +266,24 @@ def hadoop_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.n
     left = n
     serving = np.full(n, -1)  # worker -> the task whose copy it runs
 
+    def progress_all(t: float) -> np.ndarray:
+        """Every task's progress at t: its best running attempt's share of its unit (1 when
+        done), vectorised over the tasks."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = np.where(unit_times > 0, (t - delays) / unit_times,
+                           (t >= delays).astype(float))
+            best = np.clip(own, 0.0, 1.0)
+            has = copy_worker >= 0
+            if has.any():
+                w = copy_worker[has]
+                start = launch[has] + copy_delay[has]
+                other = np.where(unit_times[w] > 0, (t - start) / unit_times[w],
+                                 (t >= start).astype(float))
+                best[has] = np.maximum(best[has], np.clip(other, 0.0, 1.0))
+        return np.where(done <= t, 1.0, best)
+
     def progress(i: int, t: float) -> float:
-        if done[i] <= t:
-            return 1.0
-        best = min(max((t - delays[i]) / unit_times[i], 0.0), 1.0) if unit_times[i] > 0 \
-            else float(t >= delays[i])
-        if copy_worker[i] >= 0:
-            w = copy_worker[i]
-            start = launch[i] + copy_delay[i]
-            own = min(max((t - start) / unit_times[w], 0.0), 1.0) if unit_times[w] > 0 \
-                else float(t >= start)
-            best = max(best, own)
-        return best
+        return float(progress_all(t)[i])
 
     def free(w: int, t: float) -> None:
         serving[w] = -1
@@ -310,15 +316,14 @@ def hadoop_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.n
                 continue
             chosen = -1
             if chooser is not None:
-                chosen = chooser(k, t, progress, done, copy_worker, launch, serving)
+                chosen = chooser(k, t, progress_all, done, copy_worker, launch, serving)
             elif t - 0.0 >= lag:
-                mean = sum(progress(i, t) for i in range(n)) / n
-                for i in range(n):
-                    if done[i] <= t or copy_worker[i] >= 0 or i == k:
-                        continue
-                    if mean - progress(i, t) >= gap:
-                        chosen = i
-                        break
+                now_progress = progress_all(t)
+                mean = now_progress.sum() / n
+                ok = (done > t) & (copy_worker < 0) & (mean - now_progress >= gap)
+                ok[k] = False
+                hits = np.flatnonzero(ok)
+                chosen = int(hits[0]) if hits.size else -1
             if chosen < 0:
                 heapq.heappush(events, (t + heartbeat, 2, k))
                 continue
@@ -339,7 +344,7 @@ def late_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.nda
                   heartbeat: float = 3.0) -> dict[str, np.ndarray | float | int]:
     """One trial under LATE (Zaharia et al., OSDI 2008, Section 4), on Hadoop's pull model
     (:func:`hadoop_timeline`). When a free worker asks: nothing if it is a slow node (its
-    progress, the summed progress of every attempt it ran, below the ``slow_node_threshold``
+    progress, the share of its own task it has computed, below the ``slow_node_threshold``
     quantile of all workers'), nothing if the running copies reach ``speculative_cap`` of the
     n slots; else, among running tasks without a copy that have run at least
     ``min_task_age`` and whose progress rate (progress / time running) is below the
@@ -349,34 +354,32 @@ def late_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.nda
     by numpy's default (linear) method; comparisons strict. See docs/codes.md."""
     n = delays.shape[0]
 
-    def choose(k, t, progress, done, copy_worker, launch, serving):
+    def choose(k, t, progress_all, done, copy_worker, launch, serving):
         if t < min_task_age:
             return -1
-        running = [i for i in range(n) if done[i] > t]
-        if not running:
+        running = done > t
+        if not running.any():
             return -1
-        copies = int((copy_worker[running] >= 0).sum())
-        if copies >= speculative_cap * n:
+        if (copy_worker[running] >= 0).sum() >= speculative_cap * n:
             return -1
-        # node progress: the work of every attempt a worker ran (its original, its copies)
-        node = np.zeros(n)
-        for i in range(n):
-            node[i] += progress(i, t) if copy_worker[i] < 0 else min(
-                max((t - delays[i]) / unit_times[i], 0.0), 1.0) if unit_times[i] > 0 else 1.0
+        now = progress_all(t)
+        # node progress: the work of the attempt each worker ran as its own task (its
+        # original), whether or not a copy finished the task first
+        with np.errstate(divide="ignore", invalid="ignore"):
+            node = np.where(unit_times > 0, np.clip((t - delays) / unit_times, 0.0, 1.0),
+                            1.0)
         if node[k] < np.quantile(node, slow_node_threshold):
             return -1
         # progress rates of every task (launched at 0): a finished one 1 / its duration
-        rates = np.array([1.0 / done[i] if done[i] <= t else progress(i, t) / t
-                          for i in range(n)])
+        rates = np.where(done <= t, 1.0 / np.where(done <= t, done, 1.0), now / t)
         cut = np.quantile(rates, slow_task_threshold)
-        best, best_left = -1, -1.0
-        for i in running:
-            rate = rates[i]
-            if copy_worker[i] >= 0 or i == k or not rate < cut:
-                continue
-            left = np.inf if rate == 0 else (1 - progress(i, t)) / rate
-            if left > best_left:
-                best, best_left = i, left
-        return best
+        ok = running & (copy_worker < 0) & (rates < cut)
+        ok[k] = False
+        if not ok.any():
+            return -1
+        with np.errstate(divide="ignore"):
+            left = np.where(rates > 0, (1 - now) / rates, np.inf)
+        candidates = np.flatnonzero(ok)
+        return int(candidates[np.argmax(left[candidates])])
 
     return hadoop_timeline(delays, unit_times, copy_delay, heartbeat=heartbeat, chooser=choose)
