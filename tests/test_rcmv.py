@@ -66,7 +66,7 @@ def test_redundant_codes_and_lt_agree_at_low_load():
     2-Replication, MDS (10, 8) and LT (alpha = 2) as saved."""
     schemes = [{"kind": "replication", "r": 2}, {"kind": "mds", "k": 8},
                {"kind": "lt", "k": 10000, "symbols_per_worker": 2000}]
-    result = simulate(design("exp", 0.1, schemes, 8), progress=False, jobs=2)
+    result = simulate(design("exp", 0.1, schemes, 6), progress=False, jobs=2)
     for scheme, theirs in (("rep2", "rep_2"), ("mds-k8", "mds"), ("lt-k10000", "lt_2")):
         assert abs(z(runs(result, scheme), saved("exp", theirs, 0.1))) < 4, scheme
 

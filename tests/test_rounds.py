@@ -311,7 +311,7 @@ name: fit-rounds
 workload: {kind: gaussian_kernel, m: 32, dim: 4, seed: 1, term_seconds: 0.005}
 trials: 4
 seed: 3
-rounds: 6
+rounds: 5
 persistence: {stay: 0.75}
 delay: {dist: exponential, rate: 0.2}
 classes: [{fraction: 0.75}, {fraction: 0.25, speed: 5.0}]
@@ -323,13 +323,13 @@ schemes: [{kind: uncoded}, {kind: replication, r: 2}]
     done = cli("execute", config, "-o", out, "-q")
     assert done.exit_code == 0, done.stderr
     rounds = pd.read_csv(out / "rounds.csv")
-    assert len(rounds) == 4 * 2 * 6 and (rounds["status"] == "ok").all()
+    assert len(rounds) == 4 * 2 * 5 and (rounds["status"] == "ok").all()
     done = cli("fit", out, "-o", fitted)
     assert done.exit_code == 0, done.stderr
     import yaml
 
     data = yaml.safe_load(fitted.read_text())
-    assert data["rounds"] == 6 and len(data["classes"]) == 2
+    assert data["rounds"] == 5 and len(data["classes"]) == 2
     line = next(t for t in done.stdout.splitlines() if t.startswith("persistence: stay"))
     stay, se = (float(x) for x in
                 __import__("re").search(r"stay = (\S+) \(SE (\S+)\)", line).groups())
