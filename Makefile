@@ -7,7 +7,8 @@ FIGURES := results/figures
 
 .DEFAULT_GOAL := help
 .PHONY: help install test test-fast lint reproduce-figures reproduce-codes reproduce-systems \
-        reproduce-which-code reproduce-execution reproduce-queueing reproduce-rcmv reproduce-rounds reproduce-raptor reproduce-all docs \
+        reproduce-which-code reproduce-execution reproduce-queueing reproduce-rcmv reproduce-rounds reproduce-raptor reproduce-speculation \
+        reproduce-all docs \
         notebook \
         bench clean
 
@@ -109,6 +110,11 @@ reproduce-raptor: $(STAMP)
 	$(BIN)/python scripts/raptor_systems.py results/raptor-systems \
 	    --figure $(FIGURES)/raptor-systems.png
 
+## reproduce-speculation: the engines' speculation rules, defaults against other settings (~1 min)
+reproduce-speculation: $(STAMP)
+	$(BIN)/ltsim run configs/speculation-slow-machines.yaml --force --quiet
+	$(BIN)/ltsim run configs/speculation-pbs.yaml --force --quiet
+
 ## reproduce-queueing: jobs on a loaded cluster: the flip of redundancy with load (queue-flip)
 reproduce-queueing: $(STAMP)
 	$(BIN)/ltsim sweep configs/queue-flip.sweep.yaml --force --quiet
@@ -129,7 +135,7 @@ reproduce-execution: $(STAMP)
 ## reproduce-all: every result the docs quote, then the docs' tables (about 15 minutes)
 reproduce-all: reproduce-figures reproduce-codes reproduce-systems reproduce-which-code \
                reproduce-queueing reproduce-rcmv reproduce-rounds reproduce-raptor \
-               reproduce-execution docs
+               reproduce-speculation reproduce-execution docs
 
 ## docs: rewrite the generated tables of README.md and docs/*.md from the results folders
 docs: $(STAMP)

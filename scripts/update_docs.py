@@ -31,7 +31,8 @@ Skipped today:
 * every block that reads a results folder (``ltsim show results/...``,
   ``scripts/systems_table.py``, ``scripts/compare_execution.py``,
   ``scripts/compare_rcmv.py``, ``scripts/rounds_table.py``,
-  ``scripts/raptor_overhead.py``, ``scripts/raptor_systems.py``): none is committed
+  ``scripts/raptor_overhead.py``, ``scripts/raptor_systems.py``,
+  ``scripts/speculation_table.py``): none is committed
   (``git ls-files results`` holds only the figures); ``make reproduce-all`` makes them in
   minutes, after which the full ``--check`` compares them;
 * ``scripts/published_code_variant.py``: it reads committed configs only, but simulates
@@ -133,6 +134,7 @@ GENERATORS: dict[str, str | None] = {
     "scripts/rounds_table.py": None,
     "scripts/raptor_overhead.py": None,
     "scripts/raptor_systems.py": None,
+    "scripts/speculation_table.py": None,
     "scripts/rcmv_rules.py": "simulates the authors' queueing rules (2,000 runs a rate, ~30 s)",
 }
 """The generators a block may name -> why ``--quick`` skips every block of it (``None``:

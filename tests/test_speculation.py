@@ -297,3 +297,24 @@ def test_engine_defaults_that_never_fire_on_short_jobs(tmp_path):
     assert (base < 60).all()
     for scheme in ("backup-hadoop", "backup-late"):
         np.testing.assert_array_equal(rows[rows["scheme"] == scheme]["latency"], base)
+
+
+def test_the_speculation_table_reads_a_run(tmp_path):
+    """scripts/speculation_table.py: every engine's defaults and the best setting tried."""
+    from importlib import util
+    from pathlib import Path
+
+    config = tmp_path / "s.yaml"
+    config.write_text("name: s\nm: 20\ntau: 0.05\ntrials: 5\nseed: 1\n"
+                      "delay: {dist: exponential, rate: 0.2}\n"
+                      "schemes: [{kind: uncoded}, {kind: lt, r: 2}, {kind: backup, policy: spark},"
+                      " {kind: backup, policy: {engine: spark, multiplier: 1.1}, label: s11},"
+                      " {kind: backup, policy: cubed}]\n")
+    assert cli("run", config, "-o", tmp_path / "r", "-q", "--jobs", 1).exit_code == 0
+    path = Path(__file__).resolve().parents[1] / "scripts" / "speculation_table.py"
+    spec = util.spec_from_file_location("speculation_table", path)
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.table(tmp_path / "r")
+    assert "| spark | defaults |" in text and "| cubed | defaults |" in text
+    assert "| LT-2 |" in text and "| Uncoded |" in text
