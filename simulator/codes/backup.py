@@ -137,8 +137,9 @@ class Backup(Code):
     def check_execution(self, workers: int) -> None:
         super().check_execution(workers)
         if self.policy is not None and self.policy.engine in ("hadoop", "late"):
-            raise CrossFieldError("policy.engine", "runs in simulation only (ltsim run) so "
-                                  "far", self.policy.engine)
+            raise CrossFieldError("policy.engine", "needs the progress of running tasks, "
+                                  "which ltsim execute's tasks do not report: simulation "
+                                  "only (ltsim run)", self.policy.engine)
 
     def check(self, workers: int) -> None:
         if self.policy is not None:
