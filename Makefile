@@ -114,6 +114,9 @@ reproduce-raptor: $(STAMP)
 reproduce-speculation: $(STAMP)
 	$(BIN)/ltsim run configs/speculation-slow-machines.yaml --force --quiet
 	$(BIN)/ltsim run configs/speculation-pbs.yaml --force --quiet
+	$(BIN)/ltsim plot results/speculation-pbs
+	@mkdir -p $(FIGURES)
+	cp results/speculation-pbs/cost.png $(FIGURES)/speculation-pbs-cost.png
 
 ## reproduce-queueing: jobs on a loaded cluster: the flip of redundancy with load (queue-flip)
 reproduce-queueing: $(STAMP)

@@ -91,6 +91,10 @@ def tail_figure(tail, config: dict, meta: dict):
     return fig
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+"""Marker shapes of the cost figure, one per run of ten schemes (colours cycle by ten)."""
+
+
 def cost_figure(summary, config: dict, meta: dict):
     """The figure of ``cost.png``: mean latency (filled marker) and p99 (open marker) against
     mean worker-seconds, one point per scheme: the latency/cost frontier.
@@ -123,11 +127,12 @@ def cost_figure(summary, config: dict, meta: dict):
             continue
         name = legend_label(scheme, codes)
         color = "black" if is_reference(scheme, codes) else f"C{drawn % 10}"
+        marker = MARKERS[(drawn // 10) % len(MARKERS)]  # past 10 schemes the colours repeat
         drawn += not is_reference(scheme, codes)
-        ax.plot([x], [mean], "o", color=color, markersize=7, label=name)
+        ax.plot([x], [mean], marker, color=color, markersize=7, label=name)
         if np.isfinite(p99):
             ax.plot([x, x], [mean, p99], "-", color=color, linewidth=0.8)
-            ax.plot([x], [p99], "o", mfc="none", color=color, markersize=7)
+            ax.plot([x], [p99], marker, mfc="none", color=color, markersize=7)
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_log_ticks(ax.xaxis)
