@@ -117,6 +117,7 @@ reproduce-speculation: $(STAMP)
 	$(BIN)/ltsim plot results/speculation-pbs
 	@mkdir -p $(FIGURES)
 	cp results/speculation-pbs/cost.png $(FIGURES)/speculation-pbs-cost.png
+	$(BIN)/ltsim sweep configs/speculation-spark.sweep.yaml --force --quiet
 
 ## reproduce-queueing: jobs on a loaded cluster: the flip of redundancy with load (queue-flip)
 reproduce-queueing: $(STAMP)

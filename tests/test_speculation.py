@@ -318,3 +318,19 @@ def test_the_speculation_table_reads_a_run(tmp_path):
     text = module.table(tmp_path / "r")
     assert "| spark | defaults |" in text and "| cubed | defaults |" in text
     assert "| LT-2 |" in text and "| Uncoded |" in text
+
+
+def test_show_marks_the_engines_defaults_in_a_sweep_of_its_settings(tmp_path):
+    sweep = tmp_path / "s.sweep.yaml"
+    sweep.write_text("name: s\nbase:\n  name: s\n  m: 20\n  tau: 0.05\n  trials: 3\n  seed: 1\n"
+                     "  delay: {dist: exponential, rate: 0.2}\n"
+                     "  schemes: [{kind: uncoded}, {kind: backup, policy: {engine: spark}}]\n"
+                     "grid:\n  schemes[1].policy.multiplier: [1.5, 2.0]\n"
+                     "  schemes[1].policy.quantile: [0.5, 0.75]\n")
+    out = tmp_path / "run"
+    assert cli("sweep", sweep, "-o", out, "-q", "--jobs", 1).exit_code == 0
+    shown = cli("show", out, "--metric", "mean")
+    assert shown.exit_code == 0, shown.stderr
+    rows = [line for line in shown.stdout.splitlines() if line.strip().startswith(("1.5", "2"))]
+    marked = [line.split()[:2] for line in rows if line.rstrip().endswith("*")]
+    assert marked == [["1.5", "0.75"]]

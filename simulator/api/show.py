@@ -67,7 +67,40 @@ def _describe_sweep(folder: Path, metric: str) -> str:
             shown = {v: shown_value(v) for v in raw}
             if len(set(shown.values())) == len(raw):  # short forms only if still distinct
                 table[key] = table[key].map(shown)
-    return head + "\n" + format_best(table, keys)
+    marked = _engine_defaults(table, keys, base)
+    text = format_best(table, keys)
+    if marked is not None:
+        lines = text.splitlines()
+        lines = [lines[0] + "  default"] + [
+            line + ("        *" if is_default else "")
+            for line, is_default in zip(lines[1:], marked, strict=True)]
+        text = "\n".join(lines) + "\n* the engine's defaults"
+    return head + "\n" + text
+
+
+def _engine_defaults(table: pd.DataFrame, keys: list[str], base) -> list[bool] | None:
+    """For a sweep over the parameters of an engine's speculation policy
+    (``schemes[i].policy.<name>``): whether each row holds every swept parameter at the
+    engine's default; ``None`` when no key is such a parameter."""
+    import re
+
+    from ..codes.backup import policy_default
+
+    defaults = {}
+    for key in keys:
+        match = re.fullmatch(r"schemes\[(\d+)\]\.policy\.(\w+)", key)
+        schemes = base.get("schemes") if isinstance(base, dict) else None
+        if match and isinstance(schemes, list) and int(match[1]) < len(schemes):
+            value = policy_default(schemes[int(match[1])], match[2])
+            if value is not None:
+                defaults[key] = value
+    if not defaults:
+        return None
+    rows = []
+    for _, row in table.iterrows():
+        rows.append(all(key in row and float(row[key]) == float(value)
+                        for key, value in defaults.items()))
+    return rows
 
 
 def plot_all(path: Path, metric: str = "p99") -> Iterator[tuple[str, bool]]:

@@ -103,6 +103,22 @@ class LatePolicy(StrictModel):
 ENGINES = ("cubed", "spark", "flink", "hadoop", "late")
 """The engines whose speculation rules ``policy`` names."""
 
+POLICIES = {"cubed": CubedPolicy, "spark": SparkPolicy, "flink": FlinkPolicy,
+            "hadoop": HadoopPolicy, "late": LatePolicy}
+"""Each engine's policy model (its fields' defaults are the engine's)."""
+
+
+def policy_default(scheme: dict, parameter: str):
+    """The engine's default of ``parameter`` for a backup scheme written as ``scheme`` (a
+    config mapping), or ``None`` when it has no engine policy or no such parameter."""
+    policy = scheme.get("policy") if isinstance(scheme, dict) else None
+    engine = policy if isinstance(policy, str) else (policy or {}).get("engine")
+    model = POLICIES.get(engine)
+    if model is None or parameter not in model.model_fields or parameter == "engine":
+        return None
+    return model.model_fields[parameter].default
+"""The engines whose speculation rules ``policy`` names."""
+
 
 class Backup(Code):
     """Speculative execution (MapReduce, Spark, cubed): worker ``i`` computes unit ``i``;
