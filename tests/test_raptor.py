@@ -92,7 +92,7 @@ def test_binary_decoding_decision_against_gaussian_elimination(K):
         assert decide(K, order, "gf2") == ref.first_decodable(K, order, "gf2")
 
 
-@pytest.mark.parametrize("K", [4, 6, 10])
+@pytest.mark.parametrize("K", [4, 6, 8])
 def test_rational_decoding_decision_against_exact_fractions(K):
     for order in orders(K, 8, 100 + K):
         assert decide(K, order, "q") == ref.first_decodable(K, order, "q")
@@ -152,7 +152,8 @@ def test_raptor_runs_and_gf2_needs_at_least_the_rationals_symbols(tmp_path):
                       "{kind: raptor, r: 1, field: gf2}]\n")
     for computation in ("nonlinear", "linear"):
         out = tmp_path / computation
-        done = cli("run", config, "--set", f"computation={computation}", "-o", out, "-q")
+        done = cli("run", config, "--set", f"computation={computation}", "-o", out, "-q",
+                   "--jobs", 1)
         assert done.exit_code == 0, done.stderr
         import pandas as pd
 

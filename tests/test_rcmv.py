@@ -53,11 +53,11 @@ def runs(result, scheme: str) -> np.ndarray:
     return frame[frame["scheme"] == scheme]["latency"].to_numpy(dtype=float)
 
 
-@pytest.mark.parametrize(("law", "rate"), [("exp", 0.1), ("exp", 0.3), ("exp", 0.5),
-                                           ("par", 0.1), ("par", 0.19), ("par", 0.28)])
+@pytest.mark.parametrize(("law", "rate"), [("exp", 0.1), ("exp", 0.5), ("par", 0.1),
+                                           ("par", 0.28)])
 def test_uncoded_is_their_fork_join_at_every_load(law, rate):
-    """No cancellation: the two models are the same queue."""
-    result = simulate(design(law, rate, [{"kind": "uncoded"}], 300), progress=False, jobs=2)
+    """No cancellation: the two models are the same queue (lowest and highest rates)."""
+    result = simulate(design(law, rate, [{"kind": "uncoded"}], 200), progress=False, jobs=2)
     assert abs(z(runs(result, "uncoded"), saved(law, "rep_1", rate))) < 4
 
 

@@ -34,8 +34,8 @@ def test_one_round_is_a_plain_run_byte_for_byte(tmp_path):
     config = tmp_path / "c.yaml"
     config.write_text(CONFIG)
     plain, one = tmp_path / "plain", tmp_path / "one"
-    assert cli("run", config, "-o", plain, "-q").exit_code == 0
-    assert cli("run", config, "--set", "rounds=1", "-o", one, "-q").exit_code == 0
+    assert cli("run", config, "-o", plain, "-q", "--jobs", 1).exit_code == 0
+    assert cli("run", config, "--set", "rounds=1", "-o", one, "-q", "--jobs", 1).exit_code == 0
     for name in ("latencies.csv", "tail.csv", "config.yaml"):
         assert (plain / name).read_bytes() == (one / name).read_bytes(), name
 
@@ -237,7 +237,8 @@ def test_the_shipped_trace_runs_from_its_config(tmp_path):
     """configs/rounds-trace.yaml: every trial replays the same delays, so Uncoded (which
     draws nothing) has one job time."""
     out = tmp_path / "rt"
-    assert cli("run", "configs/rounds-trace.yaml", "--trials", 3, "-o", out, "-q").exit_code == 0
+    done = cli("run", "configs/rounds-trace.yaml", "--trials", 3, "-o", out, "-q", "--jobs", 1)
+    assert done.exit_code == 0
     rows = pd.read_csv(out / "latencies.csv")
     assert rows[rows["scheme"] == "uncoded"]["latency"].nunique() == 1
 
@@ -309,7 +310,7 @@ def test_fit_writes_the_stay_of_an_execution_of_rounds_into_the_config(tmp_path)
     config.write_text("""\
 name: fit-rounds
 workload: {kind: gaussian_kernel, m: 32, dim: 4, seed: 1, term_seconds: 0.005}
-trials: 4
+trials: 3
 seed: 3
 rounds: 5
 persistence: {stay: 0.75}
@@ -323,7 +324,7 @@ schemes: [{kind: uncoded}, {kind: replication, r: 2}]
     done = cli("execute", config, "-o", out, "-q")
     assert done.exit_code == 0, done.stderr
     rounds = pd.read_csv(out / "rounds.csv")
-    assert len(rounds) == 4 * 2 * 5 and (rounds["status"] == "ok").all()
+    assert len(rounds) == 3 * 2 * 5 and (rounds["status"] == "ok").all()
     done = cli("fit", out, "-o", fitted)
     assert done.exit_code == 0, done.stderr
     import yaml
@@ -376,10 +377,10 @@ delay: {{dist: empirical, path: {Path('configs/traces/iterations.csv').resolve()
         worker: worker_index, iteration: iteration, column: latency}}
 schemes: [{{kind: uncoded}}]
 """)
-    done = cli("run", config, "-o", tmp_path / "trace", "-q", "--write-jobs")
+    done = cli("run", config, "-o", tmp_path / "trace", "-q", "--jobs", 1, "--write-jobs")
     assert done.exit_code == 0, done.stderr
     classes = tmp_path / "c.yaml"
     classes.write_text(CONFIG.replace("trials: 30", "trials: 2\narrivals: {process: poisson, "
                                       "rate: 0.05}\njobs: 50\npersistence: {stay: 0.5}"))
-    done = cli("run", classes, "-o", tmp_path / "classes", "-q")
+    done = cli("run", classes, "-o", tmp_path / "classes", "-q", "--jobs", 1)
     assert done.exit_code == 0, done.stderr

@@ -46,7 +46,7 @@ def test_a_policy_runs_and_its_generic_keys_are_refused(tmp_path):
     config.write_text("name: b\nm: 40\ntau: 0.05\ntrials: 20\nseed: 3\n"
                       "delay: {dist: exponential, rate: 0.2}\n"
                       "schemes: [{kind: backup}, {kind: backup, policy: cubed}]\n")
-    done = cli("run", config, "-o", tmp_path / "run", "-q")
+    done = cli("run", config, "-o", tmp_path / "run", "-q", "--jobs", 1)
     assert done.exit_code == 0, done.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text(config.read_text().replace("policy: cubed}", "policy: cubed, after: 0.3}"))
@@ -231,7 +231,7 @@ def test_flinks_defaults_never_speculate_tasks_under_a_minute(tmp_path):
     config.write_text("name: f\nm: 50\ntau: 0.05\ntrials: 30\nseed: 2\n"
                       "delay: {dist: exponential, rate: 0.2}\n"
                       "schemes: [{kind: uncoded}, {kind: backup, policy: flink}]\n")
-    assert cli("run", config, "-o", tmp_path / "r", "-q").exit_code == 0
+    assert cli("run", config, "-o", tmp_path / "r", "-q", "--jobs", 1).exit_code == 0
     rows = pd.read_csv(tmp_path / "r" / "latencies.csv")
     a = rows[rows["scheme"] == "uncoded"]["latency"].to_numpy()
     b = rows[rows["scheme"] == "backup-flink"]["latency"].to_numpy()
@@ -291,7 +291,7 @@ def test_engine_defaults_that_never_fire_on_short_jobs(tmp_path):
                       "delay: {dist: exponential, rate: 0.2}\n"
                       "schemes: [{kind: uncoded}, {kind: backup, policy: hadoop}, "
                       "{kind: backup, policy: late}]\n")
-    assert cli("run", config, "-o", tmp_path / "r", "-q").exit_code == 0
+    assert cli("run", config, "-o", tmp_path / "r", "-q", "--jobs", 1).exit_code == 0
     rows = pd.read_csv(tmp_path / "r" / "latencies.csv")
     base = rows[rows["scheme"] == "uncoded"]["latency"].to_numpy()
     assert (base < 60).all()
