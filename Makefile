@@ -118,6 +118,8 @@ reproduce-speculation: $(STAMP)
 	@mkdir -p $(FIGURES)
 	cp results/speculation-pbs/cost.png $(FIGURES)/speculation-pbs-cost.png
 	$(BIN)/ltsim sweep configs/speculation-spark.sweep.yaml --force --quiet
+	$(BIN)/ltsim plot results/speculation-spark
+	cp results/speculation-spark/frontier.png $(FIGURES)/speculation-spark-frontier.png
 
 ## reproduce-queueing: jobs on a loaded cluster: the flip of redundancy with load (queue-flip)
 reproduce-queueing: $(STAMP)

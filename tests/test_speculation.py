@@ -334,3 +334,5 @@ def test_show_marks_the_engines_defaults_in_a_sweep_of_its_settings(tmp_path):
     rows = [line for line in shown.stdout.splitlines() if line.strip().startswith(("1.5", "2"))]
     marked = [line.split()[:2] for line in rows if line.rstrip().endswith("*")]
     assert marked == [["1.5", "0.75"]]
+    assert cli("plot", out).exit_code == 0
+    assert (out / "frontier.png").is_file()

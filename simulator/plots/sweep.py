@@ -36,7 +36,7 @@ def plot_sweep(folder: Path, metric: str = "p99") -> list[Path]:
     """
     points = read_table(folder / "points.csv", ["point", "scheme", "mean", "p99"],
                         ("mean", "sem", "p99", "p99_low", "p99_high", "trials",
-                         "failure_rate"))
+                         "failure_rate", "worker_seconds"))
     axes = sweep_axes(folder)
     check_keys(points, [k for axis in axes for k in axis], folder / "points.csv")
     for axis in axes:  # numbers read back as numbers (points.csv is text)
@@ -83,7 +83,64 @@ def sweep_figures(points: pd.DataFrame, axes: list[list[str]], schemes: dict[str
     if len(axes) >= 2:
         figures.update([_wins(name, points, axes[0], axes[1], axes[2:], metric, codes,
                               bounds)])
+    frontier = _frontier(name, points, [k for axis in axes for k in axis], schemes, codes)
+    if frontier is not None:
+        figures.update([frontier])
     return figures
+
+
+def _frontier(name, points, keys, schemes, codes):
+    """For a sweep over an engine's speculation settings (``schemes[i].policy.<key>``):
+    ``frontier``, the swept scheme's mean latency against its mean worker-seconds at every
+    point (the engine's defaults starred), beside the other schemes' (their mean over the
+    points); ``None`` for any other sweep or without worker-seconds."""
+    import re
+
+    from ..codes.backup import POLICIES
+
+    if "worker_seconds" not in points:
+        return None
+    swept = [(key, re.fullmatch(r"schemes\[(\d+)\]\.policy\.(\w+)", key)) for key in keys]
+    swept = [(key, int(m[1]), m[2]) for key, m in swept if m]
+    if not swept or len({i for _, i, _ in swept}) != 1:
+        return None
+    index = swept[0][1]
+    first = next(iter(schemes.values())) or []
+    if index >= len(first) or not isinstance(first[index].get("policy"), dict):
+        return None
+    scheme = first[index]
+    model = POLICIES.get(scheme["policy"].get("engine"))
+    if model is None:
+        return None
+    sid = scheme.get("label") or f"backup-{scheme['policy']['engine']}"
+    defaults = {key: model.model_fields[param].default for key, _, param in swept
+                if param in model.model_fields}
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    mine = points[points["scheme"] == sid]
+    is_default = np.ones(len(mine), dtype=bool)
+    for key, value in defaults.items():
+        is_default &= np.isclose(pd.to_numeric(mine[key]).to_numpy(float), float(value))
+    ax.plot(mine["worker_seconds"], mine["mean"], "o", color="C0",
+            label=f"{display_name(sid, codes)}, settings swept")
+    if is_default.any():
+        ax.plot(mine["worker_seconds"][is_default], mine["mean"][is_default], "*",
+                color="C3", markersize=14, label="the engine's defaults")
+    others = points[points["scheme"] != sid].groupby("scheme", sort=False)[
+        ["worker_seconds", "mean"]].mean()
+    for k, (other, row) in enumerate(others.iterrows()):
+        ax.plot([row["worker_seconds"]], [row["mean"]], "s", color=f"C{(k + 4) % 10}",
+                label=f"{display_name(str(other), codes)} (mean over the points)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plain_log_ticks(ax.xaxis)
+    plain_log_ticks(ax.yaxis)
+    ax.set_xlabel("mean worker-seconds per job")
+    ax.set_ylabel("mean latency (seconds)")
+    ax.set_title(f"{name}: {display_name(sid, codes)} at every setting swept", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    return "frontier", fig
 
 
 def tick_label(value) -> str:
