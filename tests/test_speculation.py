@@ -336,3 +336,23 @@ def test_show_marks_the_engines_defaults_in_a_sweep_of_its_settings(tmp_path):
     assert marked == [["1.5", "0.75"]]
     assert cli("plot", out).exit_code == 0
     assert (out / "frontier.png").is_file()
+
+
+def test_a_policy_survives_its_written_config_and_a_queue(tmp_path):
+    """The config a run writes back keeps only the rule in use (no generic keys beside a
+    policy, no `policy: null` without one): re-running it, and a queueing run's offered-load
+    probe (which re-reads it), accept it."""
+    config = tmp_path / "q.yaml"
+    config.write_text("name: q\nm: 20\ntau: 0.05\ntrials: 2\nseed: 1\n"
+                      "delay: {dist: exponential, rate: 0.5}\n"
+                      "arrivals: {process: poisson, rate: 0.05}\njobs: 20\n"
+                      "schemes: [{kind: backup}, {kind: backup, policy: late}]\n")
+    out = tmp_path / "run"
+    done = cli("run", config, "-o", out, "-q", "--jobs", 1)
+    assert done.exit_code == 0, done.stderr
+    text = (out / "config.yaml").read_text()
+    assert "policy: null" not in text and text.count("slow_factor") == 1
+    again = cli("run", out / "config.yaml", "-o", tmp_path / "again", "-q", "--jobs", 1)
+    assert again.exit_code == 0, again.stderr
+    assert (out / "latencies.csv").read_bytes() == (tmp_path / "again" / "latencies.csv"
+                                                   ).read_bytes()

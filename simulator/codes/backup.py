@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Annotated, ClassVar, Literal
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_serializer
 
 from ..util.validation import StrictModel
 from .base import Code, CrossFieldError, Master, Outcome, Plan, TaskPlan, Work, busy_and_units
@@ -140,6 +140,20 @@ class Backup(Code):
     @classmethod
     def _named(cls, value):
         return {"engine": value} if isinstance(value, str) else value
+
+    @model_serializer(mode="wrap")
+    def _omit_generic_keys(self, handler):
+        """A config written back (config.yaml, a sweep's points) keeps only the keys of the
+        rule in use: without a policy, ``policy: null`` is dropped; with one, the generic
+        rule's ``after`` and ``slow_factor``."""
+        data = handler(self)
+        if isinstance(data, dict):
+            if data.get("policy", 0) is None:
+                data.pop("policy")
+            elif "policy" in data:
+                data.pop("after", None)
+                data.pop("slow_factor", None)
+        return data
 
     @property
     def default_id(self) -> str:
