@@ -181,14 +181,15 @@ class RaptorCode(OverSources):
             order = np.argsort(times[b], kind="stable")
             arrived = times[b][order]
             esi_order = rows[order]
-            g = inactivation.first_full_rank(*args, esi_order, L, inactivation.GF2)
+            if self.field == "gf2":
+                used = g = inactivation.first_full_rank(*args, esi_order, L,
+                                                        inactivation.GF2)
+            else:  # GF(2) never needs fewer symbols than the rationals: search from there
+                used = inactivation.first_full_rank(*args, esi_order, L, decoding.PRIME)
+                g = -1 if used < 0 else inactivation.first_full_rank(
+                    *args, esi_order, L, inactivation.GF2, used)
             if g > 0:
                 gf2_symbols[b], gf2_decoded[b] = g, 1.0
-            if self.field == "gf2":
-                used = g
-            else:  # the rationals need at most what GF(2) needs: search that prefix
-                prefix = esi_order if g < 0 else esi_order[:g]
-                used = inactivation.first_full_rank(*args, prefix, L, decoding.PRIME)
             seconds[b] = time.perf_counter() - began
             if used > 0:
                 latency[b], symbols[b], decoded[b] = arrived[used - 1], used, True

@@ -300,12 +300,14 @@ def _full(c_ptr, c_idx, s_ptr, s_idx, order, m, L, field):
 
 
 @njit(cache=True)
-def first_full_rank(c_ptr, c_idx, s_ptr, s_idx, order, L, field):
+def first_full_rank(c_ptr, c_idx, s_ptr, s_idx, order, L, field, start=0):
     """Fewest symbols of ``order`` whose system with the constraints has rank L (-1 if all of
-    them do not): gallop from L - (S + H), the fewest that can, then bisect."""
+    them do not): gallop from L - (S + H), the fewest that can, or from ``start`` if larger
+    (a count known not to be exceeded from below, e.g. the rationals' answer for GF(2)),
+    then bisect."""
     total = order.shape[0]
     nc = c_ptr.shape[0] - 1
-    lo = max(0, L - nc)  # below this the rows are too few
+    lo = max(0, L - nc, start)  # below this the rows are too few
     if lo > total:
         return -1
     if _full(c_ptr, c_idx, s_ptr, s_idx, order, lo, L, field):
