@@ -110,16 +110,33 @@ reproduce-raptor: $(STAMP)
 	$(BIN)/python scripts/raptor_systems.py results/raptor-systems \
 	    --figure $(FIGURES)/raptor-systems.png
 
-## reproduce-speculation: the engines' speculation rules, defaults against other settings (~1 min)
+## reproduce-speculation: the engines' speculation rules, defaults against the settings swept (~6 min)
 reproduce-speculation: $(STAMP)
 	$(BIN)/ltsim run configs/speculation-slow-machines.yaml --force --quiet
 	$(BIN)/ltsim run configs/speculation-pbs.yaml --force --quiet
+	$(BIN)/ltsim run configs/speculation-skew.yaml --force --quiet
+	$(BIN)/ltsim run configs/speculation-skew-machines.yaml --force --quiet
+	$(BIN)/ltsim sweep configs/speculation-cubed.sweep.yaml --force --quiet
+	$(BIN)/ltsim sweep configs/speculation-cubed-slow.sweep.yaml --force --quiet
+	$(BIN)/ltsim sweep configs/speculation-spark.sweep.yaml --force --quiet
+	$(BIN)/ltsim sweep configs/speculation-spark-slow.sweep.yaml --force --quiet
+	$(BIN)/ltsim sweep configs/speculation-flink.sweep.yaml --force --quiet
+	$(BIN)/ltsim sweep configs/speculation-flink-slow.sweep.yaml --force --quiet
+	$(BIN)/ltsim sweep configs/speculation-hadoop.sweep.yaml --force --quiet
+	$(BIN)/ltsim sweep configs/speculation-hadoop-slow.sweep.yaml --force --quiet
+	$(BIN)/ltsim sweep configs/speculation-late.sweep.yaml --force --quiet
+	$(BIN)/ltsim sweep configs/speculation-late-slow.sweep.yaml --force --quiet
 	$(BIN)/ltsim plot results/speculation-pbs
 	@mkdir -p $(FIGURES)
 	cp results/speculation-pbs/cost.png $(FIGURES)/speculation-pbs-cost.png
-	$(BIN)/ltsim sweep configs/speculation-spark.sweep.yaml --force --quiet
 	$(BIN)/ltsim plot results/speculation-spark
 	cp results/speculation-spark/frontier.png $(FIGURES)/speculation-spark-frontier.png
+	$(BIN)/ltsim plot results/speculation-hadoop-slow
+	cp results/speculation-hadoop-slow/frontier.png $(FIGURES)/speculation-hadoop-slow-frontier.png
+	$(BIN)/ltsim plot results/speculation-skew
+	cp results/speculation-skew/cost.png $(FIGURES)/speculation-skew-cost.png
+	$(BIN)/ltsim plot results/speculation-skew-machines
+	cp results/speculation-skew-machines/cost.png $(FIGURES)/speculation-skew-machines-cost.png
 
 ## reproduce-queueing: jobs on a loaded cluster: the flip of redundancy with load (queue-flip)
 reproduce-queueing: $(STAMP)

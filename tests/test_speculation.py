@@ -318,6 +318,19 @@ def test_the_speculation_table_reads_a_run(tmp_path):
     text = module.table(tmp_path / "r")
     assert "| spark | defaults |" in text and "| cubed | defaults |" in text
     assert "| LT-2 |" in text and "| Uncoded |" in text
+    sweep = tmp_path / "s.sweep.yaml"  # a sweep of an engine's settings: defaults and best
+    sweep.write_text("name: w\nbase:\n  name: w\n  m: 20\n  tau: 0.05\n  trials: 4\n"
+                     "  seed: 1\n  delay: {dist: exponential, rate: 0.2}\n  schemes:\n"
+                     "    - {kind: uncoded}\n    - {kind: replication, r: 2}\n"
+                     "    - {kind: lt, r: 2}\n    - {kind: backup, policy: {engine: hadoop}}\n"
+                     "grid:\n  schemes[3].policy.lag: [0.0, 60.0]\n")
+    assert cli("sweep", sweep, "-o", tmp_path / "w", "-q", "--jobs", 1).exit_code == 0
+    points = module.pd.read_csv(tmp_path / "w" / "points.csv")
+    rule = points[points["scheme"] == "backup-hadoop"].set_index("schemes[3].policy.lag")
+    text = module.settings_table([tmp_path / "w"])
+    assert f"| hadoop | defaults | {rule.loc[60.0, 'mean']:.3g} ±" in text
+    best = rule["mean"].idxmin()
+    assert f"best of 2: {'lag 0' if best == 0.0 else 'defaults'} |" in text
 
 
 def test_show_marks_the_engines_defaults_in_a_sweep_of_its_settings(tmp_path):
@@ -356,3 +369,102 @@ def test_a_policy_survives_its_written_config_and_a_queue(tmp_path):
     assert again.exit_code == 0, again.stderr
     assert (out / "latencies.csv").read_bytes() == (tmp_path / "again" / "latencies.csv"
                                                    ).read_bytes()
+
+
+def drive_pull_master(master, delays, units, copy_delay):
+    """Feed a :class:`~ltsim.codes.backup.PullMaster` the events of a deterministic trial
+    (a task begins computing after its delay and finishes a unit later; a copy of task i on
+    worker k begins ``copy_delay[i]`` after launch and takes ``units[k]``), honouring its
+    cancellations. Returns the launch time of every task's copy and the latency."""
+    n = delays.size
+    events = {}  # worker -> [(time, kind)] kind 0 begun, 1 finished
+    for i in range(n):
+        events[i] = [(delays[i], 0), (delays[i] + units[i], 1)]
+    launch = np.full(n, np.nan)
+    now = 0.0
+    while not master.complete:
+        pending = [(t, kind, w) for w, evs in events.items() for t, kind in evs if t >= now]
+        nxt = min(pending, default=(np.inf, 0, -1))
+        wake = master.wakeup()
+        if wake is not None and wake < nxt[0] - 1e-12:
+            now = max(now, wake)
+            for task in master.act(now):
+                i = task.worker - n
+                launch[i] = now
+                start = now + copy_delay[i]
+                events[task.worker] = [(start, 0), (start + units[task.machine], 1)]
+            continue
+        now, kind, worker = nxt
+        events[worker].remove((now, kind))
+        if kind == 0:
+            master.begun(worker, now)
+        else:
+            master.add(worker, 0, 1.0, now)
+            for stopped in master.cancels():
+                events.pop(stopped, None)
+    return launch, now
+
+
+@pytest.mark.parametrize("engine", ["hadoop", "late"])
+def test_the_pull_master_follows_the_timeline(engine):
+    """PullMaster (ltsim execute's Hadoop and LATE) fed a trial's events launches the same
+    copies at the same times as the simulation's timeline, and ends at its latency."""
+    from ltsim.codes.backup import HadoopPolicy, LatePolicy, PullMaster
+    from ltsim.codes.speculation import hadoop_timeline, late_timeline
+
+    rng = np.random.default_rng(11)
+    n = 16
+    delays = np.round(rng.exponential(5.0, n), 3)
+    units = np.round(rng.choice([1.0, 8.0], n, p=[0.8, 0.2]) * rng.uniform(0.8, 1.2, n), 3)
+    copy_delay = np.round(rng.exponential(1.0, n), 3)
+    if engine == "hadoop":
+        policy = HadoopPolicy(lag=0.0)
+        expected = hadoop_timeline(delays, units, copy_delay, lag=0.0)
+    else:
+        policy = LatePolicy(min_task_age=0.0, speculative_cap=0.3)
+        expected = late_timeline(delays, units, copy_delay, speculative_cap=0.3,
+                                 min_task_age=0.0)
+    launch, latency = drive_pull_master(PullMaster(n, policy, copy_delay, units), delays,
+                                        units, copy_delay)
+    assert (~np.isnan(expected["launch"])).sum() >= 2  # the rule did act
+    np.testing.assert_allclose(launch, expected["launch"], equal_nan=True, atol=1e-9)
+    assert latency == pytest.approx(expected["latency"])
+
+
+@pytest.mark.parametrize("engine", ["hadoop", "late"])
+def test_hadoop_and_late_execute_on_the_local_backend(tmp_path, engine):
+    """A real run: copies are launched on free workers, the decoded value is the direct
+    sum, and a backend without progress reports is refused in one line."""
+    import pandas as pd
+
+    key = "lag" if engine == "hadoop" else "min_task_age"
+    config = tmp_path / "x.yaml"
+    config.write_text(
+        "name: x\nworkers: 8\ntrials: 2\nseed: 3\ntime_scale: 0.05\ntimeout: 20\n"
+        "workload: {m: 16, dim: 4, seed: 1, term_seconds: 0.01}\n"
+        "classes: [{fraction: 0.75}, {fraction: 0.25, speed: 20.0}]\n"
+        "delay: {dist: exponential, rate: 5.0}\n"
+        f"schemes: [{{kind: backup, policy: {{engine: {engine}, {key}: 0.0, "
+        "heartbeat: 0.05}}]\n")
+    result = cli("execute", config, "-o", tmp_path / "r", "-q")
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(tmp_path / "r" / "executions.csv")
+    assert (rows["status"] == "ok").all()
+    assert rows["backups"].sum() >= 1
+    refused = cli("execute", config, "-o", tmp_path / "d", "--backend", "dask")
+    assert refused.exit_code == 2
+    assert "reads running tasks' progress" in refused.output
+    assert not (tmp_path / "d").exists()
+
+
+def test_lates_quantile_is_numpys_to_the_bit():
+    """The fast quantile LATE's rule uses equals np.quantile (linear) exactly."""
+    from ltsim.codes.speculation import quantile
+
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        x = rng.exponential(1.0, rng.integers(1, 200)) * rng.choice([1.0, 1e-3, 1e5])
+        if rng.random() < 0.3:
+            x = np.round(x, 1)  # ties
+        q = float(rng.choice([0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999, rng.random()]))
+        assert quantile(x, q) == np.quantile(x, q)

@@ -55,6 +55,7 @@ def execute(config, *, backend: str = "local", address: str | None = None,
     if address is not None:
         check_address(address, backend)
     cfg = config_of(config, trials)
+    check_progress(cfg, backend)
     target = Path(out) if out is not None else None
     if target is not None:
         try:
@@ -91,6 +92,19 @@ def config_of(config, trials=None):
     except ConfigError as exc:
         raise exc if not isinstance(config, (str, Path)) else ConfigError(
             f"{config}: {exc}") from None
+
+
+def check_progress(cfg, backend: str) -> None:
+    """Rules that read running tasks' progress (Hadoop's, LATE's) run on a backend whose
+    tasks report it, or the command is refused (nothing run or written)."""
+    from ..execution.backends import REPORTS_PROGRESS
+
+    for i, scheme in enumerate(cfg.schemes):
+        if getattr(scheme, "reads_progress", False) and backend not in REPORTS_PROGRESS:
+            raise BadInput(f"--backend: schemes[{i}] (policy {scheme.policy.engine}) reads "
+                           "running tasks' progress, which only the "
+                           f"{' and '.join(REPORTS_PROGRESS)} backend's tasks report, got "
+                           f"{backend!r}")
 
 
 def _run(cfg, backend_name, address, allow_queueing, on_trial, reporter):

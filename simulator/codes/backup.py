@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from fractions import Fraction
 from typing import Annotated, ClassVar, Literal
 
@@ -16,7 +17,9 @@ from .replication import one_block_each
 from .speculation import (
     cubed_timeline,
     flink_timeline,
+    hadoop_choice,
     hadoop_timeline,
+    late_choice,
     late_timeline,
     spark_timeline,
 )
@@ -131,6 +134,7 @@ class Backup(Code):
 
     kind: Literal["backup"] = "backup"
     draws: ClassVar[bool] = True
+    skews: ClassVar[bool] = True
     after: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.5
     slow_factor: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 3.0
     policy: Annotated[CubedPolicy | SparkPolicy | FlinkPolicy | HadoopPolicy | LatePolicy,
@@ -164,12 +168,12 @@ class Backup(Code):
             return self.label
         return "Backup" if self.policy is None else f"Backup ({self.policy.engine})"
 
-    def check_execution(self, workers: int) -> None:
-        super().check_execution(workers)
-        if self.policy is not None and self.policy.engine in ("hadoop", "late"):
-            raise CrossFieldError("policy.engine", "needs the progress of running tasks, "
-                                  "which ltsim execute's tasks do not report: simulation "
-                                  "only (ltsim run)", self.policy.engine)
+    @property
+    def reads_progress(self) -> bool:
+        """Whether the rule reads running tasks' progress (Hadoop, LATE): a real run needs
+        a backend whose tasks report it (:attr:`~ltsim.execution.backends.base.Backend.
+        progress`)."""
+        return self.policy is not None and self.policy.engine in ("hadoop", "late")
 
     def check(self, workers: int) -> None:
         if self.policy is not None:
@@ -186,16 +190,18 @@ class Backup(Code):
 
     def simulate(self, block) -> Outcome:
         trials, n = block.delays.shape
-        unit_times = np.broadcast_to(np.asarray(block.unit_times, dtype=float), (trials, n))
+        unit_times = np.broadcast_to(np.asarray(block.task_times, dtype=float), (trials, n))
         finish = block.delays + unit_times
         fresh_x, fresh_s = np.empty((trials, n)), np.ones((trials, n))
         for b in range(trials):  # the fresh workers of all n tasks, drawn in task order
             fresh_x[b], speeds = block.fresh(block.rngs[b], n)
             if speeds is not None:
                 fresh_s[b] = speeds
+        if block.work is not None:  # a copy of a heavy task is as heavy
+            fresh_s = fresh_s * block.work
         if self.policy is not None:
             return self._simulate_policy(block, finish, fresh_x + block.unit * fresh_s,
-                                         fresh_x, unit_times)
+                                         fresh_x)
         t_b = backup_time(finish, self.q(n), self.slow_factor)
         backup_finish = t_b[:, None] + fresh_x + block.unit * fresh_s
         late = finish > t_b[:, None]
@@ -212,9 +218,11 @@ class Backup(Code):
             out = out.finishing(finish)
         return out
 
-    def _simulate_policy(self, block, finish, duration, fresh_x, unit_times) -> Outcome:
+    def _simulate_policy(self, block, finish, duration, fresh_x) -> Outcome:
         """Every trial's timeline under the engine's rule."""
-        trials = finish.shape[0]
+        trials, n = finish.shape
+        machine = np.broadcast_to(np.asarray(block.unit_times, dtype=float), (trials, n))
+        work = np.ones(n) if block.work is None else block.work
         p = self.policy
         latency, seconds = np.empty(trials), np.empty(trials)
         units, backups = np.empty(trials), np.empty(trials)
@@ -226,7 +234,8 @@ class Backup(Code):
                 copies = [duration[b]]
                 for _ in range(p.max_concurrent_executions - 2):  # further attempts
                     x, speeds = block.fresh(block.rngs[b], finish.shape[1])
-                    copies.append(x + block.unit * (1.0 if speeds is None else speeds))
+                    copies.append(x + block.unit * work * (1.0 if speeds is None
+                                                            else speeds))
                 out = flink_timeline(finish[b], np.stack(copies, axis=1)[:, :max(
                     p.max_concurrent_executions - 1, 0)], p.check_interval, p.baseline_ratio,
                     p.baseline_multiplier, p.baseline_lower_bound,
@@ -235,12 +244,13 @@ class Backup(Code):
                 out = spark_timeline(finish[b], duration[b], p.interval, p.multiplier,
                                      p.quantile, p.min_task_runtime)
             elif p.engine == "hadoop":
-                out = hadoop_timeline(block.delays[b], unit_times[b], fresh_x[b], p.gap,
-                                      p.lag, p.heartbeat)
+                out = hadoop_timeline(block.delays[b], machine[b], fresh_x[b], p.gap,
+                                      p.lag, p.heartbeat, work=block.work)
             else:
-                out = late_timeline(block.delays[b], unit_times[b], fresh_x[b],
+                out = late_timeline(block.delays[b], machine[b], fresh_x[b],
                                     p.speculative_cap, p.slow_task_threshold,
-                                    p.slow_node_threshold, p.min_task_age, p.heartbeat)
+                                    p.slow_node_threshold, p.min_task_age, p.heartbeat,
+                                    work=block.work)
             latency[b], seconds[b] = out["latency"], out["busy"]
             units[b], backups[b] = out["units"], out["backups"]
         result = Outcome.uncoded(latency, worker_seconds=seconds, units=units,
@@ -257,6 +267,11 @@ class Backup(Code):
     def plan(self, workers, rng, streaming, fresh=None, delays=None, unit_times=None) -> Plan:
         delays, speeds = fresh(rng, workers) if fresh is not None else (np.zeros(workers),
                                                                           None)
+        if self.reads_progress:
+            tasks = [replace(task, progress=True) for task in one_block_each(workers, 1)]
+            times = np.broadcast_to(np.asarray(0.0 if unit_times is None else unit_times,
+                                               dtype=float), (workers,))
+            return Plan(tasks, PullMaster(workers, self.policy, delays, times))
         if self.policy is not None:
             master = {"cubed": CubedMaster, "spark": SparkMaster,
                       "flink": FlinkMaster}[self.policy.engine]
@@ -440,3 +455,123 @@ class FlinkMaster(CubedMaster):
                                           else float(self.speeds[i])))
         self.next_check = now + p.check_interval
         return tasks
+
+
+class PullMaster(Master):
+    """Hadoop's and LATE's rules live, on their pull model
+    (:func:`~ltsim.codes.speculation.hadoop_timeline`): task ``i`` runs on worker ``i``;
+    a worker whose task has ended asks for work at once and then every ``heartbeat``
+    seconds; the rule (:func:`~ltsim.codes.speculation.hadoop_choice`,
+    :func:`~ltsim.codes.speculation.late_choice`) picks a task to copy on it (worker
+    ``n + i`` copies task ``i``, on the asking worker's machine, with the start-up delay the
+    code drew for the task). The first copy of a task to finish wins and the other is
+    stopped, freeing its worker.
+
+    A task's progress is what it reports: 0 until it says its start-up has ended, then the
+    share of its unit's planned compute time elapsed (``term_seconds`` times its terms and
+    speed; a unit of no planned time is done as soon as it begins), 1 once finished.
+    """
+
+    def __init__(self, n: int, policy, delays: np.ndarray, unit_times: np.ndarray) -> None:
+        self.n, self.policy = n, policy
+        self.copy_delays = delays
+        self.unit_times = np.asarray(unit_times, dtype=float)
+        self.parts: dict[int, float] = {}
+        self.done = np.full(n, np.inf)
+        self.begun_at = np.full(n, np.nan)  # each original's start of computing
+        self.copy_begun = np.full(n, np.nan)
+        self.copy_worker = np.full(n, -1)
+        self.launch = np.full(n, np.nan)
+        self.serving = np.full(n, -1)  # worker -> the task whose copy it runs
+        self.asks: dict[int, float] = {}  # free worker -> its next request
+        self.stops: list[int] = []
+
+    def begun(self, worker: int, at: float) -> None:
+        if worker < self.n:
+            self.begun_at[worker] = at
+        else:
+            self.copy_begun[worker - self.n] = at
+
+    def _share(self, t: float, begun: np.ndarray, times: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(times > 0, (t - begun) / times, (t >= begun).astype(float))
+        return np.where(np.isnan(begun), 0.0, np.clip(share, 0.0, 1.0))
+
+    def progress_all(self, t: float) -> np.ndarray:
+        """Every task's progress at ``t``: its best running attempt's (1 when done)."""
+        best = self._share(t, self.begun_at, self.unit_times)
+        has = self.copy_worker >= 0
+        if has.any():
+            other = self._share(t, self.copy_begun[has],
+                                self.unit_times[self.copy_worker[has]])
+            best[has] = np.maximum(best[has], other)
+        return np.where(self.done <= t, 1.0, best)
+
+    def add(self, worker, index, value, at) -> bool:
+        began = time.perf_counter()
+        self.received += 1
+        task = worker % self.n
+        if task not in self.parts:
+            self.parts[task] = value
+            self.done[task] = at
+            copy = self.copy_worker[task]
+            if worker < self.n and copy >= 0:  # the original won: stop its copy
+                self.stops.append(self.n + task)
+                self._free(int(copy), at)
+            elif worker >= self.n:  # the copy won: stop the original
+                self.stops.append(task)
+                self._free(int(copy), at)
+            self._free(task, at)
+        self.complete = len(self.parts) == self.n
+        self.seconds += time.perf_counter() - began
+        return self.complete
+
+    def _free(self, worker: int, at: float) -> None:
+        self.serving[worker] = -1
+        self.asks[worker] = at
+
+    def cancels(self) -> list[int]:
+        out, self.stops = self.stops, []
+        return out
+
+    def wakeup(self) -> float | None:
+        if self.complete or not self.asks:
+            return None
+        return min(self.asks.values())
+
+    def act(self, now: float) -> list[TaskPlan]:
+        p = self.policy
+        tasks = []
+        for worker, _ in sorted(self.asks.items(), key=lambda item: (item[1], item[0])):
+            asked = self.asks[worker]
+            if asked > now or self.complete:
+                continue
+            if p.engine == "hadoop":
+                chosen = hadoop_choice(worker, now, self.progress_all, self.done,
+                                       self.copy_worker, p.gap, p.lag)
+            else:
+                node = self._share(now, self.begun_at, self.unit_times)
+                chosen = late_choice(worker, now, self.progress_all(now), node, self.done,
+                                     self.copy_worker, p.speculative_cap,
+                                     p.slow_task_threshold, p.slow_node_threshold,
+                                     p.min_task_age)
+            if chosen < 0:
+                while asked <= now:
+                    asked += p.heartbeat
+                self.asks[worker] = asked
+                continue
+            del self.asks[worker]
+            self.launch[chosen], self.copy_worker[chosen] = now, worker
+            self.serving[worker] = chosen
+            tasks.append(TaskPlan(self.n + chosen, (Work(np.array([chosen])),),
+                                  delay=float(self.copy_delays[chosen]), machine=worker,
+                                  progress=True))
+        return tasks
+
+    @property
+    def value(self) -> float:
+        return math.fsum(self.parts.values()) if self.complete else math.nan
+
+    @property
+    def extras(self) -> dict[str, int]:
+        return {"backups": int((~np.isnan(self.launch)).sum())}

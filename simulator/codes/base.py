@@ -120,6 +120,12 @@ class TaskPlan:
     before any time scaling; ``None`` for the n planned workers (the trial's delays)."""
     speed: float | None = None
     """Its speed factor, likewise."""
+    machine: int | None = None
+    """The planned worker whose machine runs this task (its speed; a copy placed on a
+    free worker, as Hadoop places them); ``None`` for :attr:`speed`."""
+    progress: bool = False
+    """The task reports when its start-up ends (its progress is then measurable, as
+    engines that read task progress need)."""
 
     @property
     def units(self) -> int:
@@ -164,6 +170,14 @@ class Master:
     def wakeup(self) -> float | None:
         """Seconds after submission at which :meth:`act` must be called, or ``None``."""
         return None
+
+    def begun(self, worker: int, at: float) -> None:
+        """Task ``worker`` (planned with ``progress``) ended its start-up ``at`` seconds
+        after submission and began computing."""
+
+    def cancels(self) -> list[int]:
+        """Tasks (by worker) the master wants stopped now; emptied by the call."""
+        return []
 
     def act(self, now: float) -> list[TaskPlan]:
         """Tasks to launch now (``now`` in seconds after submission); afterwards
@@ -234,6 +248,11 @@ class Code(StrictModel):
     def check_computation(self, workers: int, linear: bool) -> None:
         """Rules that depend on the computation (``linear`` or not): none by default; raise
         :class:`CrossFieldError` naming the key."""
+
+    skews: ClassVar[bool] = False
+    """Whether the code is defined with task skew (``skew:``, heavy partitions; see
+    :mod:`ltsim.model.skew`): its simulation then times each task by
+    :attr:`~ltsim.model.system.TrialBlock.task_times`."""
 
     queues: ClassVar[bool] = True
     """Whether the code is defined in a queueing run (``arrivals:``): its simulation then

@@ -229,7 +229,8 @@ def flink_timeline(finish: np.ndarray, copy_duration: np.ndarray, check_interval
 
 def hadoop_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.ndarray,
                     gap: float = 0.2, lag: float = 60.0, heartbeat: float = 3.0,
-                    chooser=None) -> dict[str, np.ndarray | float | int]:
+                    chooser=None, work: np.ndarray | None = None,
+                    ) -> dict[str, np.ndarray | float | int]:
     """One trial under Hadoop MapReduce's classic rule (``TaskInProgress.hasSpeculativeTask``
     of Hadoop 0.20 / 1.x, see docs/codes.md). A worker whose slot is free asks for work when
     it frees and then every ``heartbeat`` seconds; the first task (in task order) with a
@@ -248,10 +249,16 @@ def hadoop_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.n
         ``chooser(worker, t, progress, done, copy_worker, launch, serving)`` -> the task to
         copy on the asking worker, or -1: another engine's rule on the same pull model
         (:func:`late_timeline`); Hadoop's by default.
+    work : ndarray, shape (n,), optional
+        Every task's work in units (``skew:``): task i takes ``unit_times[w] * work[i]`` on
+        worker w; 1 by default.
     """
     import heapq
 
     n = delays.shape[0]
+    work = np.ones(n) if work is None else work
+    machine_times = unit_times
+    unit_times = machine_times * work  # each task's time on its own worker
     finish = delays + unit_times
     done = np.full(n, np.inf)
     launch = np.full(n, np.nan)
@@ -277,7 +284,8 @@ def hadoop_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.n
             if has.any():
                 w = copy_worker[has]
                 start = launch[has] + copy_delay[has]
-                other = np.where(unit_times[w] > 0, (t - start) / unit_times[w],
+                copy_time = machine_times[w] * work[has]
+                other = np.where(copy_time > 0, (t - start) / copy_time,
                                  (t >= start).astype(float))
                 best[has] = np.maximum(best[has], np.clip(other, 0.0, 1.0))
         return np.where(done <= t, 1.0, best)
@@ -314,21 +322,15 @@ def hadoop_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.n
         else:  # worker k asks for work
             if serving[k] >= 0 or busy_until[k] > t or left == 0:
                 continue
-            chosen = -1
             if chooser is not None:
                 chosen = chooser(k, t, progress_all, done, copy_worker, launch, serving)
-            elif t - 0.0 >= lag:
-                now_progress = progress_all(t)
-                mean = now_progress.sum() / n
-                ok = (done > t) & (copy_worker < 0) & (mean - now_progress >= gap)
-                ok[k] = False
-                hits = np.flatnonzero(ok)
-                chosen = int(hits[0]) if hits.size else -1
+            else:
+                chosen = hadoop_choice(k, t, progress_all, done, copy_worker, gap, lag)
             if chosen < 0:
                 heapq.heappush(events, (t + heartbeat, 2, k))
                 continue
             launch[chosen], copy_worker[chosen], serving[k] = t, k, chosen
-            copy_end[chosen] = t + copy_delay[chosen] + unit_times[k]
+            copy_end[chosen] = t + copy_delay[chosen] + machine_times[k] * work[chosen]
             heapq.heappush(events, (float(copy_end[chosen]), 1, chosen))
     latency = float(done.max())
     original_busy = np.minimum(busy_until, done)
@@ -338,10 +340,73 @@ def hadoop_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.n
             "busy": float(original_busy.sum() + copy_busy), "units": units}
 
 
+def hadoop_choice(k: int, t: float, progress_all, done: np.ndarray, copy_worker: np.ndarray,
+                  gap: float, lag: float) -> int:
+    """Hadoop's ``hasSpeculativeTask`` for the free worker ``k`` asking at ``t`` (seconds
+    since the job started): the first task in task order that is running, has no copy, is
+    not ``k``'s own and is at least ``gap`` behind the mean progress (``progress_all(t)``,
+    finished tasks 1), once ``t >= lag``; -1 for none."""
+    if not t - 0.0 >= lag:
+        return -1
+    now_progress = progress_all(t)
+    mean = now_progress.sum() / now_progress.shape[0]
+    ok = (done > t) & (copy_worker < 0) & (mean - now_progress >= gap)
+    ok[k] = False
+    hits = np.flatnonzero(ok)
+    return int(hits[0]) if hits.size else -1
+
+
+def quantile(values: np.ndarray, q: float) -> float:
+    """``np.quantile(values, q)`` (its default, linear method) for a 1-d float array without
+    NaN, to the bit, without numpy's per-call overhead (LATE asks for two at every
+    heartbeat): the virtual index ``(n - 1) q``, the neighbours of the sorted values and
+    numpy's two-sided interpolation (``_lerp``)."""
+    n = values.shape[0]
+    virtual = (n - 1) * q
+    ordered = np.sort(values)
+    if virtual >= n - 1:
+        return float(ordered[-1])
+    lo = math.floor(virtual)
+    a, b = float(ordered[lo]), float(ordered[lo + 1])
+    gamma = virtual - lo
+    diff = b - a
+    return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+def late_choice(k: int, t: float, now: np.ndarray, node: np.ndarray, done: np.ndarray,
+                copy_worker: np.ndarray, speculative_cap: float, slow_task_threshold: float,
+                slow_node_threshold: float, min_task_age: float) -> int:
+    """LATE's choice for the free worker ``k`` asking at ``t``: ``now`` every task's
+    progress (finished 1), ``node`` every worker's progress on its own task (see
+    :func:`late_timeline`); -1 for none."""
+    n = now.shape[0]
+    if t < min_task_age:
+        return -1
+    running = done > t
+    if not running.any():
+        return -1
+    if (copy_worker[running] >= 0).sum() >= speculative_cap * n:
+        return -1
+    if node[k] < quantile(node, slow_node_threshold):
+        return -1
+    # progress rates of every task (launched at 0): a finished one 1 / its duration
+    rates = np.where(done <= t, 1.0 / np.where(done <= t, done, 1.0), now / t)
+    cut = quantile(rates, slow_task_threshold)
+    ok = running & (copy_worker < 0) & (rates < cut)
+    ok[k] = False
+    if not ok.any():
+        return -1
+    with np.errstate(divide="ignore"):
+        left = np.where(rates > 0, (1 - now) / rates, np.inf)
+    candidates = np.flatnonzero(ok)
+    return int(candidates[np.argmax(left[candidates])])
+
+
 def late_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.ndarray,
                   speculative_cap: float = 0.1, slow_task_threshold: float = 0.25,
                   slow_node_threshold: float = 0.25, min_task_age: float = 60.0,
-                  heartbeat: float = 3.0) -> dict[str, np.ndarray | float | int]:
+                  heartbeat: float = 3.0, work: np.ndarray | None = None,
+                  ) -> dict[str, np.ndarray | float | int]:
     """One trial under LATE (Zaharia et al., OSDI 2008, Section 4), on Hadoop's pull model
     (:func:`hadoop_timeline`). When a free worker asks: nothing if it is a slow node (its
     progress, the share of its own task it has computed, below the ``slow_node_threshold``
@@ -351,35 +416,20 @@ def late_timeline(delays: np.ndarray, unit_times: np.ndarray, copy_delay: np.nda
     ``slow_task_threshold`` quantile of every task's rate (a finished task's: 1 / its
     duration), the one with the longest
     estimated time left ((1 - progress) / rate) gets a copy on the asking worker. Quantiles
-    by numpy's default (linear) method; comparisons strict. See docs/codes.md."""
-    n = delays.shape[0]
+    by numpy's default (linear) method; comparisons strict. ``work`` as for
+    :func:`hadoop_timeline`. See docs/codes.md."""
+    task_times = unit_times if work is None else unit_times * work
 
     def choose(k, t, progress_all, done, copy_worker, launch, serving):
         if t < min_task_age:
             return -1
-        running = done > t
-        if not running.any():
-            return -1
-        if (copy_worker[running] >= 0).sum() >= speculative_cap * n:
-            return -1
-        now = progress_all(t)
         # node progress: the work of the attempt each worker ran as its own task (its
         # original), whether or not a copy finished the task first
         with np.errstate(divide="ignore", invalid="ignore"):
-            node = np.where(unit_times > 0, np.clip((t - delays) / unit_times, 0.0, 1.0),
+            node = np.where(task_times > 0, np.clip((t - delays) / task_times, 0.0, 1.0),
                             1.0)
-        if node[k] < np.quantile(node, slow_node_threshold):
-            return -1
-        # progress rates of every task (launched at 0): a finished one 1 / its duration
-        rates = np.where(done <= t, 1.0 / np.where(done <= t, done, 1.0), now / t)
-        cut = np.quantile(rates, slow_task_threshold)
-        ok = running & (copy_worker < 0) & (rates < cut)
-        ok[k] = False
-        if not ok.any():
-            return -1
-        with np.errstate(divide="ignore"):
-            left = np.where(rates > 0, (1 - now) / rates, np.inf)
-        candidates = np.flatnonzero(ok)
-        return int(candidates[np.argmax(left[candidates])])
+        return late_choice(k, t, progress_all(t), node, done, copy_worker, speculative_cap,
+                           slow_task_threshold, slow_node_threshold, min_task_age)
 
-    return hadoop_timeline(delays, unit_times, copy_delay, heartbeat=heartbeat, chooser=choose)
+    return hadoop_timeline(delays, unit_times, copy_delay, heartbeat=heartbeat, chooser=choose,
+                           work=work)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .backends.base import Backend, End
-from .plan import TaskSpec, relative_error, round_draws, spec
+from .plan import BEGUN, TaskSpec, relative_error, round_draws, spec
 from .workload import direct, make_data
 
 TOLERANCE = 1e-9
@@ -246,12 +246,19 @@ def _collect(backend, batch, master, specs, ends, submitted, timeout, extra):
             if isinstance(msg, End):
                 ends[msg.worker] = msg
                 continue
+            if msg.index == BEGUN:
+                master.begun(msg.worker, time.time() - submitted)
+                if master.wakeup() != wake:
+                    break
+                continue
             if master.add(msg.worker, msg.index, msg.value, time.time() - submitted):
                 latency, status = time.time() - submitted, "ok"
                 break
             if master.failed:
                 status = "undecodable"
                 break
+            for worker in master.cancels():  # a copy lost the race: its worker is free
+                backend.cancel_task(batch, worker)
             if master.wakeup() != wake:  # the master wants to act at another time
                 break
     return status, latency

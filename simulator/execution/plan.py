@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from ..codes.base import TaskPlan
 
 
+BEGUN = -1
+"""The index of the message a task planned with ``progress`` sends as it begins computing."""
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """One logical worker's task (picklable; shipped to the backend).
@@ -52,6 +56,8 @@ class TaskSpec:
     max_seconds: float
     speed: float = 1.0
     """Factor of the emulated compute time (``term_seconds``) of this worker."""
+    progress: bool = False
+    """Report the end of the start-up delay (a result of index :data:`BEGUN`)."""
 
     @property
     def units(self) -> int:
@@ -136,12 +142,15 @@ def spec(config, index: int, trial: int, draws: Draws, task: TaskPlan) -> TaskSp
     mode = config.fail.mode if config.fail is not None else None
     worker = task.worker
     if task.delay is not None:
-        delay, speed = task.delay * config.time_scale, task.speed or 1.0
+        delay = task.delay * config.time_scale
+        speed = (float(draws.speeds[task.machine]) if task.machine is not None
+                 else task.speed or 1.0)
     else:
         delay, speed = float(draws.delays[worker]), float(draws.speeds[worker])
     return TaskSpec(config.schemes[index].scheme_id, trial, worker, delay,
                     mode if worker in draws.failing else None,
-                    tuple(terms(w, q) for w in task.work), task.stream, config.timeout, speed)
+                    tuple(terms(w, q) for w in task.work), task.stream, config.timeout, speed,
+                    task.progress)
 
 
 def relative_error(decoded: float, exact: float) -> float:

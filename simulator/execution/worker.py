@@ -50,11 +50,13 @@ def sleeper(max_seconds: float) -> Cancelled:
 
 def run_part(spec: TaskSpec, data: KernelData, indices: Sequence[int], startup: bool,
              cancelled: Cancelled,
-             emit: Callable[[int, float, float], None] | None = None) -> Part:
+             emit: Callable[[int, float, float], None] | None = None,
+             begun: Callable[[float], None] | None = None) -> Part:
     """Run the start-up (if ``startup``) and results ``indices`` of a task.
 
     ``emit(index, value, finish)`` is called as each result is done (streaming backends);
-    the results are returned in the :class:`Part` as well.
+    the results are returned in the :class:`Part` as well. ``begun(at)`` is called when the
+    start-up ends and the computing begins (backends that report progress).
     """
     part = Part(start=time.time())
     data = materialize(data)
@@ -66,6 +68,8 @@ def run_part(spec: TaskSpec, data: KernelData, indices: Sequence[int], startup: 
         if spec.fail == "hang":
             cancelled(spec.max_seconds)
             return _stop(part, "cancelled")
+    if begun is not None:
+        begun(time.time())
     for i in indices:
         if cancelled(0.0):
             return _stop(part, "cancelled")

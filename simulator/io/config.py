@@ -23,6 +23,7 @@ from ..codes.backup import ENGINES
 from ..model.arrivals import ARRIVALS, Arrivals
 from ..model.cluster import Cluster, Persistence, WorkerClass, stationary
 from ..model.laws import LAWS, LAWS_BUILT_IN, Law, Mixture, law_types
+from ..model.skew import Skew
 from ..model.system import SystemView
 from ..util.text import UnreadableFile, read_text
 from ..util.validation import (
@@ -226,6 +227,8 @@ class RunConfig(System):
     jobs: Annotated[int, Field(ge=1, le=10**7)] | None = None
     warmup: Annotated[int, Field(ge=0)] | None = None
     cancel_delay: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    skew: Skew | None = None
+
     @property
     def unit_time(self) -> float:
         """Time of one worker-level function: ``tau * m / n``."""
@@ -275,7 +278,11 @@ class RunConfig(System):
     def view(self) -> SystemView:
         """The system as the closed forms see it."""
         return SystemView(self.delay, self.n_workers, self.unit_time, self.cluster(),
-                          self.linear)
+                          self.linear, self.skew)
+
+    def task_work(self) -> np.ndarray | None:
+        """Every task's work in nominal units (``skew:``), or ``None``."""
+        return None if self.skew is None else self.skew.task_work(self.n_workers)
 
     def check_run(self) -> None:
         """Rules of the computation and of queueing runs: the codes defined for a linear
@@ -293,6 +300,8 @@ class RunConfig(System):
                 raise CrossFieldError(f"schemes[{i}].kind", "is not defined in a queueing "
                                       "run (arrivals) or rounds", code_kind(type(scheme)))
         self.check_streams()
+        if self.skew is not None:
+            self.check_skew()
         if self.rounds is not None and self.queueing:
             raise CrossFieldError("rounds", "not with arrivals: a round is released when the "
                                   "previous one completes", self.rounds)
@@ -312,8 +321,23 @@ class RunConfig(System):
         except CrossFieldError as exc:
             raise exc if exc.key == "jobs" else exc.under("arrivals") from None
 
+    def check_skew(self) -> None:
+        """``skew``: at least one heavy task, only with codes whose task is a fixed
+        partition (:attr:`~ltsim.codes.base.Code.skews`)."""
+        if self.skew.heavy(self.n_workers) < 1:
+            raise CrossFieldError("skew.fraction", f"leaves no heavy task among the "
+                                  f"{self.n_workers} tasks (floor(fraction n + 1/2) is 0)",
+                                  self.skew.fraction)
+        for i, scheme in enumerate(self.schemes):
+            if not type(scheme).skews:
+                raise CrossFieldError(f"schemes[{i}].kind", "is not defined with skew (a "
+                                      "heavy task is a partition; defined for uncoded and "
+                                      "backup)", code_kind(type(scheme)))
+
     def resolved(self) -> dict[str, Any]:
         data = super().resolved()
+        if data.get("skew", 0) is None:
+            data.pop("skew")
         if data.get("computation") == "nonlinear":
             data.pop("computation")  # the paper's (and earlier versions') default
         for key in ("arrivals", "jobs", "warmup", "cancel_delay"):
@@ -325,7 +349,7 @@ class RunConfig(System):
             data.update(cancel_delay=self.queue_cancel)
         return _ordered(data, ["name", "m", "workers", "tau", "trials", "seed", "computation",
                                "arrivals", "jobs", "warmup", "rounds", "cancel_delay", "delay",
-                               "classes", "persistence", "speed", "schemes"])
+                               "classes", "persistence", "speed", "skew", "schemes"])
 
 
 class FailSpec(StrictModel):
@@ -382,7 +406,8 @@ class ExecuteConfig(System):
 
     kind_name: ClassVar[str] = "execute"
     command: ClassVar[str] = "ltsim execute"
-    foreign_keys: ClassVar[dict[str, str]] = {"m": "ltsim run", "tau": "ltsim run"}
+    foreign_keys: ClassVar[dict[str, str]] = {"m": "ltsim run", "tau": "ltsim run",
+                                              "skew": "ltsim run"}
 
     workload: GaussianKernel
     trials: Annotated[int, Field(ge=1, le=10**6)]

@@ -10,6 +10,7 @@ import numpy as np
 
 from .cluster import Cluster
 from .laws import DelayLaw
+from .skew import Skew
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class SystemView:
     cluster: Cluster | None = None
     linear: bool = False
     """``computation: linear`` (closed forms that assumed degree costs do not hold)."""
+    skew: Skew | None = None
+    """Heavy tasks (:class:`~ltsim.model.skew.Skew`), or ``None``."""
 
     @property
     def plain(self) -> bool:
@@ -69,6 +72,9 @@ class TrialBlock:
     linear: bool = False
     """``computation: linear``: an encoded symbol costs what one of its source symbols costs,
     whatever its degree (A x with A encoded in advance)."""
+    work: np.ndarray | None = None
+    """Every task's work in nominal units, shape (workers,) (``skew:``, see
+    :mod:`ltsim.model.skew`); ``None`` when every task is one unit."""
 
     @property
     def trials(self) -> int:
@@ -83,3 +89,11 @@ class TrialBlock:
         """Time of one unit task on every worker, shape (trials, workers), or the scalar
         ``unit`` when every speed is 1."""
         return self.unit if self.speeds is None else self.unit * self.speeds
+
+    @property
+    def task_times(self) -> np.ndarray | float:
+        """Time of every worker's own task, :attr:`unit_times` times the task's work
+        (``skew:``); :attr:`unit_times` itself without skew."""
+        if self.work is None:
+            return self.unit_times
+        return np.asarray(self.unit_times, dtype=float) * self.work

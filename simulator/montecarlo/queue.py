@@ -109,6 +109,7 @@ def _queue(experiment, scheme, index: int, arrivals, delays, speeds, start) -> O
     trials, jobs, n = delays.shape
     warmup, cancel = experiment.queue_warmup, experiment.queue_cancel
     cluster = experiment.cluster()
+    work = experiment.task_work()
     rngs = ([stream(experiment.seed, start + row, 1 + index) for row in range(trials)]
             if scheme.draws else ())
     free = np.zeros((trials, n))
@@ -130,7 +131,7 @@ def _queue(experiment, scheme, index: int, arrivals, delays, speeds, start) -> O
         block = TrialBlock(effective, experiment.unit_time, rngs,
                            speeds[:, job] if speeds is not None and speeds.ndim == 3
                            else speeds, cluster.fresh, want_finish=True,
-                           linear=experiment.linear)
+                           linear=experiment.linear, work=work)
         out = scheme.simulate(block)
         latency = np.where(alive, out.latency, np.inf)
         done = arrival[:, 0] + latency  # C_j (inf: the job never completes)

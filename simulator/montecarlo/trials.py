@@ -56,9 +56,10 @@ def _simulate(experiment, start: int, stop: int) -> list[Outcome]:
             speeds[row] = 1.0 if drawn is None else drawn
     unit = experiment.unit_time
     linear = getattr(experiment, "linear", False)
+    work = experiment.task_work() if hasattr(experiment, "task_work") else None
     return [scheme.simulate(TrialBlock(delays, unit, TrialStreams(seed, 1 + i, start, stop)
                                        if scheme.draws else (), speeds, cluster.fresh,
-                                       linear=linear))
+                                       linear=linear, work=work))
             for i, scheme in enumerate(schemes)]
 
 

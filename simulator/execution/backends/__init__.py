@@ -17,6 +17,10 @@ BACKENDS: dict[str, tuple[str, str]] = {
 """Every backend by its ``--backend`` name: (module of this package, class), imported by
 :func:`make_backend` only (heavy engines)."""
 
+REPORTS_PROGRESS = ("local",)
+"""The backends whose tasks report when they begin computing and can be stopped one by one
+(:attr:`.base.Backend.progress`), what Hadoop's and LATE's rules need."""
+
 
 def make_backend(name: str, address: str | None = None, concurrency: int = 1,
                  client=None) -> Backend:

@@ -63,6 +63,9 @@ class Backend(ABC):
     name: str = "?"
     streams: bool = False
     """Whether results can reach the master one by one while a task still runs."""
+    progress: bool = False
+    """Whether tasks report when they begin computing and can be stopped one by one
+    (:meth:`cancel_task`): what rules that read a running task's progress need."""
 
     @classmethod
     def create(cls, concurrency: int, address: str | None = None, client=None) -> Backend:
@@ -86,6 +89,10 @@ class Backend(ABC):
     @abstractmethod
     def as_completed(self, batch: Any, timeout: float) -> Iterator[Message]:
         """Messages in order of arrival until every task has ended or ``timeout`` seconds."""
+
+    def cancel_task(self, batch: Any, worker: int) -> None:
+        """Stop one task of ``batch`` (its :class:`End` follows as usual)."""
+        raise NotImplementedError(f"the {self.name} backend cannot stop one task")
 
     @abstractmethod
     def cancel(self, batch: Any, grace: float = 2.0) -> list[End]:

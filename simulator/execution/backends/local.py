@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..plan import TaskSpec
+from ..plan import BEGUN, TaskSpec
 from ..worker import run_part
 from ..workload import KernelData
 from .base import Backend, End, Message, Result, end_of
@@ -38,6 +38,9 @@ class _Batch:
     cancel: threading.Event = field(default_factory=threading.Event)
     inbox: queue.Queue = field(default_factory=queue.Queue)
     ended: set[int] = field(default_factory=set)
+    stops: dict[int, threading.Event] = field(default_factory=dict)
+    """Each task's own stop (set by :meth:`LocalBackend.cancel_task` or with the batch's)."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class LocalBackend(Backend):
@@ -52,6 +55,7 @@ class LocalBackend(Backend):
 
     name = "local"
     streams = True
+    progress = True
 
     def __init__(self, concurrency: int) -> None:
         self.pool = ThreadPoolExecutor(max_workers=2 * max(1, concurrency) + 4,
@@ -65,13 +69,26 @@ class LocalBackend(Backend):
     def submit_more(self, batch: _Batch, tasks: list[TaskSpec]) -> None:
         batch.tasks.extend(tasks)
         for spec in tasks:
-            self.pool.submit(_run, spec, batch.shared, batch.cancel, batch.inbox)
+            with batch.lock:
+                stop = batch.stops[spec.worker] = threading.Event()
+                if batch.cancel.is_set():
+                    stop.set()
+            self.pool.submit(_run, spec, batch.shared, stop, batch.inbox)
+
+    def cancel_task(self, batch: _Batch, worker: int) -> None:
+        with batch.lock:
+            stop = batch.stops.get(worker)
+        if stop is not None:
+            stop.set()
 
     def as_completed(self, batch: _Batch, timeout: float) -> Iterator[Message]:
         yield from _drain(batch, time.monotonic() + timeout)
 
     def cancel(self, batch: _Batch, grace: float = 2.0) -> list[End]:
-        batch.cancel.set()
+        with batch.lock:
+            batch.cancel.set()
+            for stop in batch.stops.values():
+                stop.set()
         drained = _drain(batch, time.monotonic() + grace)
         late = [msg for msg in drained if isinstance(msg, End)]
         for spec in batch.tasks:
@@ -90,9 +107,12 @@ def _run(spec: TaskSpec, data: KernelData, cancel: threading.Event, inbox: queue
     def emit(index: int, value: float, finish: float) -> None:
         inbox.put(Result(spec.worker, index, value, finish))
 
+    def begun(at: float) -> None:
+        inbox.put(Result(spec.worker, BEGUN, math.nan, at))
+
     try:
         part = run_part(spec, data, range(len(spec.results)), True, cancel.wait,
-                        emit if spec.stream else None)
+                        emit if spec.stream else None, begun if spec.progress else None)
     except Exception as exc:  # a crashed worker: it never returns a result
         inbox.put(End(spec.worker, "failed", start, math.nan, time.time(), 0,
                       f"{type(exc).__name__}: {exc}"))
