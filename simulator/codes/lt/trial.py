@@ -7,10 +7,12 @@ received ones. So a trial
 1. draws every degree by inversion of the Robust Soliton CDF (one uniform per symbol, in
    symbol order: symbol ``j s + i`` is worker ``j``'s ``i``-th), through a guide table so a
    draw costs O(1) on average (the same degree as a binary search of the CDF);
-2. merges the workers' arrival sequences (worker ``j`` computes its symbols one after another
+2. computes every symbol's arrival time (worker ``j`` computes its symbols one after another
    from ``X_j``, a symbol of degree ``d`` taking ``u_j r d``; ``returns: worker`` delivers all
-   with the last) with a binary heap keyed by (time, worker): symbols come out in the order
-   of a stable sort, ties by worker then symbol, and only as many as the decoder reads;
+   with the last) and puts the symbols in arrival order by one stable sort of those times
+   (:func:`radix_order`, symbols laid out worker by worker): ties by worker then symbol,
+   the order a binary heap keyed by (time, worker) gives (the previous kernel's), about a
+   quarter faster at m = 1000 and more at large m;
 3. draws each arriving symbol's ``d`` distinct neighbours just before feeding it to the online
    peeling decoder (Floyd's algorithm, ``d`` uniforms), and stops as soon as every source is
    recovered (a threshold decoder takes exactly its M arrivals and decodes them then);
@@ -41,14 +43,15 @@ class Workspace:
         symbols = n * s
         edges = max(int(symbols * mean_degree * 1.25) + 64, 64)
         self.ints = np.empty((6, max(n, k, symbols) + 1), dtype=np.int64)
-        self.times = np.empty(n)
+        self.times = np.empty(symbols)  # every symbol's arrival time
+        self.keys = np.empty((2, symbols), dtype=np.uint64)  # the radix sort's keys
+        self.count = np.empty(256, dtype=np.int64)
         self.nbrs = np.empty(edges, dtype=np.int32)
         self.link = np.empty(2 * edges, dtype=np.int32)
         self.small = np.empty((3, max(k, symbols) + 1), dtype=np.int32)
         self.recovered = np.empty(k, dtype=np.bool_)
         self.head = np.empty(k, dtype=np.int32)
         self.work = np.empty(n)
-        self.done = np.empty(n)
         self.state = np.empty(4, dtype=np.uint64)
 
     def grow(self, edges: int) -> None:
@@ -97,8 +100,8 @@ def lt_trial(delays: np.ndarray, unit: np.ndarray, r: float, s: int, k: int, cdf
     state[:] = state_of(rng)
     latency, count, decoded, seconds, units, edges = _lt_trial(
         delays, unit, r, s, k, cdf, guide, whole, threshold, state, space.ints, space.times,
-        space.nbrs, space.link, space.small, space.recovered, space.head, space.work,
-        space.done, linear)
+        space.nbrs, space.link, space.small, space.recovered, space.head, space.work, linear,
+        space.keys, space.count)
     restore(rng, state)
     if edges > space.nbrs.shape[0]:  # the kernel needed (and made) larger edge buffers
         space.grow(int(edges))
@@ -124,6 +127,50 @@ def _sift_down(heap, size, pos, key):
         else:
             break
     heap[pos] = item
+
+
+@njit
+def radix_order(times, size, keys, spare, order, other, count):
+    """The stable order of ``times[:size]`` (non-negative floats, ``inf`` allowed): a
+    least-significant-digit radix sort on their bits, a byte a pass (a pass is skipped when
+    every key has the same byte there). The bits of a non-negative double order like the
+    double; ``-0.0`` is first made ``+0.0``. Equal times keep their index order, as
+    ``np.argsort(kind="stable")`` does. Returns ``order`` or ``other`` (whichever holds it);
+    ``keys``, ``spare`` (uint64), ``order``, ``other`` (int64) hold at least ``size``,
+    ``count`` 256 entries."""
+    for i in range(size):
+        times[i] += 0.0
+    bits = times.view(np.uint64)
+    for i in range(size):
+        keys[i] = bits[i]
+        order[i] = i
+    src_k, src_i, dst_k, dst_i = keys, order, spare, other
+    for shift in range(0, 64, 8):
+        move = np.uint64(shift)
+        for b in range(256):
+            count[b] = 0
+        for i in range(size):
+            count[(src_k[i] >> move) & np.uint64(255)] += 1
+        constant = False
+        for b in range(256):
+            if count[b] != 0:
+                constant = count[b] == size
+                break
+        if constant:
+            continue
+        total = 0
+        for b in range(256):
+            c = count[b]
+            count[b] = total
+            total += c
+        for i in range(size):
+            b = (src_k[i] >> move) & np.uint64(255)
+            p = count[b]
+            count[b] = p + 1
+            dst_k[p] = src_k[i]
+            dst_i[p] = src_i[i]
+        src_k, src_i, dst_k, dst_i = dst_k, dst_i, src_k, src_i
+    return src_i
 
 
 @njit
@@ -174,10 +221,10 @@ def _feed(a, lo, hi, nbrs, link, recovered, head, degree, residual, stack) -> in
 
 @njit
 def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, times,
-              nbrs, link, small, recovered, head, work, done, linear):
+              nbrs, link, small, recovered, head, work, linear, keys, count):
     n = delays.shape[0]
     symbols = n * s
-    degrees, heap, nxt, order, ptr, stack = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5]
+    degrees, order, ptr, stack = ints[0], ints[3], ints[4], ints[5]
     stamp, degree, residual = small[0], small[1], small[2]
     s_hi, s_lo, inc_hi, inc_lo = state[0], state[1], state[2], state[3]
     # 1. degrees by inversion of the CDF (guide table, then a short scan)
@@ -192,7 +239,7 @@ def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, 
     if total > nbrs.shape[0]:  # rare: more edges than the workspace holds
         nbrs = np.empty(total, dtype=np.int32)
         link = np.empty(2 * total, dtype=np.int32)
-    # 2. each worker's first arrival and work; a heap of the workers by next arrival
+    # 2. every symbol's arrival time and every worker's work; the symbols in arrival order
     for j in range(n):  # times as delays + the running sum of the symbols' costs
         cost = unit[j] * r
         whole_work = 0
@@ -202,13 +249,16 @@ def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, 
             whole_work += size
             all_cost += cost * size
         work[j] = r * whole_work
-        done[j] = all_cost if whole else cost * (1 if linear else degrees[j * s])
-        times[j] = delays[j] + done[j]
-        nxt[j] = 0
-        heap[j] = j
-    for pos in range(n // 2 - 1, -1, -1):
-        _sift_down(heap, n, pos, times)
-    size = n
+        if whole:
+            for i in range(s):
+                times[j * s + i] = delays[j] + all_cost
+        else:
+            acc = cost * (1 if linear else degrees[j * s])
+            times[j * s] = delays[j] + acc
+            for i in range(1, s):
+                acc += unit[j] * r * (1 if linear else degrees[j * s + i])
+                times[j * s + i] = delays[j] + acc
+    sequence = radix_order(times, symbols, keys[0], keys[1], ints[1], ints[2], count)
     for g in range(k):
         recovered[g] = False
         head[g] = -1
@@ -220,20 +270,8 @@ def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, 
     used = -1
     latency = math.inf
     for t in range(limit):  # arrival t's edges: nbrs[ptr[t]:ptr[t] + degree of its symbol]
-        # the next arrival: the root of the heap
-        j = heap[0]
-        sym = j * s + nxt[j]
-        arrival = times[j]
-        nxt[j] += 1
-        if nxt[j] < s:
-            if not whole:
-                done[j] += unit[j] * r * (1 if linear else degrees[sym + 1])
-                times[j] = delays[j] + done[j]
-        else:
-            size -= 1
-            heap[0] = heap[size]
-        if size > 0:
-            _sift_down(heap, size, 0, times)
+        sym = sequence[t]
+        arrival = times[sym]
         order[t] = sym
         d = degrees[sym]
         ptr[t] = edges
