@@ -35,12 +35,12 @@ from .trials import batch_size
 
 MiB = 2**20
 
-BASE_BYTES = 222 * MiB
+BASE_BYTES = 165 * MiB
 """Resident memory of a process that has imported the run path (the interpreter, NumPy,
 numba and llvmlite, SciPy, pandas, pydantic): counted once, since the worker processes are
 forked from the parent and share these pages."""
 
-KERNEL_BYTES = 34 * MiB
+KERNEL_BYTES = 45 * MiB
 """What a simulating process adds when it loads the compiled kernels from numba's cache
 (the streams' seed hash, LT's trial, ...): private to each simulating process."""
 

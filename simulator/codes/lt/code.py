@@ -296,20 +296,24 @@ class LTCode(OverSources):
 
     def memory_bytes(self, workers: int, trials: int = 1) -> int:
         # The trial's buffers are reused by every trial of a process and allocated for all
-        # the symbols, but only the pages of what a trial touches are resident: the degrees
-        # of every symbol (8 B); per worker its heap entry, next symbol, time, work, finish
-        # and unit time (48 B); per symbol received its order, edge pointer, stack slot
-        # (8 B each), residual degree and XOR (4 B each); per edge received the neighbour
-        # and the decoder's two list links (12 B); per source 9 B, and the Soliton CDF and
-        # its guide table (16 B). The online decoder receives about 1.0-1.2 k symbols
-        # (1.75 k when high-degree symbols arrive much later than low-degree ones).
+        # the symbols, but only the pages of what a trial touches are resident: per symbol
+        # its degree, arrival time, the radix sort's two keys and two indices (48 B); per
+        # worker its work and unit time (16 B); per symbol received its order, edge pointer,
+        # stack slot (8 B each), residual degree and XOR (4 B each); per edge received the
+        # neighbour (4 B); per source the row of ``cap`` slots its symbols are filed in (4 B
+        # each; the linked lists hold the rare symbols beyond a row) and 13 B, and
+        # the Soliton CDF and its guide table (16 B). The online decoder receives about
+        # 1.0-1.2 k symbols (1.75 k when high-degree symbols arrive much later than
+        # low-degree ones).
         n_symbols = workers * self.symbols_per_worker
         k = self.sources(workers)
         received = min(n_symbols, self.decoder.threshold if self.decoder is not None
                        else math.ceil(1.1 * k))
-        edges = received * mean_degree(k, self.c, self.delta)
-        return int(8 * n_symbols + 48 * workers + 32 * received + 12 * edges + 25 * k
-                   + 64 * trials)
+        degree = mean_degree(k, self.c, self.delta)
+        edges = received * degree
+        cap = math.ceil(1.1 * degree) + 8  # trial.Workspace's row capacity
+        return int(48 * n_symbols + 16 * workers + 32 * received + 4 * edges
+                   + (29 + 4 * cap) * k + 64 * trials)
 
 
 class PeelingMaster(Master):

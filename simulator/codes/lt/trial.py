@@ -33,7 +33,6 @@ import numpy as np
 
 from ...jit import njit
 from ...util.pcg import restore, state_of, step
-from .peeling import release
 
 
 class Workspace:
@@ -51,6 +50,11 @@ class Workspace:
         self.small = np.empty((3, max(k, symbols) + 1), dtype=np.int32)
         self.recovered = np.empty(k, dtype=np.bool_)
         self.head = np.empty(k, dtype=np.int32)
+        # each source's received symbols: the first ``cap`` in its own row of ``slots``
+        # (read in one sweep when it is recovered), the rest on its linked list
+        self.cap = math.ceil(1.1 * mean_degree) + 8
+        self.slots = np.empty(k * self.cap, dtype=np.int32)
+        self.fill = np.empty(k, dtype=np.int32)
         self.work = np.empty(n)
         self.state = np.empty(4, dtype=np.uint64)
 
@@ -101,7 +105,7 @@ def lt_trial(delays: np.ndarray, unit: np.ndarray, r: float, s: int, k: int, cdf
     latency, count, decoded, seconds, units, edges = _lt_trial(
         delays, unit, r, s, k, cdf, guide, whole, threshold, state, space.ints, space.times,
         space.nbrs, space.link, space.small, space.recovered, space.head, space.work, linear,
-        space.keys, space.count)
+        space.keys, space.count, space.slots, space.fill, space.cap)
     restore(rng, state)
     if edges > space.nbrs.shape[0]:  # the kernel needed (and made) larger edge buffers
         space.grow(int(edges))
@@ -174,7 +178,36 @@ def radix_order(times, size, keys, spare, order, other, count):
 
 
 @njit
-def _ripple(a, degree, residual, recovered, head, link, stack) -> int:
+def _release(g, head, link, degree, residual, stack, top, slots, fill, cap) -> int:
+    """Source ``g`` is recovered: every received symbol still containing it loses it, and
+    those left with one unrecovered neighbour are pushed on ``stack``; returns the new stack
+    top. The symbols are the first ``fill[g]`` entries of ``g``'s row of ``slots`` (one
+    sequential read, the symbols' own reads independent of each other) and then its linked
+    list of the symbols beyond ``cap``."""
+    base = g * cap
+    for i in range(fill[g]):
+        other = slots[base + i]
+        if degree[other] > 0:
+            degree[other] -= 1
+            residual[other] ^= g
+            if degree[other] == 1:
+                stack[top] = other
+                top += 1
+    e = head[g]
+    while e >= 0:
+        other = link[2 * e + 1]
+        if degree[other] > 0:
+            degree[other] -= 1
+            residual[other] ^= g
+            if degree[other] == 1:
+                stack[top] = other
+                top += 1
+        e = link[2 * e]
+    return top
+
+
+@njit
+def _ripple(a, degree, residual, recovered, head, link, stack, slots, fill, cap) -> int:
     """Recover the source of symbol ``a`` (residual degree one) and, in turn, of every
     symbol left with one unrecovered neighbour; returns the sources recovered. A symbol's
     residual neighbour is the XOR of its unrecovered ones."""
@@ -193,35 +226,45 @@ def _ripple(a, degree, residual, recovered, head, link, stack) -> int:
             continue
         recovered[g] = True
         count += 1
-        top = release(g, head, link, degree, residual, stack, top)
+        top = _release(g, head, link, degree, residual, stack, top, slots, fill, cap)
     return count
 
 
 @njit
-def _feed(a, lo, hi, nbrs, link, recovered, head, degree, residual, stack) -> int:
-    """Feed arrival ``a`` (its neighbours ``nbrs[lo:hi]``) to the online decoder: link every
-    edge into its source's list, keep the count and XOR of the unrecovered neighbours, and
-    ripple if one is left; returns the sources recovered."""
+def _feed(a, lo, hi, nbrs, link, recovered, head, degree, residual, stack, slots, fill,
+          cap) -> int:
+    """Feed arrival ``a`` (its neighbours ``nbrs[lo:hi]``) to the online decoder: file it
+    with each unrecovered neighbour (in the source's row of ``slots``, or its list once the
+    row is full; a recovered source is never released again, so its symbols need no
+    filing), keep the count and XOR of the unrecovered neighbours, and ripple if one is
+    left; returns the sources recovered."""
     dd = 0
     x = 0
     for e in range(lo, hi):
         g = nbrs[e]
-        fresh = 1 - recovered[g]
-        dd += fresh
-        x ^= g * fresh
-        link[2 * e] = head[g]
-        link[2 * e + 1] = a
-        head[g] = e
+        if recovered[g]:
+            continue
+        dd += 1
+        x ^= g
+        f = fill[g]
+        if f < cap:
+            slots[g * cap + f] = a
+            fill[g] = f + 1
+        else:
+            link[2 * e] = head[g]
+            link[2 * e + 1] = a
+            head[g] = e
     degree[a] = dd
     residual[a] = x
     if dd != 1:
         return 0
-    return _ripple(a, degree, residual, recovered, head, link, stack)
+    return _ripple(a, degree, residual, recovered, head, link, stack, slots, fill, cap)
 
 
 @njit
 def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, times,
-              nbrs, link, small, recovered, head, work, linear, keys, count):
+              nbrs, link, small, recovered, head, work, linear, keys, count, slots, fill,
+              cap):
     n = delays.shape[0]
     symbols = n * s
     degrees, order, ptr, stack = ints[0], ints[3], ints[4], ints[5]
@@ -263,6 +306,7 @@ def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, 
         recovered[g] = False
         head[g] = -1
         stamp[g] = -1
+        fill[g] = 0
     # 3. arrivals in order: neighbours drawn lazily, peeled online
     limit = threshold if threshold > 0 else symbols
     edges = 0
@@ -289,13 +333,14 @@ def _lt_trial(delays, unit, r, s, k, cdf, guide, whole, threshold, state, ints, 
                 continue
             for a in range(limit):
                 n_recovered += _feed(a, ptr[a], ptr[a] + degrees[order[a]], nbrs, link,
-                                     recovered, head, degree, residual, stack)
+                                     recovered, head, degree, residual, stack, slots, fill,
+                                     cap)
             if n_recovered == k:
                 used = limit
                 latency = arrival
             break
         n_recovered += _feed(t, edges - d, edges, nbrs, link, recovered, head, degree,
-                             residual, stack)
+                             residual, stack, slots, fill, cap)
         if n_recovered == k:
             used = t + 1
             latency = arrival
