@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q simulator
 	@touch $(STAMP)
 
 ## install: create .venv and install ltsim with its test tools
@@ -170,6 +171,7 @@ notebook: $(STAMP)
 
 ## bench: run the benchmarks and write their table into docs/performance.md (about 4 minutes)
 bench: $(STAMP)
+	$(BIN)/python -m compileall -q simulator
 	$(BIN)/python benchmarks/bench_simulator.py --write-docs
 
 ## clean: remove .venv and generated results (keeps the committed figures)
