@@ -134,3 +134,22 @@ def test_rows_python_would_read_but_ltsim_never_writes_are_refused(folder, cell,
     path.write_text("".join(lines))
     result = cli("run", config, "--extend", out, "-q", "--trials", 20)
     refused(result, "latencies.csv line 5", what, repr(lines[4].rstrip("\n"))[:40])
+
+
+def test_a_column_integer_in_one_scheme_and_fractional_in_another_extends_to_the_same_bytes(
+        tmp_path):
+    """``units`` is an integer array for Uncoded and the generic backup, a float one for an
+    engine's policy: every scheme's rows are read back with its own type, so the extended
+    folder holds the bytes of a run done in one go."""
+    config = tmp_path / "mixed.yaml"
+    config.write_text("name: mixed\nm: 20\ntau: 0.05\ntrials: 8\nseed: 4\n"
+                      "delay: {dist: exponential, rate: 0.2}\n"
+                      "schemes: [{kind: uncoded}, {kind: backup}, "
+                      "{kind: backup, policy: spark}]\n")
+    part, whole = tmp_path / "part", tmp_path / "whole"
+    assert cli("run", config, "-o", part, "-q", "--trials", 3, "-j", 1).exit_code == 0
+    assert cli("run", config, "--extend", part, "-q", "-j", 1).exit_code == 0
+    assert cli("run", config, "-o", whole, "-q", "-j", 1).exit_code == 0
+    text = (whole / "latencies.csv").read_text()
+    assert ",20," in text and ".0," in text  # both kinds of units cells are there
+    assert (part / "latencies.csv").read_bytes() == (whole / "latencies.csv").read_bytes()

@@ -399,9 +399,9 @@ def read_latencies(folder: Path, scheme_ids: list[str]) -> tuple[int, list[Outco
         fh.seek(-1, 2)
         if fh.read(1) != b"\n":
             raise ValueError("latencies.csv is truncated (its last line is incomplete)")
-    frame = pd.read_csv(path, keep_default_na=False, na_values={"symbols": [""]},
-                        dtype={"scheme": str, "decoded": str, "latency": str, "trial": str,
-                               "symbols": str})
+    # every cell as text: a column's type is each scheme's own (an integer column of one
+    # scheme beside a fractional one of another must be rewritten as integers)
+    frame = pd.read_csv(path, keep_default_na=False, na_values={"symbols": [""]}, dtype=str)
     missing = [c for c in LATENCY_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"latencies.csv lacks the column(s) {', '.join(missing)}")
@@ -442,7 +442,10 @@ def read_latencies(folder: Path, scheme_ids: list[str]) -> tuple[int, list[Outco
             values = pd.to_numeric(rows[c], errors="coerce").to_numpy(float)
             _check(path, rows, ~np.isfinite(values) | (values < 0),
                    f"{c} is not a finite number >= 0")
-            columns[c] = pd.to_numeric(rows[c]).to_numpy()
+            # a run writes an integer array as integers and a float one by repr (with a
+            # point or an exponent): read each back as it was
+            integral = rows[c].str.fullmatch(r"\d+").all()
+            columns[c] = rows[c].astype(np.int64).to_numpy() if integral else values
         outcomes.append(Outcome(latency, symbols.astype(np.int64), decoded,
                                 np.full(n, np.nan), columns))
     return trials or 0, outcomes
