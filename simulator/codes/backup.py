@@ -225,7 +225,8 @@ class Backup(Code):
         work = np.ones(n) if block.work is None else block.work
         p = self.policy
         latency, seconds = np.empty(trials), np.empty(trials)
-        units, backups = np.empty(trials), np.empty(trials)
+        units = np.empty(trials, dtype=np.int64)  # counts, as the generic rule writes them
+        backups = np.empty(trials, dtype=np.int64)
         for b in range(trials):
             if p.engine == "cubed":
                 out = cubed_timeline(finish[b], duration[b], p.min_tasks,
