@@ -97,7 +97,20 @@ T_RUN1_NUMPY = 5.0
 numpy"`` commands."""
 
 YARD: dict[str, float] = {}
-"""The yardsticks, measured first: ``argsort_us``, ``chase_ns``, ``numpy_s``."""
+"""The yardsticks, measured first: ``argsort_us``, ``chase_ns``, ``numpy_s``, ``floor_s``."""
+
+LIBRARIES_FLOOR = textwrap.dedent("""\
+    import click, numba, numpy, pandas, pydantic, scipy.special, yaml
+
+    @numba.njit(cache=True)
+    def one(x):
+        return x + 1
+
+    one(1.0)
+""")
+"""The libraries' floor of ``ltsim run``: a process importing what the run path imports and
+making one compiled call from numba's cache (numba loads its CPU target on a process's first
+compiled call, whatever the function; loading it imports SciPy's BLAS wrappers)."""
 MEASURED: dict[str, float] = {}
 """The raw numbers the rows of targets in yardsticks (:func:`yardstick_targets`) use."""
 
@@ -977,6 +990,12 @@ def measure_yardsticks(megabytes: int, steps: int, reps: int) -> None:
     command = [sys.executable, "-c", "import numpy"]
     run_timed(command)
     YARD["numpy_s"] = statistics.median(run_timed(command) for _ in range(reps))
+    with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
+        script = Path(tmp) / "floor.py"  # a file, so that numba can cache ``one``
+        script.write_text(LIBRARIES_FLOOR)
+        command = [sys.executable, str(script)]
+        run_timed(command)
+        YARD["floor_s"] = statistics.median(run_timed(command) for _ in range(reps))
     log(f"yardsticks: {YARD}")
 
 
@@ -991,6 +1010,12 @@ def bench_yardsticks(megabytes: int, steps: int) -> list[Row]:
                                                "caches"),
         Row('Yardstick: `python -c "import numpy"`, whole command (median)',
             duration(YARD["numpy_s"]), note="interpreter start-up and the numeric stack"),
+        Row("Yardstick: the libraries' floor of `ltsim run`, whole command (median)",
+            f"{duration(YARD['floor_s'])} = {YARD['floor_s'] / YARD['numpy_s']:.3g}"
+            " × import numpy",
+            note="import click, numba, NumPy, pandas, pydantic, SciPy special, PyYAML and make "
+                 "one compiled call from numba's cache (numba's CPU target loads on the first "
+                 "one); no ltsim code"),
     ]
 
 
@@ -1025,7 +1050,9 @@ def yardstick_targets() -> list[Row]:
         x = MEASURED["run1_s"] / numpy_s
         ratio_row("whole `ltsim run configs/exp02.yaml --trials 1 --jobs 1`",
                   duration(MEASURED["run1_s"]), x, "× import numpy",
-                  f"≤ {T_RUN1_NUMPY:g}×", x <= T_RUN1_NUMPY, "row 2")
+                  f"≤ {T_RUN1_NUMPY:g}×", x <= T_RUN1_NUMPY,
+                  f"row 2; the libraries' floor alone is {YARD['floor_s'] / numpy_s:.3g}×, "
+                  f"ltsim's own share {duration(MEASURED['run1_s'] - YARD['floor_s'])}")
     if "speedup" in MEASURED:
         x = MEASURED["speedup"]
         rows.append(Row("0. --jobs 2 over --jobs 1, 5000-trial exp02 loop", f"{x:.2f}×",

@@ -36,9 +36,10 @@ def load_plugins() -> list[str]:
     from .model.laws import register as register_law
 
     done = []
+    points = metadata.entry_points()  # every distribution read once, for both groups
     for group, base, register in (("ltsim.codes", Code, register_code),
                                   ("ltsim.laws", DelayLaw, register_law)):
-        for point in metadata.entry_points(group=group):
+        for point in points.select(group=group):
             try:
                 cls = point.load()
                 if not (isinstance(cls, type) and issubclass(cls, base)):

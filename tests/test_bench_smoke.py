@@ -116,7 +116,7 @@ def test_main_prints_the_machine_line_then_the_table(bench, monkeypatch, tmp_pat
 def test_targets_are_ratios_to_the_yardsticks_of_the_run(bench, monkeypatch):
     """Rows 0: each target checked on its ratio to the yardsticks, not on seconds."""
     monkeypatch.setattr(bench, "YARD", {"argsort_us": 20.0, "chase_ns": 100.0,
-                                        "numpy_s": 0.1})
+                                        "numpy_s": 0.1, "floor_s": 0.3})
     monkeypatch.setattr(bench, "MEASURED", {
         "trial_j1_us": 200.0, "lt1_us": 120.0, "big_m": 10**6, "big_ns_per_edge": 30.0,
         "exponent": 1.3, "run1_s": 0.45, "speedup": 1.9, "execute_ratio": 2.5})
@@ -128,5 +128,6 @@ def test_targets_are_ratios_to_the_yardsticks_of_the_run(bench, monkeypatch):
     assert rows["0. Growth exponent of the LT-1 trial time"].ok is False
     whole = rows["0. whole `ltsim run configs/exp02.yaml --trials 1 --jobs 1`"]
     assert whole.value.endswith("= 4.5 × import numpy") and whole.ok
+    assert "floor alone is 3×" in whole.note and "own share 150 ms" in whole.note
     assert rows["0. --jobs 2 over --jobs 1"].ok is True
     assert rows["0. `ltsim execute` execute-small"].ok is False

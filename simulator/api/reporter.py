@@ -51,14 +51,14 @@ class Reporter:
                  ) -> Iterator[Callable[[int], None]]:
         """A progress bar of ``total`` items, ``done`` of them already; yields
         ``update(done)``."""
-        if not self.show_progress:
+        file = self._bar_file or sys.stderr
+        shown = in_notebook() or (hasattr(file, "isatty") and file.isatty())
+        if not (self.show_progress and shown):
             yield lambda done: None
             return
         from tqdm.auto import tqdm
 
-        file = self._bar_file or sys.stderr
-        disable = not (in_notebook() or (hasattr(file, "isatty") and file.isatty()))
-        bar = tqdm(total=total, initial=done, unit=unit, file=file, disable=disable)
+        bar = tqdm(total=total, initial=done, unit=unit, file=file)
         last = [done]
 
         def update(now: int) -> None:
@@ -72,12 +72,14 @@ class Reporter:
 
 
 def in_notebook() -> bool:
-    """Whether this process is a Jupyter kernel (where ``tqdm.auto`` draws a widget)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    """Whether this process is a Jupyter kernel (where ``tqdm.auto`` draws a widget).
+
+    A kernel has imported IPython before any of ltsim runs, so a process that has not is not
+    one (and IPython, 40 ms, is not imported to find out)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
         return False
-    shell = get_ipython()
+    shell = ipython.get_ipython()
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
