@@ -12,6 +12,7 @@ whatever runs the blocks: this process, a pool of ``--jobs`` processes, or any
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import multiprocessing
 import os
@@ -324,6 +325,23 @@ class ProcessPool(ProcessPoolExecutor):
         super().__init__(max_workers=jobs, mp_context=_pool_context(),
                          initializer=_worker_init, initargs=(os.getpid(),))
         self.jobs = jobs
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Submit ``fn(*args, **kwargs)``; the first submit forks the processes.
+
+        The parent's objects are frozen out of the garbage collector while it forks
+        (:func:`gc.freeze`): otherwise a child's first full collection walks every object
+        it inherited, writing to their headers, and the kernel copies nearly every page of
+        the parent's heap (hundreds of MiB with numba and pandas loaded) into the child.
+        Measured on exp02's 5000-trial loop with ``--jobs 2``: about 10 % faster.
+        """
+        if len(getattr(self, "_processes", None) or {}) >= self.jobs:
+            return super().submit(fn, *args, **kwargs)
+        gc.freeze()
+        try:
+            return super().submit(fn, *args, **kwargs)
+        finally:
+            gc.unfreeze()
 
     def stop(self, wait_for_blocks: bool = False) -> None:
         """Shut the pool down; unless ``wait_for_blocks``, terminate its processes now.
