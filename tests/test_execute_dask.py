@@ -128,3 +128,18 @@ def test_lithops_capacity_comes_from_its_config():
     assert capacity(aws) == 1000
     assert capacity({**aws, "lithops": {**aws["lithops"], "chunksize": 8}}) == 4000
     assert capacity({"lithops": {"backend": "aws_lambda"}, "aws_lambda": {}}) is None
+
+
+def test_a_cluster_of_processes_delivers_every_message():
+    """Messages cross processes serialized (a list comes back a tuple): on worker processes,
+    as ``ltsim execute`` starts them, every scheme decodes, each task's last result (sent
+    with its end) is counted, and a finished task reports all its units."""
+    backend = DaskBackend(None, concurrency=8, processes=True, n_workers=2)
+    try:
+        run = run_execution(small_config(trials=1, seed=5), backend)
+    finally:
+        backend.close()
+    for row in run.executions:
+        assert row["status"] == "ok" and row["rel_error"] <= 1e-9, row
+    done = [t for t in run.tasks if t["status"] == "done"]
+    assert done and all(t["units"] == t["planned_units"] for t in done)

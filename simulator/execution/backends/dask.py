@@ -3,14 +3,19 @@
 One task a logical worker. A task streams its results back to the master as they are done
 through one :class:`distributed.Queue` (a scheduler-held queue; each message is tagged with
 its batch, so stale messages of an earlier batch are dropped) and ends with a message saying
-how it ended (``done``, ``cancelled`` or ``failed``, the units it computed). The master reads
+how it ended (``done``, ``cancelled`` or ``failed``, the units it computed); its last result,
+which the end follows at once, travels in the same message. The master reads
 the queue (one blocking ``get``, then everything waiting at once), so a symbol costs one
 message, not one future: no round trip through the task graph per symbol.
 
-Cancellation: every batch has a :class:`distributed.Event`; tasks wait their start-up delay on
-it and check it before each result, so setting it stops sleeping and computing at once; the
-master then collects the tasks' end messages for a grace period and cancels the futures
-still running. A task never raises: a configured failure (or any error) is reported as a
+Cancellation: every batch has a stop flag in each worker process (a :class:`threading.Event`
+named after the batch); tasks wait their start-up delay on it and check it before each
+result, without a message to the scheduler (a :class:`distributed.Event` costs a round trip
+through the scheduler for every wait and check: most of a task's dispatch time on a small
+machine). The master cancels by setting the flag in every worker process at once
+(:meth:`Client.run`, one message a process), so tasks stop sleeping and computing at once;
+it then collects the tasks' end messages for a grace period and cancels the futures still
+running. A task never raises: a configured failure (or any error) is reported as a
 ``failed`` end message, so workers print no tracebacks.
 
 The workload is broadcast once with :meth:`Client.scatter`. Without ``--address`` a
@@ -27,6 +32,7 @@ import collections
 import contextlib
 import logging
 import math
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -37,35 +43,61 @@ from ..plan import TaskSpec
 from ..worker import run_part
 from .base import Backend, Capacity, End, Message, Result
 
-_HANDLES: dict[str, Any] = {}
-"""Queue and event handles of this worker process, by name (creating one is a round trip)."""
+_QUEUES: dict[str, Any] = {}
+"""Queue handles of this worker process, by name (creating one is a round trip)."""
+
+_STOPS: dict[str, threading.Event] = {}
+"""The stop flags of the batches seen by this worker process, by batch name."""
+_STOPS_LOCK = threading.Lock()
+_STOPS_KEPT = 256
+"""Flags kept per process; the oldest go first (their batches ended long ago: the master runs
+one batch at a time and cancels the futures of a batch it stops)."""
 
 
-def _handle(kind: str, name: str):
-    if name not in _HANDLES:
-        from distributed import Event, Queue
+def _queue(name: str):
+    if name not in _QUEUES:
+        from distributed import Queue
 
-        if len(_HANDLES) > 64:
-            _HANDLES.clear()
-        _HANDLES[name] = (Queue if kind == "queue" else Event)(name)
-    return _HANDLES[name]
+        if len(_QUEUES) > 64:
+            _QUEUES.clear()
+        _QUEUES[name] = Queue(name)
+    return _QUEUES[name]
 
 
-def run_task(spec: TaskSpec, data: Any, queue_name: str, event_name: str, batch: str) -> None:
+def _stop_flag(name: str) -> threading.Event:
+    """Batch ``name``'s stop flag in this process (made unset on first use)."""
+    with _STOPS_LOCK:
+        flag = _STOPS.get(name)
+        if flag is None:
+            while len(_STOPS) >= _STOPS_KEPT:
+                del _STOPS[next(iter(_STOPS))]
+            flag = _STOPS[name] = threading.Event()
+        return flag
+
+
+def stop_batch(name: str) -> None:
+    """Set batch ``name``'s stop flag in this process (run on every worker by the master)."""
+    _stop_flag(name).set()
+
+
+def run_task(spec: TaskSpec, data: Any, queue_name: str, stop_name: str, batch: str) -> None:
     """One logical worker's task on a dask worker: results and its end go to the queue."""
     start = time.time()
-    queue, event = _handle("queue", queue_name), _handle("event", event_name)
+    queue, stop = _queue(queue_name), _stop_flag(stop_name)
 
     def cancelled(seconds: float) -> bool:
-        try:
-            if seconds <= 0:
-                return event.is_set()
-            return event.wait(timeout=min(seconds, spec.max_seconds))
-        except Exception:  # the cluster is shutting down: stop quietly
-            return True
+        if seconds <= 0:
+            return stop.is_set()
+        return stop.wait(timeout=min(seconds, spec.max_seconds))
+
+    last, held = len(spec.results) - 1, []
 
     def emit(index: int, value: float, finish: float) -> None:
-        queue.put((batch, "result", spec.worker, index, value, finish))
+        item = (batch, "result", spec.worker, index, value, finish)
+        if index == last:  # the task ends right after it: one message for both
+            held.append(item)
+        else:
+            queue.put(item)
 
     try:
         part = run_part(spec, data, range(len(spec.results)), True, cancelled,
@@ -77,14 +109,14 @@ def run_task(spec: TaskSpec, data: Any, queue_name: str, event_name: str, batch:
         end = (part.status, part.start, finish, part.stopped, part.units, "")
     except Exception as exc:  # a crashed worker: it never returns a result
         end = ("failed", start, math.nan, time.time(), 0, f"{type(exc).__name__}: {exc}")
+    final = (batch, "end", spec.worker, *end)
     with contextlib.suppress(Exception):
-        queue.put((batch, "end", spec.worker, *end))
+        queue.put((batch, "last", *held, final) if held else final)
 
 
 @dataclass
 class _Batch:
     tasks: list[TaskSpec]
-    event: Any
     name: str
     shared: Any = None
     futures: list[Any] = field(default_factory=list)
@@ -125,10 +157,8 @@ class DaskBackend(Backend):
         return self.client.scatter(data, broadcast=True)
 
     def submit(self, tasks: list[TaskSpec], shared: Any) -> _Batch:
-        from distributed import Event
-
         name = f"ltsim-{uuid.uuid4().hex}"
-        batch = _Batch([], Event(name, client=self.client), name, shared)
+        batch = _Batch([], name, shared)
         self.submit_more(batch, tasks)
         return batch
 
@@ -155,7 +185,11 @@ class DaskBackend(Backend):
                 first = self.queue.get(timeout=left)
             except Exception:  # distributed's own timeout type
                 return
-            batch.inbox.extend([first, *self.queue.get(batch=True)])
+            for item in [first, *self.queue.get(batch=True)]:
+                if item[1] == "last":  # a task's last result and its end, in one message
+                    batch.inbox.extend(item[2:])
+                else:
+                    batch.inbox.append(item)
 
     def _message(self, batch: _Batch, item) -> Message | None:
         if item[0] != batch.name:
@@ -172,7 +206,7 @@ class DaskBackend(Backend):
     def cancel(self, batch: _Batch, grace: float = 2.0) -> list[End]:
         seen = set(batch.ended)
         with contextlib.suppress(Exception):
-            batch.event.set()
+            self.client.run(stop_batch, batch.name, on_error="ignore")
         late = [msg for msg in self.as_completed(batch, grace) if isinstance(msg, End)]
         for spec in batch.tasks:
             if spec.worker not in seen and spec.worker not in batch.ended:
