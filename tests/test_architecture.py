@@ -111,3 +111,33 @@ def test_every_module_says_what_it_is_for():
     missing = [m for m, p in modules().items()
                if not ast.get_docstring(ast.parse(p.read_text(encoding="utf-8")))]
     assert not missing, missing
+
+
+def test_a_remote_worker_unpickles_its_task_without_the_codes():
+    """A dask or Lithops worker unpickles a task (its :class:`TaskSpec`, what it sums) and the
+    scattered arrays: that imports the execution's task and worker modules, never ltsim's
+    config, codes or compiled kernels (numba alone takes about half a second to import)."""
+    import pickle
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from ltsim.execution.task import TaskSpec
+    from ltsim.execution.workload import KernelData
+    from ltsim.model.work import Work
+
+    spec = TaskSpec("lt1", 0, 3, 0.1, None, (Work(np.arange(4)),), True, 5.0)
+    data = KernelData(np.zeros((4, 2)), np.zeros(2), 1.0)
+    blob = pickle.dumps((spec, data)).hex()
+    probe = ("import pickle, sys\n"
+             "import ltsim.execution.backends.dask, ltsim.execution.worker\n"
+             f"spec, data = pickle.loads(bytes.fromhex({blob!r}))\n"
+             "assert spec.units == 4 and data.a.shape == (4, 2)\n"
+             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('numba', 'pydantic', 'scipy', 'pandas', 'distributed') or "
+             "m.startswith(('ltsim.codes', 'ltsim.io', 'ltsim.montecarlo')))\n"
+             "print(heavy)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

@@ -130,6 +130,7 @@ def test_lithops_capacity_comes_from_its_config():
     assert capacity({"lithops": {"backend": "aws_lambda"}, "aws_lambda": {}}) is None
 
 
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # the fixture's cluster
 def test_a_cluster_of_processes_delivers_every_message():
     """Messages cross processes serialized (a list comes back a tuple): on worker processes,
     as ``ltsim execute`` starts them, every scheme decodes, each task's last result (sent

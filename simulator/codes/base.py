@@ -29,6 +29,7 @@ from pydantic import Field, model_serializer
 
 from ..model.outcome import Outcome
 from ..model.system import TrialBlock
+from ..model.work import Work
 from ..util.validation import CrossFieldError, StrictModel
 
 __all__ = ["Code", "CrossFieldError", "Master", "Outcome", "OverSources", "Plan", "SumMaster",
@@ -79,22 +80,6 @@ def cost_columns(delays, unit_times, work, latency) -> dict[str, np.ndarray]:
     """:func:`busy_and_units` as the ``worker_seconds`` and ``units`` columns of an Outcome."""
     seconds, units = busy_and_units(delays, unit_times, work, latency)
     return {"worker_seconds": seconds, "units": units}
-
-
-@dataclass(frozen=True)
-class Work:
-    """One result a worker computes and returns: ``sum_i weights[i] * f_{units[i]}``.
-
-    ``weights`` is ``None`` for a plain sum. Its cost is ``len(units)`` unit tasks. A real
-    execution ships it to its task in kernel terms (:func:`ltsim.execution.plan.terms`).
-    """
-
-    units: np.ndarray
-    weights: np.ndarray | None = None
-
-    @property
-    def size(self) -> int:
-        return int(self.units.shape[0])
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .backends.base import Backend, End
-from .plan import BEGUN, TaskSpec, relative_error, round_draws, spec
+from .plan import relative_error, round_draws, spec
+from .task import BEGUN, TaskSpec
 from .workload import direct, make_data
 
 TOLERANCE = 1e-9

@@ -13,56 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-# Work is also what a task computes, its units being kernel terms; a remote worker imports
-# ltsim.codes.base anyway, to unpickle the workload's description (a config model)
-from ..codes.base import Work
+from ..model.work import Work
 from ..montecarlo.streams import CLASSES, SPEEDS, stream
+from .task import TaskSpec
 
 if TYPE_CHECKING:
     from ..codes.base import TaskPlan
-
-
-BEGUN = -1
-"""The index of the message a task planned with ``progress`` sends as it begins computing."""
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    """One logical worker's task (picklable; shipped to the backend).
-
-    Attributes
-    ----------
-    scheme, trial, worker : str, int, int
-        Which task.
-    delay : float
-        Injected start-up delay in seconds (a sleep that cancellation interrupts).
-    fail : str or None
-        ``"raise"`` or ``"hang"`` to make this worker a straggler that never returns.
-    results : tuple of Work
-        What each result sums (kernel terms), computed in this order.
-    stream : bool
-        Return each result as soon as it is computed (else all at the end).
-    max_seconds : float
-        Bound on any wait inside the task (the config's timeout).
-    """
-
-    scheme: str
-    trial: int
-    worker: int
-    delay: float
-    fail: str | None
-    results: tuple[Work, ...]
-    stream: bool
-    max_seconds: float
-    speed: float = 1.0
-    """Factor of the emulated compute time (``term_seconds``) of this worker."""
-    progress: bool = False
-    """Report the end of the start-up delay (a result of index :data:`BEGUN`)."""
-
-    @property
-    def units(self) -> int:
-        """Kernel terms in the whole task."""
-        return int(sum(r.size for r in self.results))
 
 
 @dataclass(frozen=True)

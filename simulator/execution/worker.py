@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .plan import TaskSpec
+from .task import TaskSpec
 from .workload import KernelData, kernel_value, materialize
 
 Cancelled = Callable[[float], bool]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..plan import TaskSpec
+from ..task import TaskSpec
 from ..workload import KernelData
 
 

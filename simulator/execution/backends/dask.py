@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import logging
 import math
 import threading
@@ -39,7 +40,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..plan import TaskSpec
+from ..task import TaskSpec
 from ..worker import run_part
 from .base import Backend, Capacity, End, Message, Result
 
@@ -154,7 +155,9 @@ class DaskBackend(Backend):
         self.queue = Queue(self.queue_name, client=self.client)
 
     def share(self, data) -> Any:
-        return self.client.scatter(data, broadcast=True)
+        # without the workload's description (a config model, which the workers would import
+        # ltsim's config and codes to unpickle): the arrays are all a task reads
+        return self.client.scatter(dataclasses.replace(data, source=None), broadcast=True)
 
     def submit(self, tasks: list[TaskSpec], shared: Any) -> _Batch:
         name = f"ltsim-{uuid.uuid4().hex}"

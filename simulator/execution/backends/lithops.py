@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..plan import TaskSpec
+from ..task import TaskSpec
 from ..worker import run_part, sleeper
 from .base import Backend, Capacity, End, Message, Result, end_of
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..plan import BEGUN, TaskSpec
+from ..task import BEGUN, TaskSpec
 from ..worker import run_part
 from ..workload import KernelData
 from .base import Backend, End, Message, Result, end_of
