@@ -945,7 +945,8 @@ def bench_raptor(trials: int) -> list[Row]:
         Row("11. Raptor-1 trial over an LT-1 trial", f"{ratio:.2f}×",
             f"≤ {T_RAPTOR_RATIO:g}×", ratio <= T_RAPTOR_RATIO,
             note="decisions by inactivation, each a few full rebuilds of the system "
-                 "(galloping over prefixes); an online peeling is the next step"),
+                 "(jumping over prefixes by the rank's deficiency); an online peeling is the "
+                 "next step"),
     ]
 
 
