@@ -1176,7 +1176,7 @@ def measure_all(quick: bool) -> list[Row]:
     log("yardsticks")
     measure_yardsticks(megabytes, steps, reps=1 if q else 5)
     log("1. exp02 throughput")
-    throughput, fast_per_trial = bench_throughput(trials=200 if q else 5000, reps=1 if q else 3)
+    throughput, fast_per_trial = bench_throughput(trials=200 if q else 5000, reps=1 if q else 5)
     rows += throughput
     log("2. exp02 whole run")
     rows += bench_whole_run(trials=50 if q else None, reps=1 if q else 5)
