@@ -28,7 +28,7 @@ install: $(STAMP)
 
 ## test: run ruff and the whole test suite on 2 processes (creates .venv if needed)
 test: $(STAMP)
-	$(BIN)/ruff check simulator tests benchmarks scripts
+	$(BIN)/ruff check simulator tests benchmarks scripts docs/examples
 	$(BIN)/python -m pytest -n 2
 
 ## test-fast: the quick tests: no subprocess, cluster or long statistical run (~20 s)
@@ -37,7 +37,7 @@ test-fast: $(STAMP)
 
 ## lint: ruff only
 lint: $(STAMP)
-	$(BIN)/ruff check simulator tests benchmarks scripts
+	$(BIN)/ruff check simulator tests benchmarks scripts docs/examples
 
 results/exp02/tail.csv: configs/exp02.yaml $(STAMP)
 	$(BIN)/ltsim run configs/exp02.yaml --force --quiet

@@ -48,7 +48,8 @@ sweep = ltsim.sweep(grid, progress=False)
 sweep.best("mean")"""),
     ("markdown", """`save` writes the folder `ltsim run` writes, byte for byte; `ltsim.load` reads
 any result folder back (runs, sweeps, executions)."""),
-    ("code", """import tempfile, pathlib
+    ("code", """import pathlib
+import tempfile
 
 folder = pathlib.Path(tempfile.mkdtemp()) / "quickstart"
 results.save(folder)
