@@ -71,3 +71,12 @@ def test_systems_table_ranks_runnable_schemes_only(tmp_path):
     assert rows[1].split(" | ")[5] == "1"  # Uncoded's worker-seconds over its own
     winners = text.split("Fewest")[1]
     assert "Ideal" not in winners and "**" in winners
+
+
+def test_raptor_search_probes_agree_and_jumps_take_no_more_ranks():
+    """scripts/raptor_search_probes.py (the numbers of docs/codes.md): both searches give the
+    same answers (the script asserts it) and the jumps take no more ranks than galloping."""
+    text = script("scripts/raptor_search_probes.py", "--K", "100", "--trials", "20")
+    totals = {line.split()[0]: float(line.split()[-1].rstrip(")"))
+              for line in text.splitlines()[1:]}
+    assert set(totals) == {"gallop", "jump"} and totals["jump"] <= totals["gallop"]
