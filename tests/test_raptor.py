@@ -257,3 +257,26 @@ def _script(name: str):
     module = util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_the_folded_reduction_is_the_remainder():
+    """``inactivation._mod`` (folds for 2^31 - 1, ``%`` otherwise) equals Python's ``x % p``
+    on random int64s, around multiples of p and at the int64 extremes."""
+    from numba import njit
+
+    from ltsim.codes.raptor.inactivation import MERSENNE, _mod
+
+    @njit
+    def reduce_all(x, p):
+        out = np.empty_like(x)
+        for i in range(x.shape[0]):
+            out[i] = _mod(x[i], p)
+        return out
+
+    rng = np.random.default_rng(0)
+    near = np.concatenate([np.arange(k * MERSENNE - 3, k * MERSENNE + 4)
+                           for k in (-5, -1, 0, 1, 2, 2**31)])
+    x = np.concatenate([rng.integers(-2**63, 2**63 - 1, 200_000, endpoint=True), near,
+                        [2**63 - 1, -2**63, -1, 1]]).astype(np.int64)
+    for p in (MERSENNE, 101):
+        np.testing.assert_array_equal(reduce_all(x, p), x % p)
