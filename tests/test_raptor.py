@@ -181,6 +181,10 @@ def test_inactivation_decides_exactly_as_the_dense_eliminations(K):
                 == decoding.first_full_rank_gf2(*args, order, L))
         assert (inactivation.first_full_rank(*args, order, L, decoding.PRIME)
                 == decoding.first_full_rank_modp(*args, order, L, decoding.PRIME))
+        for prefix in (order, order[: K + 2], order[: max(K - 1, 0)]):  # some never reach L
+            assert inactivation.first_full_rank_both(*args, prefix, L, decoding.PRIME) == (
+                decoding.first_full_rank_modp(*args, prefix, L, decoding.PRIME),
+                decoding.first_full_rank_gf2(*args, prefix, L))
 
 
 def test_the_overhead_script_reads_a_run(tmp_path):

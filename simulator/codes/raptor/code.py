@@ -185,9 +185,8 @@ class RaptorCode(OverSources):
                 used = g = inactivation.first_full_rank(*args, esi_order, L,
                                                         inactivation.GF2)
             else:  # GF(2) never needs fewer symbols than the rationals: search from there
-                used = inactivation.first_full_rank(*args, esi_order, L, decoding.PRIME)
-                g = -1 if used < 0 else inactivation.first_full_rank(
-                    *args, esi_order, L, inactivation.GF2, used)
+                used, g = inactivation.first_full_rank_both(*args, esi_order, L,
+                                                            decoding.PRIME)
             if g > 0:
                 gf2_symbols[b], gf2_decoded[b] = g, 1.0
             seconds[b] = time.perf_counter() - began

@@ -243,6 +243,13 @@ def _rank_modp(matrix, p):
 def system_rank(ptr, idx, L, field):
     """Rank of the 0/1 rows (CSR over L columns) over GF(2) (``field`` = 0) or GF(p)."""
     pivot_col, pivot_row, state, inactive, used = _peel(ptr, idx, L)
+    return _residual_rank(ptr, idx, L, field, pivot_col, pivot_row, state, inactive, used)
+
+
+@njit(cache=True)
+def _residual_rank(ptr, idx, L, field, pivot_col, pivot_row, state, inactive, used):
+    """The rank of the rows of a :func:`_peel` (which is the same in every field): the pivots
+    and the rank of the residual rows over the inactive columns, in ``field``."""
     pivots = pivot_col.shape[0]
     rows = ptr.shape[0] - 1
     others = rows - pivots
@@ -339,3 +346,28 @@ def first_full_rank(c_ptr, c_idx, s_ptr, s_idx, order, L, field, start=0):
             return m
         m += L - rank
     return -1
+
+
+@njit(cache=True)
+def first_full_rank_both(c_ptr, c_idx, s_ptr, s_idx, order, L, p):
+    """:func:`first_full_rank` over GF(p), then over GF(2) from its answer (never fewer:
+    full rank over GF(2) implies it over the rationals), as two calls would give them; the
+    first GF(2) rank reuses the peeling of the last GF(p) one (the same rows, and the peeling
+    is the same in every field). Returns ``(fewest over GF(p), fewest over GF(2))``, -1 for
+    a field in which all of them do not reach rank L."""
+    total = order.shape[0]
+    nc = c_ptr.shape[0] - 1
+    m = max(0, L - nc)
+    while m <= total:
+        ptr, idx = _rows(c_ptr, c_idx, s_ptr, s_idx, order, m)
+        pivot_col, pivot_row, state, inactive, used = _peel(ptr, idx, L)
+        rank = _residual_rank(ptr, idx, L, p, pivot_col, pivot_row, state, inactive, used)
+        if rank == L:
+            binary = _residual_rank(ptr, idx, L, GF2, pivot_col, pivot_row, state, inactive,
+                                    used)
+            if binary == L:
+                return m, m
+            return m, first_full_rank(c_ptr, c_idx, s_ptr, s_idx, order, L, GF2,
+                                      m + L - binary)
+        m += L - rank
+    return -1, -1
