@@ -821,38 +821,48 @@ def bench_sweep(trials: int) -> list[Row]:
     ]
 
 
-def bench_execute(trials: int) -> list[Row]:
+def bench_execute(trials: int, reps: int) -> list[Row]:
     """Measurement 9: ``ltsim execute configs/execute-small.yaml --trials TRIALS`` on
-    ``--backend local`` and ``--backend dask`` (its own LocalCluster): the wall time ratio."""
+    ``--backend local`` and ``--backend dask`` (its own LocalCluster), ``reps`` times each in
+    turn: the ratio of the median wall times (the latencies and lags of the last runs)."""
     import pandas as pd
 
-    walls, loops, means, lags = {}, {}, {}, {}
+    walls: dict[str, list[float]] = {"local": [], "dask": []}
+    loops: dict[str, list[float]] = {"local": [], "dask": []}
+    means, lags = {}, {}
     with tempfile.TemporaryDirectory(prefix="ltsim-bench-") as tmp:
-        for backend in ("local", "dask"):
-            out = Path(tmp) / backend
-            walls[backend] = run_timed(ltsim("execute", str(EXECUTE_SMALL), "--backend",
-                                             backend, "--trials", str(trials), "-o", str(out),
-                                             "--force", "-q"))
-            loops[backend] = loop_seconds(out)
-            summary = pd.read_csv(out / "summary.csv")
-            means[backend] = dict(zip(summary["scheme"], summary["mean"], strict=True))
-            tasks = pd.read_csv(out / "tasks.csv")
-            lags[backend] = float((tasks["start"] - tasks["submitted"]).mean())
+        for _ in range(reps):
+            for backend in ("local", "dask"):
+                out = Path(tmp) / backend
+                walls[backend].append(run_timed(ltsim(
+                    "execute", str(EXECUTE_SMALL), "--backend", backend, "--trials",
+                    str(trials), "-o", str(out), "--force", "-q")))
+                loops[backend].append(loop_seconds(out))
+                summary = pd.read_csv(out / "summary.csv")
+                means[backend] = dict(zip(summary["scheme"], summary["mean"], strict=True))
+                tasks = pd.read_csv(out / "tasks.csv")
+                lags[backend] = float((tasks["start"] - tasks["submitted"]).mean())
+    log(f"execute walls {walls}, loops {loops}")
+    walls = {b: statistics.median(v) for b, v in walls.items()}
+    loops = {b: statistics.median(v) for b, v in loops.items()}
     ratio = walls["dask"] / walls["local"]
     MEASURED["execute_ratio"] = ratio
     log(f"execute: {walls}, meta {loops}, means {means}, lags {lags}")
     latencies = ", ".join(f"{sid} {means['local'][sid]:.3g} / {means['dask'][sid]:.3g}"
                           for sid in means["local"])
     return [Row(
-        f"9. `ltsim execute` execute-small, {plural(trials, 'trial')}: dask over local",
+        f"9. `ltsim execute` execute-small, {plural(trials, 'trial')}: dask over local "
+        f"(median of {reps})",
         f"{ratio:.2f}×", f"≤ {T_EXECUTE_RATIO:g}×", ratio <= T_EXECUTE_RATIO,
-        f"whole commands: local {walls['local']:.1f} s, dask {walls['dask']:.1f} s "
+        f"median of {plural(reps, 'run')} each, in turn: whole commands local "
+        f"{walls['local']:.1f} s, "
+        f"dask {walls['dask']:.1f} s "
         f"(LocalCluster start-up included); executions alone (meta.json wall_seconds): "
         f"local {loops['local']:.1f} s, dask {loops['dask']:.1f} s = "
         f"{loops['dask'] / loops['local']:.2f}×",
     ), Row(
         "9. `ltsim execute` mean latency per scheme, local / dask (s)", latencies,
-        note="summary.csv of the two runs above: the measured time to F(x), per scheme",
+        note="summary.csv of the last run of each: the measured time to F(x), per scheme",
     ), Row(
         "9. `ltsim execute` task dispatch lag, local / dask",
         f"{duration(lags['local'])} / {duration(lags['dask'])}",
@@ -917,9 +927,10 @@ def bench_queueing(trials: int, jobs: int, sweep_trials: int) -> list[Row]:
              f"scaled ×{scale:g}; LT's exact decoding at k = 10^4 is nearly all of it")]
 
 
-def bench_raptor(trials: int) -> list[Row]:
+def bench_raptor(trials: int, rounds: int = 3) -> list[Row]:
     """Measurement 11: exp02's system (m = n = 1000) with Raptor-1 alone and LT-1 alone,
-    ``trials`` trials on one process after a warm-up run: seconds a trial, and their ratio.
+    ``trials`` trials on one process after a warm-up run, ``rounds`` times in turn: the
+    median seconds a trial, and their ratio.
     The Raptor trial decides over the rationals and reports the GF(2) answer too (two
     searches); ``field: gf2`` alone is measured beside it."""
     from ltsim import Experiment, simulate
@@ -927,21 +938,26 @@ def bench_raptor(trials: int) -> list[Row]:
     base = load_experiment(EXP02)
     common = dict(m=base.m, tau=base.tau, trials=trials, seed=base.seed,
                   delay={"dist": "exponential", "rate": RATE})
-    times = {}
-    for name, scheme in (("lt1", {"kind": "lt", "r": 1}), ("raptor1", {"kind": "raptor"}),
-                         ("raptor1-gf2", {"kind": "raptor", "field": "gf2"})):
-        experiment = Experiment(schemes=[scheme], **common)
+    schemes = (("lt1", {"kind": "lt", "r": 1}), ("raptor1", {"kind": "raptor"}),
+               ("raptor1-gf2", {"kind": "raptor", "field": "gf2"}))
+    experiments = {name: Experiment(schemes=[scheme], **common) for name, scheme in schemes}
+    for experiment in experiments.values():
         simulate(experiment.replace(trials=2), progress=False, jobs=1)
-        start = time.perf_counter()
-        simulate(experiment, progress=False, jobs=1)
-        times[name] = (time.perf_counter() - start) / trials
-        log(f"{name}: {times[name] * 1e3:.2f} ms a trial")
+    runs: dict[str, list[float]] = {name: [] for name in experiments}
+    for _ in range(rounds):  # in turn, so that a busy moment does not fall on one alone
+        for name, experiment in experiments.items():
+            start = time.perf_counter()
+            simulate(experiment, progress=False, jobs=1)
+            runs[name].append((time.perf_counter() - start) / trials)
+    log(f"raptor row, seconds a trial: {runs}")
+    times = {name: statistics.median(values) for name, values in runs.items()}
     ratio = times["raptor1"] / times["lt1"]
     return [
         Row("11. Raptor-1 trial (K = 1000, rationals + GF(2)), exp02, one process",
             f"{times['raptor1'] * 1e3:.2f} ms",
             note=f"LT-1 {times['lt1'] * 1e3:.2f} ms; Raptor-1 over GF(2) alone "
-                 f"{times['raptor1-gf2'] * 1e3:.2f} ms; {trials} trials each"),
+                 f"{times['raptor1-gf2'] * 1e3:.2f} ms; {trials} trials each, medians of "
+                 f"{rounds} rounds in turn"),
         Row("11. Raptor-1 trial over an LT-1 trial", f"{ratio:.2f}×",
             f"≤ {T_RAPTOR_RATIO:g}×", ratio <= T_RAPTOR_RATIO,
             note="decisions by inactivation, each a few full rebuilds of the system "
@@ -1195,9 +1211,9 @@ def measure_all(quick: bool) -> list[Row]:
     log("8. sweep")
     rows += bench_sweep(trials=20 if q else 500)
     log("9. execute")
-    rows += bench_execute(trials=1 if q else 3)
+    rows += bench_execute(trials=1 if q else 3, reps=1 if q else 3)
     log("11. raptor")
-    rows += bench_raptor(trials=20 if q else 300)
+    rows += bench_raptor(trials=20 if q else 300, rounds=1 if q else 3)
     log("10. queueing")
     rows += bench_queueing(trials=1 if q else 2, jobs=20 if q else 1000,
                            sweep_trials=2 if q else 20)
