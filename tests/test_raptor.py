@@ -264,17 +264,18 @@ def _script(name: str):
 
 
 def test_the_folded_reduction_is_the_remainder():
-    """``inactivation._mod`` (folds for 2^31 - 1, ``%`` otherwise) equals Python's ``x % p``
+    """``decoding.residue`` (folds for 2^31 - 1, ``%`` otherwise) equals Python's ``x % p``
     on random int64s, around multiples of p and at the int64 extremes."""
     from numba import njit
 
-    from ltsim.codes.raptor.inactivation import MERSENNE, _mod
+    from ltsim.codes.raptor.decoding import PRIME as MERSENNE
+    from ltsim.codes.raptor.decoding import residue
 
     @njit
     def reduce_all(x, p):
         out = np.empty_like(x)
         for i in range(x.shape[0]):
-            out[i] = _mod(x[i], p)
+            out[i] = residue(x[i], p)
         return out
 
     rng = np.random.default_rng(0)

@@ -73,10 +73,13 @@ def test_systems_table_ranks_runnable_schemes_only(tmp_path):
     assert "Ideal" not in winners and "**" in winners
 
 
-def test_raptor_search_probes_agree_and_jumps_take_no_more_ranks():
-    """scripts/raptor_search_probes.py (the numbers of docs/codes.md): both searches give the
-    same answers (the script asserts it) and the jumps take no more ranks than galloping."""
+def test_raptor_search_probes_agree_and_the_decision_peels_once():
+    """scripts/raptor_search_probes.py (the numbers of docs/codes.md): the prefix searches and
+    the one-peeling decision give the same answers (the script asserts it), the jumps build
+    no more systems than galloping, and the decision builds one."""
     text = script("scripts/raptor_search_probes.py", "--K", "100", "--trials", "20")
-    totals = {line.split()[0]: float(line.split()[-1].rstrip(")"))
-              for line in text.splitlines()[1:]}
-    assert set(totals) == {"gallop", "jump"} and totals["jump"] <= totals["gallop"]
+    built = {}
+    for line in text.splitlines()[1:]:
+        *name, q, g, _, _ = line.split()
+        built[" ".join(name)] = float(q) + float(g)
+    assert built["jump"] <= built["gallop"] and built["peel once"] == 1.0

@@ -16,8 +16,10 @@ pivots plus the rank of those residual rows, a dense matrix over the few inactiv
 
 The peeling is the same in any field (a pivot's coefficient is 1); only the residual's rank
 differs. :func:`first_full_rank` finds the fewest symbols, in arrival order, whose system has
-rank L, jumping from a prefix of rank r to L - r symbols further (a symbol adds at most one
-to the rank); the tests check it against the dense online eliminations, symbol for symbol.
+rank L: it peels the fewest that can once, then reduces each further symbol modulo the pivot
+rows and inserts it into an echelon basis of the residuals (the pivots stay a triangular
+basis whatever rows are added); the tests check it against the dense online eliminations,
+symbol for symbol.
 """
 
 from __future__ import annotations
@@ -25,27 +27,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .decoding import insert_gf2, insert_modp, residue
+
 GF2 = 0
 """Field code of GF(2) for :func:`system_rank`; any larger value is a prime p."""
-
-MERSENNE = 2147483647
-"""2^31 - 1, the prime of the rationals' decision (:data:`ltsim.codes.raptor.decoding.PRIME`):
-reduced by folding, without a division."""
-
-
-@njit(inline="always")
-def _mod(x, p):
-    """``x % p`` (in 0 .. p - 1) for an int64 ``x``; for p = 2^31 - 1 by two folds
-    (2^31 = 1 mod p) and a correction, several times faster than the division."""
-    if p == MERSENNE:
-        x = (x & MERSENNE) + (x >> 31)
-        x = (x & MERSENNE) + (x >> 31)  # now -2 .. 2^31 + 1
-        if x >= MERSENNE:
-            x -= MERSENNE
-        elif x < 0:
-            x += MERSENNE
-        return x
-    return x % p
 
 
 @njit(cache=True)
@@ -225,16 +210,16 @@ def _rank_modp(matrix, p):
         inv, base, e = 1, a[rank, col], p - 2
         while e > 0:
             if e & 1:
-                inv = _mod(inv * base, p)
-            base = _mod(base * base, p)
+                inv = residue(inv * base, p)
+            base = residue(base * base, p)
             e >>= 1
         for j in range(col, cols):
-            a[rank, j] = _mod(a[rank, j] * inv, p)
+            a[rank, j] = residue(a[rank, j] * inv, p)
         for i in range(rank + 1, rows):
             f = a[i, col]
             if f != 0:
                 for j in range(col, cols):
-                    a[i, j] = _mod(a[i, j] - f * a[rank, j], p)
+                    a[i, j] = residue(a[i, j] - f * a[rank, j], p)
         rank += 1
     return rank
 
@@ -300,7 +285,7 @@ def _residual_rank(ptr, idx, L, field, pivot_col, pivot_row, state, inactive, us
             else:
                 rep[t, -2 - s] -= 1
         for j in range(inactive):
-            rep[t, j] = _mod(rep[t, j], p)
+            rep[t, j] = residue(rep[t, j], p)
     residual = np.zeros((others, inactive), dtype=np.int64)
     i = 0
     for r in range(rows):
@@ -314,60 +299,172 @@ def _residual_rank(ptr, idx, L, field, pivot_col, pivot_row, state, inactive, us
             else:
                 residual[i, -2 - s] += 1
         for j in range(inactive):
-            residual[i, j] = _mod(residual[i, j], p)
+            residual[i, j] = residue(residual[i, j], p)
         i += 1
     return pivots + _rank_modp(residual, p)
 
 
 @njit(cache=True)
-def _rank_of(c_ptr, c_idx, s_ptr, s_idx, order, m, L, field):
+def prefix_rank(c_ptr, c_idx, s_ptr, s_idx, order, m, L, field):
+    """Rank of the constraints and the first ``m`` symbols of ``order``, built and peeled
+    from scratch (what a search over prefixes pays at every probe)."""
     ptr, idx = _rows(c_ptr, c_idx, s_ptr, s_idx, order, m)
     return system_rank(ptr, idx, L, field)
 
 
 @njit(cache=True)
-def first_full_rank(c_ptr, c_idx, s_ptr, s_idx, order, L, field, start=0):
-    """Fewest symbols of ``order`` whose system with the constraints has rank L (-1 if all of
-    them do not), from L - (S + H), the fewest that can, or from ``start`` if larger (a count
-    known not to be exceeded from below, e.g. the rationals' answer for GF(2)).
+def _reps_gf2(ptr, idx, pivot_row, state, words):
+    """Every eliminated column as a packed combination of the inactive ones (modulo the pivot
+    rows), over GF(2), in pivot order."""
+    pivots = pivot_row.shape[0]
+    rep = np.zeros((pivots, words), dtype=np.uint64)
+    for t in range(pivots):
+        r = pivot_row[t]
+        for e in range(ptr[r], ptr[r + 1]):
+            s = state[idx[e]]
+            if s == t:
+                continue
+            if s >= 0:
+                for w in range(words):
+                    rep[t, w] ^= rep[s, w]
+            else:
+                j = -2 - s
+                rep[t, j >> 6] ^= np.uint64(1) << np.uint64(j & 63)
+    return rep
 
-    A symbol adds at most one to the rank, so a prefix of ``m`` symbols of rank ``r < L``
-    needs at least ``L - r`` more: the search jumps there and asks again, and never passes
-    the answer (each prefix skipped has rank below L). At K = 1000 it takes 1.4 ranks over
-    the rationals and 2.6 over GF(2) from there on average, galloping and bisecting 1.6 and
-    3.1 (200 arrival orders, the same answers: ``scripts/raptor_search_probes.py``).
+
+@njit(cache=True)
+def _reduce_gf2(idx, lo, hi, state, rep, words):
+    """The row of columns ``idx[lo:hi]`` modulo the pivot rows: packed, over the inactive
+    columns, over GF(2)."""
+    row = np.zeros(words, dtype=np.uint64)
+    for e in range(lo, hi):
+        s = state[idx[e]]
+        if s >= 0:
+            for w in range(words):
+                row[w] ^= rep[s, w]
+        else:
+            j = -2 - s
+            row[j >> 6] ^= np.uint64(1) << np.uint64(j & 63)
+    return row
+
+
+@njit(cache=True)
+def _reps_modp(ptr, idx, pivot_row, state, inactive, p):
+    """As :func:`_reps_gf2`, modulo the prime ``p`` (dense residues)."""
+    pivots = pivot_row.shape[0]
+    rep = np.zeros((pivots, inactive), dtype=np.int64)
+    for t in range(pivots):  # e_{c_t} = -(sum of the row's other columns), mod the pivots
+        r = pivot_row[t]
+        for e in range(ptr[r], ptr[r + 1]):
+            s = state[idx[e]]
+            if s == t:
+                continue
+            if s >= 0:
+                for j in range(inactive):
+                    rep[t, j] -= rep[s, j]
+            else:
+                rep[t, -2 - s] -= 1
+        for j in range(inactive):
+            rep[t, j] = residue(rep[t, j], p)
+    return rep
+
+
+@njit(cache=True)
+def _reduce_modp(idx, lo, hi, state, rep, inactive, p):
+    """As :func:`_reduce_gf2`, modulo the prime ``p``."""
+    row = np.zeros(inactive, dtype=np.int64)
+    for e in range(lo, hi):
+        s = state[idx[e]]
+        if s >= 0:
+            for j in range(inactive):
+                row[j] += rep[s, j]
+        else:
+            row[-2 - s] += 1
+    for j in range(inactive):
+        row[j] = residue(row[j], p)
+    return row
+
+
+@njit(cache=True)
+def _grow(ptr, idx, pivot_row, state, inactive, used, s_ptr, s_idx, order, first, L, field):
+    """The fewest symbols of ``order`` (at least ``first``, the ones peeled in ``ptr, idx``)
+    whose system reaches rank L in ``field``, or -1: the rows of the peeling that are not
+    pivots, then each further symbol, reduced modulo the pivot rows and inserted into an
+    echelon basis of the residuals (the rank is the pivots plus that basis's size)."""
+    pivots = pivot_row.shape[0]
+    rows = ptr.shape[0] - 1
+    total = order.shape[0]
+    size = max(inactive, 1)
+    rank = 0
+    m = first
+    if field == GF2:
+        words = (size + 63) // 64
+        rep2 = _reps_gf2(ptr, idx, pivot_row, state, words)
+        basis2 = np.zeros((size, words), dtype=np.uint64)
+        pivot2 = np.full(words * 64, -1, dtype=np.int64)
+        for r in range(rows):
+            if not used[r]:
+                rank = insert_gf2(_reduce_gf2(idx, ptr[r], ptr[r + 1], state, rep2, words),
+                                  basis2, pivot2, rank)
+        while pivots + rank < L and m < total:
+            e = order[m]
+            rank = insert_gf2(_reduce_gf2(s_idx, s_ptr[e], s_ptr[e + 1], state, rep2, words),
+                              basis2, pivot2, rank)
+            m += 1
+    else:
+        rep = _reps_modp(ptr, idx, pivot_row, state, inactive, field)
+        basis = np.zeros((size, size), dtype=np.int64)
+        pivot = np.full(size, -1, dtype=np.int64)
+        for r in range(rows):
+            if not used[r]:
+                rank = insert_modp(_reduce_modp(idx, ptr[r], ptr[r + 1], state, rep, inactive,
+                                                field), basis, pivot, rank, field)
+        while pivots + rank < L and m < total:
+            e = order[m]
+            rank = insert_modp(_reduce_modp(s_idx, s_ptr[e], s_ptr[e + 1], state, rep,
+                                            inactive, field), basis, pivot, rank, field)
+            m += 1
+    return m if pivots + rank == L else -1
+
+
+@njit(cache=True)
+def first_full_rank(c_ptr, c_idx, s_ptr, s_idx, order, L, field, start=0):
+    """Fewest symbols of ``order`` whose system with the constraints has rank L in ``field``
+    (-1 if all of them do not), and at least ``start`` (a count known not to be exceeded from
+    below, e.g. the rationals' answer for GF(2)).
+
+    The rows of the fewest symbols that can reach rank L, L - (S + H) (or ``start`` if
+    larger), are peeled once; the pivot rows stay a triangular basis of the eliminated
+    columns whatever rows are added, so the rank of any longer prefix is the pivots plus the
+    rank of its other rows reduced modulo them, over the inactive columns. Each further
+    symbol is reduced and inserted into an echelon basis of those residuals until the rank
+    reaches L (:func:`_grow`): no prefix is rebuilt or peeled again.
     """
     total = order.shape[0]
-    nc = c_ptr.shape[0] - 1
-    m = max(0, L - nc, start)  # below this the rows are too few
-    while m <= total:
-        rank = _rank_of(c_ptr, c_idx, s_ptr, s_idx, order, m, L, field)
-        if rank == L:
-            return m
-        m += L - rank
-    return -1
+    first = max(0, L - (c_ptr.shape[0] - 1), start)
+    if first > total:
+        return -1
+    ptr, idx = _rows(c_ptr, c_idx, s_ptr, s_idx, order, first)
+    _, pivot_row, state, inactive, used = _peel(ptr, idx, L)
+    return _grow(ptr, idx, pivot_row, state, inactive, used, s_ptr, s_idx, order, first, L,
+                 field)
 
 
 @njit(cache=True)
 def first_full_rank_both(c_ptr, c_idx, s_ptr, s_idx, order, L, p):
-    """:func:`first_full_rank` over GF(p), then over GF(2) from its answer (never fewer:
-    full rank over GF(2) implies it over the rationals), as two calls would give them; the
-    first GF(2) rank reuses the peeling of the last GF(p) one (the same rows, and the peeling
-    is the same in every field). Returns ``(fewest over GF(p), fewest over GF(2))``, -1 for
-    a field in which all of them do not reach rank L."""
+    """:func:`first_full_rank` over GF(p) and over GF(2), from one peeling (the same in
+    every field). Returns ``(fewest over GF(p), fewest over GF(2))``, -1 where all of them
+    do not reach rank L (over GF(2) too when they do not over GF(p): full rank over GF(2)
+    implies it over the rationals)."""
     total = order.shape[0]
-    nc = c_ptr.shape[0] - 1
-    m = max(0, L - nc)
-    while m <= total:
-        ptr, idx = _rows(c_ptr, c_idx, s_ptr, s_idx, order, m)
-        pivot_col, pivot_row, state, inactive, used = _peel(ptr, idx, L)
-        rank = _residual_rank(ptr, idx, L, p, pivot_col, pivot_row, state, inactive, used)
-        if rank == L:
-            binary = _residual_rank(ptr, idx, L, GF2, pivot_col, pivot_row, state, inactive,
-                                    used)
-            if binary == L:
-                return m, m
-            return m, first_full_rank(c_ptr, c_idx, s_ptr, s_idx, order, L, GF2,
-                                      m + L - binary)
-        m += L - rank
-    return -1, -1
+    first = max(0, L - (c_ptr.shape[0] - 1))
+    if first > total:
+        return -1, -1
+    ptr, idx = _rows(c_ptr, c_idx, s_ptr, s_idx, order, first)
+    _, pivot_row, state, inactive, used = _peel(ptr, idx, L)
+    q = _grow(ptr, idx, pivot_row, state, inactive, used, s_ptr, s_idx, order, first, L, p)
+    if q < 0:
+        return -1, -1
+    return q, _grow(ptr, idx, pivot_row, state, inactive, used, s_ptr, s_idx, order, first,
+                    L, GF2)
