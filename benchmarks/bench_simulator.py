@@ -960,9 +960,9 @@ def bench_raptor(trials: int, rounds: int = 3) -> list[Row]:
                  f"{rounds} rounds in turn"),
         Row("11. Raptor-1 trial over an LT-1 trial", f"{ratio:.2f}×",
             f"≤ {T_RAPTOR_RATIO:g}×", ratio <= T_RAPTOR_RATIO,
-            note="decisions by inactivation, each a few full rebuilds of the system "
-                 "(jumping over prefixes by the rank's deficiency); an online peeling is the "
-                 "next step"),
+            note="decisions by inactivation from one peeling, the further symbols reduced "
+                 "and inserted one at a time; the peeling and the residuals' bases over the "
+                 "rationals are what is left"),
     ]
 
 
