@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from dataclasses import replace
@@ -282,7 +283,46 @@ class Backup(Code):
                     BackupMaster(workers, self.q(workers), self.slow_factor, delays, speeds))
 
 
-class BackupMaster(Master):
+class _CopiesMaster(Master):
+    """A master whose tasks may run twice: worker ``n + i`` runs a copy of task ``i``, the
+    first of the two to deliver counts (:meth:`_first`, for the rule's bookkeeping), and
+    F(x) is the sum of the n tasks' values."""
+
+    n: int
+    parts: dict[int, float]
+
+    def add(self, worker, index, value, at) -> bool:
+        began = time.perf_counter()
+        self.received += 1
+        task = worker % self.n
+        if task not in self.parts:
+            self.parts[task] = value
+            self._first(task, worker, at)
+        self.complete = len(self.parts) == self.n
+        self.seconds += time.perf_counter() - began
+        return self.complete
+
+    def _first(self, task: int, worker: int, at: float) -> None:
+        """Task ``task`` delivered first by ``worker`` (itself or its copy) at ``at``."""
+
+    @property
+    def value(self) -> float:
+        return math.fsum(self.parts.values()) if self.complete else math.nan
+
+
+class _FreshCopiesMaster(_CopiesMaster):
+    """Copies on fresh machines, with the fresh start-up delay and speed the code drew for
+    the task, as the simulation draws them."""
+
+    delays: np.ndarray
+    speeds: np.ndarray | None
+
+    def _copy(self, i: int) -> TaskPlan:
+        return TaskPlan(self.n + i, (Work(np.array([i])),), delay=float(self.delays[i]),
+                        speed=None if self.speeds is None else float(self.speeds[i]))
+
+
+class BackupMaster(_FreshCopiesMaster):
     """Sums the units as they arrive (first copy wins); once q results are in, asks to be
     woken at ``t_b`` and then launches a backup of every task still missing on a fresh
     worker (worker ``n + i`` backs up task ``i``) with the fresh start-up delay and speed the
@@ -297,47 +337,36 @@ class BackupMaster(Master):
         self.t_b: float | None = None
         self.launched: int | None = None
 
-    def add(self, worker, index, value, at) -> bool:
-        began = time.perf_counter()
-        self.received += 1
-        task = worker % self.n
-        if task not in self.parts:
-            self.parts[task] = value
-            if worker < self.n and self.t_b is None:
-                self.finished.append(at)
-                if len(self.finished) == self.q:
-                    first = np.array(self.finished)
-                    self.t_b = float(max(first[-1], self.slow_factor * np.median(first)))
-        self.complete = len(self.parts) == self.n
-        self.seconds += time.perf_counter() - began
-        return self.complete
+    def _first(self, task: int, worker: int, at: float) -> None:
+        if worker < self.n and self.t_b is None:
+            self.finished.append(at)
+            if len(self.finished) == self.q:
+                first = np.array(self.finished)
+                self.t_b = float(max(first[-1], self.slow_factor * np.median(first)))
 
     def wakeup(self) -> float | None:
         return None if self.launched is not None or self.t_b is None else self.t_b
 
     def act(self, now: float) -> list[TaskPlan]:
-        speeds = self.speeds
-        tasks = [TaskPlan(self.n + i, (Work(np.array([i])),), delay=float(self.delays[i]),
-                          speed=None if speeds is None else float(speeds[i]))
-                 for i in range(self.n) if i not in self.parts]
+        tasks = [self._copy(i) for i in range(self.n) if i not in self.parts]
         self.launched = len(tasks)
         return tasks
-
-    @property
-    def value(self) -> float:
-        return math.fsum(self.parts.values()) if self.complete else math.nan
 
     @property
     def extras(self) -> dict[str, int]:
         return {"backups": self.launched or 0}
 
 
-class CubedMaster(Master):
+class CubedMaster(_FreshCopiesMaster):
     """Cubed's rule live: every result is recorded (first copy of a task wins); the master
     checks after each result and every ``poll`` seconds, and launches a backup of every task
     without one that qualifies (:func:`~ltsim.codes.speculation.cubed_timeline`), on a
     fresh worker (``n + i`` backs up task ``i``) with the fresh delay and speed the code drew
     for the task."""
+
+    checks_on_completion = True
+    """Whether a completion brings the next check forward to it (Cubed's loop wakes at each
+    completion; Spark's and Flink's checks keep their own clock)."""
 
     def __init__(self, n: int, policy: CubedPolicy, delays: np.ndarray,
                  speeds: np.ndarray | None) -> None:
@@ -349,20 +378,11 @@ class CubedMaster(Master):
         self.next_check = (getattr(policy, "poll", None) or getattr(policy, "interval", None)
                            or getattr(policy, "check_interval", 1.0))
 
-    def add(self, worker, index, value, at) -> bool:
-        import bisect
-
-        began = time.perf_counter()
-        self.received += 1
-        task = worker % self.n
-        if task not in self.parts:
-            self.parts[task] = value
-            start = 0.0 if worker < self.n else self.launch[task]
-            bisect.insort(self.durations, at - start)
-            self.next_check = at  # Cubed checks right after a completion
-        self.complete = len(self.parts) == self.n
-        self.seconds += time.perf_counter() - began
-        return self.complete
+    def _first(self, task: int, worker: int, at: float) -> None:
+        start = 0.0 if worker < self.n else self.launch[task]
+        bisect.insort(self.durations, at - start)
+        if self.checks_on_completion:
+            self.next_check = at
 
     def wakeup(self) -> float | None:
         return None if self.complete else self.next_check
@@ -381,16 +401,9 @@ class CubedMaster(Master):
             if now > self.durations[k] * p.slow_factor:
                 self.launch[i] = now
                 self.started += 1
-                tasks.append(TaskPlan(self.n + i, (Work(np.array([i])),),
-                                      delay=float(self.delays[i]),
-                                      speed=None if self.speeds is None
-                                      else float(self.speeds[i])))
+                tasks.append(self._copy(i))
         self.next_check = now + p.poll
         return tasks
-
-    @property
-    def value(self) -> float:
-        return math.fsum(self.parts.values()) if self.complete else math.nan
 
     @property
     def extras(self) -> dict[str, int]:
@@ -401,11 +414,7 @@ class SparkMaster(CubedMaster):
     """Spark's rule live: checks every ``interval`` seconds (:func:`~ltsim.codes.speculation.
     spark_timeline`); a result only records a successful duration."""
 
-    def add(self, worker, index, value, at) -> bool:
-        check = self.next_check
-        complete = super().add(worker, index, value, at)
-        self.next_check = check  # Spark's checks keep their own clock
-        return complete
+    checks_on_completion = False
 
     def act(self, now: float) -> list[TaskPlan]:
         p = self.policy
@@ -418,10 +427,7 @@ class SparkMaster(CubedMaster):
                 if i in self.parts or i in self.launch or not now > threshold:
                     continue
                 self.launch[i] = now
-                tasks.append(TaskPlan(self.n + i, (Work(np.array([i])),),
-                                      delay=float(self.delays[i]),
-                                      speed=None if self.speeds is None
-                                      else float(self.speeds[i])))
+                tasks.append(self._copy(i))
         self.next_check = now + p.interval
         return tasks
 
@@ -431,11 +437,7 @@ class FlinkMaster(CubedMaster):
     ``check_interval``; one speculative attempt per slow task (``max_concurrent_executions``
     above 2 runs further attempts in simulation only)."""
 
-    def add(self, worker, index, value, at) -> bool:
-        check = self.next_check
-        complete = super().add(worker, index, value, at)
-        self.next_check = check
-        return complete
+    checks_on_completion = False
 
     def act(self, now: float) -> list[TaskPlan]:
         p = self.policy
@@ -450,15 +452,12 @@ class FlinkMaster(CubedMaster):
                     continue
                 if now >= p.baseline_lower_bound and now >= baseline:
                     self.launch[i] = now
-                    tasks.append(TaskPlan(n + i, (Work(np.array([i])),),
-                                          delay=float(self.delays[i]),
-                                          speed=None if self.speeds is None
-                                          else float(self.speeds[i])))
+                    tasks.append(self._copy(i))
         self.next_check = now + p.check_interval
         return tasks
 
 
-class PullMaster(Master):
+class PullMaster(_CopiesMaster):
     """Hadoop's and LATE's rules live, on their pull model
     (:func:`~ltsim.codes.speculation.hadoop_timeline`): task ``i`` runs on worker ``i``;
     a worker whose task has ended asks for work at once and then every ``heartbeat``
@@ -508,24 +507,16 @@ class PullMaster(Master):
             best[has] = np.maximum(best[has], other)
         return np.where(self.done <= t, 1.0, best)
 
-    def add(self, worker, index, value, at) -> bool:
-        began = time.perf_counter()
-        self.received += 1
-        task = worker % self.n
-        if task not in self.parts:
-            self.parts[task] = value
-            self.done[task] = at
-            copy = self.copy_worker[task]
-            if worker < self.n and copy >= 0:  # the original won: stop its copy
-                self.stops.append(self.n + task)
-                self._free(int(copy), at)
-            elif worker >= self.n:  # the copy won: stop the original
-                self.stops.append(task)
-                self._free(int(copy), at)
-            self._free(task, at)
-        self.complete = len(self.parts) == self.n
-        self.seconds += time.perf_counter() - began
-        return self.complete
+    def _first(self, task: int, worker: int, at: float) -> None:
+        self.done[task] = at
+        copy = self.copy_worker[task]
+        if worker < self.n and copy >= 0:  # the original won: stop its copy
+            self.stops.append(self.n + task)
+            self._free(int(copy), at)
+        elif worker >= self.n:  # the copy won: stop the original
+            self.stops.append(task)
+            self._free(int(copy), at)
+        self._free(task, at)
 
     def _free(self, worker: int, at: float) -> None:
         self.serving[worker] = -1
@@ -568,10 +559,6 @@ class PullMaster(Master):
                                   delay=float(self.copy_delays[chosen]), machine=worker,
                                   progress=True))
         return tasks
-
-    @property
-    def value(self) -> float:
-        return math.fsum(self.parts.values()) if self.complete else math.nan
 
     @property
     def extras(self) -> dict[str, int]:
