@@ -159,149 +159,15 @@ def _peel(ptr, idx, L):
 
 
 @njit(cache=True)
-def _rank_gf2(matrix, cols):
-    """Rank of packed rows over GF(2) (echelon by lowest set bit)."""
-    rows, words = matrix.shape
-    pivot = np.full(cols, -1, dtype=np.int64)
-    basis = np.zeros((min(rows, cols), words), dtype=np.uint64)
-    rank = 0
-    for i in range(rows):
-        row = matrix[i].copy()
-        kept = False
-        for w in range(words):
-            while row[w] != 0 and not kept:
-                word = row[w]
-                low = word & (~word + np.uint64(1))
-                bit = 0
-                while (low >> np.uint64(bit)) != np.uint64(1):
-                    bit += 1
-                col = w * 64 + bit
-                r = pivot[col]
-                if r < 0:
-                    basis[rank] = row
-                    pivot[col] = rank
-                    rank += 1
-                    kept = True
-                else:
-                    for v in range(w, words):
-                        row[v] ^= basis[r, v]
-            if kept:
-                break
-    return rank
-
-
-@njit(cache=True)
-def _rank_modp(matrix, p):
-    """Rank of residue rows modulo the prime ``p`` (row echelon, Fermat inverses)."""
-    rows, cols = matrix.shape
-    a = matrix.copy()
-    rank = 0
-    for col in range(cols):
-        r = -1
-        for i in range(rank, rows):
-            if a[i, col] != 0:
-                r = i
-                break
-        if r < 0:
-            continue
-        if r != rank:
-            for j in range(cols):
-                a[r, j], a[rank, j] = a[rank, j], a[r, j]
-        inv, base, e = 1, a[rank, col], p - 2
-        while e > 0:
-            if e & 1:
-                inv = residue(inv * base, p)
-            base = residue(base * base, p)
-            e >>= 1
-        for j in range(col, cols):
-            a[rank, j] = residue(a[rank, j] * inv, p)
-        for i in range(rank + 1, rows):
-            f = a[i, col]
-            if f != 0:
-                for j in range(col, cols):
-                    a[i, j] = residue(a[i, j] - f * a[rank, j], p)
-        rank += 1
-    return rank
-
-
-@njit(cache=True)
 def system_rank(ptr, idx, L, field):
-    """Rank of the 0/1 rows (CSR over L columns) over GF(2) (``field`` = 0) or GF(p)."""
-    pivot_col, pivot_row, state, inactive, used = _peel(ptr, idx, L)
-    return _residual_rank(ptr, idx, L, field, pivot_col, pivot_row, state, inactive, used)
-
-
-@njit(cache=True)
-def _residual_rank(ptr, idx, L, field, pivot_col, pivot_row, state, inactive, used):
-    """The rank of the rows of a :func:`_peel` (which is the same in every field): the pivots
-    and the rank of the residual rows over the inactive columns, in ``field``."""
-    pivots = pivot_col.shape[0]
-    rows = ptr.shape[0] - 1
-    others = rows - pivots
-    if inactive == 0 or others == 0:
-        return pivots
+    """Rank of the 0/1 rows (CSR over L columns) over GF(2) (``field`` = 0) or GF(p): the
+    pivots of the peeling plus the rank of the other rows reduced modulo them."""
+    _, pivot_row, state, inactive, used = _peel(ptr, idx, L)
     if field == GF2:
-        words = (inactive + 63) // 64
-        rep = np.zeros((pivots, words), dtype=np.uint64)
-        for t in range(pivots):
-            r = pivot_row[t]
-            for e in range(ptr[r], ptr[r + 1]):
-                c = idx[e]
-                s = state[c]
-                if s == t:
-                    continue
-                if s >= 0:
-                    for w in range(words):
-                        rep[t, w] ^= rep[s, w]
-                else:
-                    j = -2 - s
-                    rep[t, j >> 6] ^= np.uint64(1) << np.uint64(j & 63)
-        residual = np.zeros((others, words), dtype=np.uint64)
-        i = 0
-        for r in range(rows):
-            if used[r]:
-                continue
-            for e in range(ptr[r], ptr[r + 1]):
-                s = state[idx[e]]
-                if s >= 0:
-                    for w in range(words):
-                        residual[i, w] ^= rep[s, w]
-                else:
-                    j = -2 - s
-                    residual[i, j >> 6] ^= np.uint64(1) << np.uint64(j & 63)
-            i += 1
-        return pivots + _rank_gf2(residual, inactive)
-    p = field
-    rep = np.zeros((pivots, inactive), dtype=np.int64)
-    for t in range(pivots):  # e_{c_t} = -(sum of the row's other columns), mod the pivots
-        r = pivot_row[t]
-        for e in range(ptr[r], ptr[r + 1]):
-            s = state[idx[e]]
-            if s == t:
-                continue
-            if s >= 0:
-                for j in range(inactive):
-                    rep[t, j] -= rep[s, j]
-            else:
-                rep[t, -2 - s] -= 1
-        for j in range(inactive):
-            rep[t, j] = residue(rep[t, j], p)
-    residual = np.zeros((others, inactive), dtype=np.int64)
-    i = 0
-    for r in range(rows):
-        if used[r]:
-            continue
-        for e in range(ptr[r], ptr[r + 1]):
-            s = state[idx[e]]
-            if s >= 0:
-                for j in range(inactive):
-                    residual[i, j] += rep[s, j]
-            else:
-                residual[i, -2 - s] += 1
-        for j in range(inactive):
-            residual[i, j] = residue(residual[i, j], p)
-        i += 1
-    return pivots + _rank_modp(residual, p)
+        rank = _residuals_gf2(ptr, idx, pivot_row, state, inactive, used)[0]
+    else:
+        rank = _residuals_modp(ptr, idx, pivot_row, state, inactive, used, field)[0]
+    return pivot_row.shape[0] + rank
 
 
 @njit(cache=True)
@@ -387,39 +253,58 @@ def _reduce_modp(idx, lo, hi, state, rep, inactive, p):
 
 
 @njit(cache=True)
+def _residuals_gf2(ptr, idx, pivot_row, state, inactive, used):
+    """The rows of a peeling that are not pivots, reduced modulo the pivot rows over GF(2)
+    and inserted into an echelon basis: ``(rank, reps, basis, pivot, words)``, the last four
+    to insert further rows."""
+    size = max(inactive, 1)
+    words = (size + 63) // 64
+    rep = _reps_gf2(ptr, idx, pivot_row, state, words)
+    basis = np.zeros((size, words), dtype=np.uint64)
+    pivot = np.full(words * 64, -1, dtype=np.int64)
+    rank = 0
+    for r in range(ptr.shape[0] - 1):
+        if not used[r]:
+            rank = insert_gf2(_reduce_gf2(idx, ptr[r], ptr[r + 1], state, rep, words), basis,
+                              pivot, rank)
+    return rank, rep, basis, pivot, words
+
+
+@njit(cache=True)
+def _residuals_modp(ptr, idx, pivot_row, state, inactive, used, p):
+    """As :func:`_residuals_gf2`, modulo the prime ``p``: ``(rank, reps, basis, pivot)``."""
+    size = max(inactive, 1)
+    rep = _reps_modp(ptr, idx, pivot_row, state, inactive, p)
+    basis = np.zeros((size, size), dtype=np.int64)
+    pivot = np.full(size, -1, dtype=np.int64)
+    rank = 0
+    for r in range(ptr.shape[0] - 1):
+        if not used[r]:
+            rank = insert_modp(_reduce_modp(idx, ptr[r], ptr[r + 1], state, rep, inactive, p),
+                               basis, pivot, rank, p)
+    return rank, rep, basis, pivot
+
+
+@njit(cache=True)
 def _grow(ptr, idx, pivot_row, state, inactive, used, s_ptr, s_idx, order, first, L, field):
     """The fewest symbols of ``order`` (at least ``first``, the ones peeled in ``ptr, idx``)
-    whose system reaches rank L in ``field``, or -1: the rows of the peeling that are not
-    pivots, then each further symbol, reduced modulo the pivot rows and inserted into an
-    echelon basis of the residuals (the rank is the pivots plus that basis's size)."""
+    whose system reaches rank L in ``field``, or -1: the residuals of the peeling
+    (:func:`_residuals_gf2`, :func:`_residuals_modp`), then each further symbol reduced and
+    inserted the same way (the rank is the pivots plus the basis's size)."""
     pivots = pivot_row.shape[0]
-    rows = ptr.shape[0] - 1
     total = order.shape[0]
-    size = max(inactive, 1)
-    rank = 0
     m = first
     if field == GF2:
-        words = (size + 63) // 64
-        rep2 = _reps_gf2(ptr, idx, pivot_row, state, words)
-        basis2 = np.zeros((size, words), dtype=np.uint64)
-        pivot2 = np.full(words * 64, -1, dtype=np.int64)
-        for r in range(rows):
-            if not used[r]:
-                rank = insert_gf2(_reduce_gf2(idx, ptr[r], ptr[r + 1], state, rep2, words),
-                                  basis2, pivot2, rank)
+        rank, rep2, basis2, pivot2, words = _residuals_gf2(ptr, idx, pivot_row, state,
+                                                           inactive, used)
         while pivots + rank < L and m < total:
             e = order[m]
             rank = insert_gf2(_reduce_gf2(s_idx, s_ptr[e], s_ptr[e + 1], state, rep2, words),
                               basis2, pivot2, rank)
             m += 1
     else:
-        rep = _reps_modp(ptr, idx, pivot_row, state, inactive, field)
-        basis = np.zeros((size, size), dtype=np.int64)
-        pivot = np.full(size, -1, dtype=np.int64)
-        for r in range(rows):
-            if not used[r]:
-                rank = insert_modp(_reduce_modp(idx, ptr[r], ptr[r + 1], state, rep, inactive,
-                                                field), basis, pivot, rank, field)
+        rank, rep, basis, pivot = _residuals_modp(ptr, idx, pivot_row, state, inactive, used,
+                                                  field)
         while pivots + rank < L and m < total:
             e = order[m]
             rank = insert_modp(_reduce_modp(s_idx, s_ptr[e], s_ptr[e + 1], state, rep,
