@@ -33,6 +33,7 @@ import numpy as np
 
 from ...jit import njit
 from ...util.pcg import restore, state_of, step
+from .peeling import release
 
 
 class Workspace:
@@ -183,7 +184,7 @@ def _release(g, head, link, degree, residual, stack, top, slots, fill, cap) -> i
     those left with one unrecovered neighbour are pushed on ``stack``; returns the new stack
     top. The symbols are the first ``fill[g]`` entries of ``g``'s row of ``slots`` (one
     sequential read, the symbols' own reads independent of each other) and then its linked
-    list of the symbols beyond ``cap``."""
+    list of the symbols beyond ``cap`` (:func:`~ltsim.codes.lt.peeling.release`)."""
     base = g * cap
     for i in range(fill[g]):
         other = slots[base + i]
@@ -193,17 +194,7 @@ def _release(g, head, link, degree, residual, stack, top, slots, fill, cap) -> i
             if degree[other] == 1:
                 stack[top] = other
                 top += 1
-    e = head[g]
-    while e >= 0:
-        other = link[2 * e + 1]
-        if degree[other] > 0:
-            degree[other] -= 1
-            residual[other] ^= g
-            if degree[other] == 1:
-                stack[top] = other
-                top += 1
-        e = link[2 * e]
-    return top
+    return release(g, head, link, degree, residual, stack, top)
 
 
 @njit
