@@ -61,13 +61,7 @@ def cubed_timeline(finish: np.ndarray, backup_duration: np.ndarray, min_tasks: i
         if not math.isfinite(nxt) and not np.isinf(done).any():
             break
         now = min(nxt, now + poll)  # asyncio.wait(..., timeout=poll, FIRST_COMPLETED)
-        for i in np.flatnonzero(np.isinf(done) & (np.minimum(finish, backup_end) <= now)):
-            if finish[i] <= backup_end[i]:  # the original won: it ran from 0
-                bisect.insort(durations, float(finish[i]))
-            else:  # the backup won: it ran from its launch
-                bisect.insort(durations, float(backup_end[i] - launch[i]))
-            done[i] = now
-            left -= 1
+        left -= _complete(now, finish, backup_end, launch, done, durations)
         for i in np.flatnonzero(np.isinf(done) & np.isnan(launch)):
             if started < min_tasks:
                 break
@@ -78,15 +72,33 @@ def cubed_timeline(finish: np.ndarray, backup_duration: np.ndarray, min_tasks: i
                 launch[i] = now
                 backup_end[i] = now + backup_duration[i]
                 started += 1
-    latency = float(done.max())
-    # cost: an original runs until it finishes or its task is done; a backup from its launch
+    return _one_copy_result(finish, launch, backup_end, done)
+
+
+def _complete(now: float, finish: np.ndarray, copy_end: np.ndarray, launch: np.ndarray,
+              done: np.ndarray, durations: list[float]) -> int:
+    """Every task not yet done whose original or copy has ended by ``now`` is done at
+    ``now``; the winner's duration joins the sorted ``durations`` (an original ran from 0,
+    a copy from its launch; a tie goes to the original). Returns how many tasks ended."""
+    ended = np.flatnonzero(np.isinf(done) & (np.minimum(finish, copy_end) <= now))
+    for i in ended:
+        bisect.insort(durations, float(finish[i]) if finish[i] <= copy_end[i]
+                      else float(copy_end[i] - launch[i]))
+        done[i] = now
+    return int(ended.size)
+
+
+def _one_copy_result(finish: np.ndarray, launch: np.ndarray, copy_end: np.ndarray,
+                     done: np.ndarray) -> dict[str, np.ndarray | float | int]:
+    """A timeline's outcome when a task has at most one copy: latency, copies, and the cost
+    (an original runs until it finishes or its task is done; a copy from its launch)."""
     original_busy = np.minimum(finish, done)
-    backup_busy = np.where(np.isnan(launch), 0.0,
-                           np.minimum(backup_end, done) - np.nan_to_num(launch))
-    units = (finish <= done).sum() + (~np.isnan(launch) & (backup_end <= done)).sum()
-    return {"done": done, "launch": launch, "latency": latency,
+    copy_busy = np.where(np.isnan(launch), 0.0, np.minimum(copy_end, done)
+                         - np.nan_to_num(launch))
+    units = (finish <= done).sum() + (~np.isnan(launch) & (copy_end <= done)).sum()
+    return {"done": done, "launch": launch, "latency": float(done.max()),
             "backups": int((~np.isnan(launch)).sum()),
-            "busy": float(original_busy.sum() + backup_busy.sum()), "units": int(units)}
+            "busy": float(original_busy.sum() + copy_busy.sum()), "units": int(units)}
 
 
 def _grid_from(at: float, interval: float) -> float:
@@ -137,12 +149,7 @@ def spark_timeline(finish: np.ndarray, copy_duration: np.ndarray, interval: floa
                 check = max(_next_check(threshold, interval), _grid_from(now, interval))
         if completion <= check:
             now = completion
-            for i in np.flatnonzero(np.isinf(done) & (np.minimum(finish, copy_end) <= now)):
-                won_copy = copy_end[i] < finish[i]
-                bisect.insort(durations, float(copy_end[i] - launch[i]) if won_copy
-                              else float(finish[i]))
-                done[i] = now
-                left -= 1
+            left -= _complete(now, finish, copy_end, launch, done, durations)
             continue
         now = check
         threshold = max(multiplier * durations[len(durations) // 2], min_task_runtime)
@@ -150,14 +157,7 @@ def spark_timeline(finish: np.ndarray, copy_duration: np.ndarray, interval: floa
             if now - 0.0 > threshold:
                 launch[i] = now
                 copy_end[i] = now + copy_duration[i]
-    latency = float(done.max())
-    original_busy = np.minimum(finish, done)
-    copy_busy = np.where(np.isnan(launch), 0.0, np.minimum(copy_end, done)
-                         - np.nan_to_num(launch))
-    units = (finish <= done).sum() + (~np.isnan(launch) & (copy_end <= done)).sum()
-    return {"done": done, "launch": launch, "latency": latency,
-            "backups": int((~np.isnan(launch)).sum()),
-            "busy": float(original_busy.sum() + copy_busy.sum()), "units": int(units)}
+    return _one_copy_result(finish, launch, copy_end, done)
 
 
 def flink_timeline(finish: np.ndarray, copy_duration: np.ndarray, check_interval: float = 1.0,
@@ -198,12 +198,7 @@ def flink_timeline(finish: np.ndarray, copy_duration: np.ndarray, check_interval
                             _grid_from(now, check_interval))
         if completion <= check:
             now = completion
-            for i in np.flatnonzero(np.isinf(done) & (np.minimum(finish, copy_end) <= now)):
-                won_copy = copy_end[i] < finish[i]
-                bisect.insort(durations, float(copy_end[i] - launch[i]) if won_copy
-                              else float(finish[i]))
-                done[i] = now
-                left -= 1
+            left -= _complete(now, finish, copy_end, launch, done, durations)
             continue
         now = check
         median = durations[:k][k // 2]
