@@ -54,6 +54,35 @@ def test_a_policy_runs_and_its_generic_keys_are_refused(tmp_path):
     assert refused.exit_code == 2 and "after: belongs to the generic rule" in refused.stderr
 
 
+def drive_copies_master(master, finish, durations, checks_first_on_ties):
+    """Feed a master that launches copies on fresh machines (Cubed, Spark, Flink) the events
+    of a trial of ``finish.size`` tasks: original i finishes at ``finish[i]``, a copy of task
+    i launched at t ends at ``t + durations[i]``; when a wake-up and an event coincide the
+    check comes first if ``checks_first_on_ties`` (Cubed), else the event (to 1e-12).
+    Returns every task's copy launch time (NaN without one)."""
+    n = finish.size
+    events = sorted((f, i) for i, f in enumerate(finish))
+    launched, now = {}, 0.0
+    while not master.complete:
+        wake = master.wakeup()
+        pending = [(t, w) for t, w in events if t > now]
+        copies = [(launched[i] + durations[i], n + i) for i in launched
+                  if launched[i] + durations[i] > now]
+        nxt = min(pending + copies, default=(np.inf, -1))
+        if wake is not None and (wake <= nxt[0] if checks_first_on_ties
+                                 else wake < nxt[0] - 1e-12):
+            now = wake
+            for task in master.act(now):
+                launched[task.worker - n] = now
+            continue
+        now, worker = nxt
+        master.add(worker, 0, 1.0, now)
+    got = np.full(n, np.nan)
+    for i, t in launched.items():
+        got[i] = t
+    return got
+
+
 @pytest.mark.parametrize("slow", [1.5, 3.0])
 def test_the_live_master_follows_the_timeline(slow):
     """CubedMaster (ltsim execute) fed the timeline's results launches the same backups at
@@ -66,25 +95,7 @@ def test_the_live_master_follows_the_timeline(slow):
     policy = CubedPolicy(slow_factor=slow)
     expected = cubed_timeline(finish, durations, slow_factor=slow)
     master = CubedMaster(20, policy, durations, None)
-    events = sorted((f, i) for i, f in enumerate(finish))
-    launched = {}
-    now = 0.0
-    while not master.complete:
-        wake = master.wakeup()
-        pending = [(t, w) for t, w in events if t > now]
-        backups = [(launched[i] + durations[i], 20 + i) for i in launched
-                   if launched[i] + durations[i] > now]
-        nxt = min(pending + backups, default=(np.inf, -1))
-        if wake is not None and wake <= nxt[0]:
-            now = wake
-            for task in master.act(now):
-                launched[task.worker - 20] = now
-            continue
-        now, worker = nxt
-        master.add(worker, 0, 1.0, now)
-    got = np.full(20, np.nan)
-    for i, t in launched.items():
-        got[i] = t
+    got = drive_copies_master(master, finish, durations, checks_first_on_ties=True)
     np.testing.assert_allclose(got, expected["launch"], equal_nan=True)
 
 
@@ -133,24 +144,7 @@ def test_the_spark_master_follows_the_timeline():
     durations = np.round(rng.exponential(2.0, 20), 3)
     expected = spark_timeline(finish, durations)
     master = SparkMaster(20, SparkPolicy(), durations, None)
-    events = sorted((f, i) for i, f in enumerate(finish))
-    launched, now = {}, 0.0
-    while not master.complete:
-        wake = master.wakeup()
-        pending = [(t, w) for t, w in events if t > now]
-        copies = [(launched[i] + durations[i], 20 + i) for i in launched
-                  if launched[i] + durations[i] > now]
-        nxt = min(pending + copies, default=(np.inf, -1))
-        if wake is not None and wake < nxt[0] - 1e-12:
-            now = wake
-            for task in master.act(now):
-                launched[task.worker - 20] = now
-            continue
-        now, worker = nxt
-        master.add(worker, 0, 1.0, now)
-    got = np.full(20, np.nan)
-    for i, t in launched.items():
-        got[i] = t
+    got = drive_copies_master(master, finish, durations, checks_first_on_ties=False)
     np.testing.assert_allclose(got, expected["launch"], equal_nan=True, atol=1e-9)
 
 
@@ -201,24 +195,7 @@ def test_the_flink_master_follows_the_timeline():
     policy = FlinkPolicy(baseline_lower_bound=2.0)
     expected = flink_timeline(finish, durations[:, None], baseline_lower_bound=2.0)
     master = FlinkMaster(20, policy, durations, None)
-    events = sorted((f, i) for i, f in enumerate(finish))
-    launched, now = {}, 0.0
-    while not master.complete:
-        wake = master.wakeup()
-        pending = [(t, w) for t, w in events if t > now]
-        copies = [(launched[i] + durations[i], 20 + i) for i in launched
-                  if launched[i] + durations[i] > now]
-        nxt = min(pending + copies, default=(np.inf, -1))
-        if wake is not None and wake < nxt[0] - 1e-12:
-            now = wake
-            for task in master.act(now):
-                launched[task.worker - 20] = now
-            continue
-        now, worker = nxt
-        master.add(worker, 0, 1.0, now)
-    got = np.full(20, np.nan)
-    for i, t in launched.items():
-        got[i] = t
+    got = drive_copies_master(master, finish, durations, checks_first_on_ties=False)
     np.testing.assert_allclose(got, expected["launch"], equal_nan=True, atol=1e-9)
 
 
