@@ -59,6 +59,30 @@ def test_an_experiment_is_validated_as_a_yaml_file_is(config):
     assert from_file.replace(trials=7).trials == 7 and from_file.trials == 40
 
 
+def test_every_key_of_a_run_config_is_a_keyword_of_an_experiment():
+    """The API keeps up with the YAML config: each of its keys (skew included) is an
+    argument of ``Experiment`` and is shown in its repr, and an experiment built with skew
+    runs it (heavy tasks never shorten Uncoded's job, and lengthen it on average)."""
+    import inspect
+
+    from ltsim.api.experiment import FIELDS
+    from ltsim.io.config import RunConfig
+
+    keywords = set(inspect.signature(ltsim.Experiment.__init__).parameters)
+    assert set(RunConfig.model_fields) <= keywords and set(RunConfig.model_fields) == set(
+        FIELDS)
+    common = dict(name="s", m=20, tau=0.05, trials=30, seed=1, schemes=[{"kind": "uncoded"}],
+                  delay={"dist": "exponential", "rate": 0.5})
+    skewed = ltsim.Experiment(**common, skew={"fraction": 0.1, "work": 5.0})
+    assert "skew=" in repr(skewed)
+    assert skewed == ltsim.Experiment.from_dict({**common, "skew": {"fraction": 0.1,
+                                                                   "work": 5.0}})
+    plain = ltsim.simulate(ltsim.Experiment(**common), progress=False, jobs=1)
+    heavy = ltsim.simulate(skewed, progress=False, jobs=1)
+    longer, before = heavy.latencies["latency"], plain.latencies["latency"]
+    assert (longer >= before).all() and longer.mean() > before.mean()
+
+
 EXP02 = Path(__file__).resolve().parents[1] / "configs" / "exp02.yaml"
 
 

@@ -30,7 +30,8 @@ from ..io import overrides
 from ..util.validation import ConfigError
 
 FIELDS = ("name", "m", "workers", "tau", "trials", "seed", "computation", "arrivals", "jobs",
-          "warmup", "cancel_delay", "delay", "classes", "speed", "price_per_second", "schemes")
+          "warmup", "rounds", "cancel_delay", "persistence", "delay", "classes", "speed",
+          "skew", "price_per_second", "schemes")
 """The keys of a run config, in their order in a YAML file."""
 
 
@@ -67,6 +68,8 @@ class Experiment:
     computation, arrivals, jobs, warmup, cancel_delay, rounds, persistence
         Optional: a linear computation; a queueing run; an iterative job of ``rounds``
         rounds; machines whose class persists (docs/model.md, docs/queueing.md).
+    skew : mapping, optional
+        Heavy tasks, ``{"fraction": f, "work": w}`` (docs/speculation.md).
     base_dir : path, optional
         The folder relative file names (empirical delay samples) are read from.
 
@@ -85,12 +88,14 @@ class Experiment:
                  price_per_second: float | None = None, computation: str | None = None,
                  arrivals: Any = None, jobs: int | None = None, warmup: int | None = None,
                  cancel_delay: float | None = None, rounds: int | None = None,
-                 persistence: Any = None, base_dir: str | Path | None = None) -> None:
+                 persistence: Any = None, skew: Any = None,
+                 base_dir: str | Path | None = None) -> None:
         given = {"name": name, "m": m, "workers": workers, "tau": tau, "trials": trials,
                  "seed": seed, "computation": computation, "arrivals": arrivals, "jobs": jobs,
                  "warmup": warmup, "rounds": rounds, "cancel_delay": cancel_delay,
                  "persistence": persistence, "delay": delay,
-                 "classes": classes, "speed": speed, "price_per_second": price_per_second,
+                 "classes": classes, "speed": speed, "skew": skew,
+                 "price_per_second": price_per_second,
                  "schemes": schemes}
         data = {k: plain(v) for k, v in given.items() if v is not None}
         self._init(data, Path(base_dir) if base_dir is not None else None)
